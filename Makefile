@@ -1,0 +1,60 @@
+# GameConnect everyday commands. `make run` and `make test` set everything up on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format seed bench migrate clean worker beat bot
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "GameConnect needs Python 3.11 or newer (found " + sys.version.split()[0] + ")"'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+migrate: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+
+run: migrate
+	$(PY) manage.py seed_demo --if-empty
+	@echo ""
+	@echo "  GameConnect is starting on http://localhost:$(PORT)"
+	@echo "    web pages     http://localhost:$(PORT)/  (live trivia: /play, leaderboards: /leaderboards)"
+	@echo "    API docs      http://localhost:$(PORT)/api/docs/   (ReDoc: /api/redoc/, schema: /api/schema/)"
+	@echo "    back office   http://localhost:$(PORT)/admin/"
+	@echo "    health        http://localhost:$(PORT)/healthz"
+	@echo "  Demo logins: admin / moderator / 'player one', password GameConnect2026!"
+	@echo ""
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+test: $(VENV)/.installed
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+seed: migrate
+	$(PY) manage.py seed_demo $(SEED_ARGS)
+
+bench: $(VENV)/.installed
+	$(PY) bench/run_all.py $(BENCH_ARGS)
+
+worker: $(VENV)/.installed
+	$(VENV)/bin/celery -A config worker --loglevel=info
+
+beat: $(VENV)/.installed
+	$(VENV)/bin/celery -A config beat --loglevel=info
+
+bot: $(VENV)/.installed
+	$(PY) manage.py runbot
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

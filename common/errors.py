@@ -1,0 +1,48 @@
+"""Domain errors raised by services and turned into `{"detail", "code"}` responses.
+
+Services raise these instead of DRF exceptions so the same service can serve the REST API,
+WebSocket consumers, admin actions and bot commands; each interface renders them its own way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    status_code = 400
+    default_code = "invalid"
+
+    def __init__(self, detail: str, *, code: str | None = None, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.code = code or self.default_code
+        self.extra = extra or {}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"detail": self.detail, "code": self.code, **self.extra}
+
+
+class InvalidInput(ServiceError):
+    status_code = 400
+    default_code = "invalid"
+
+
+class PermissionDenied(ServiceError):
+    status_code = 403
+    default_code = "permission_denied"
+
+
+class NotFound(ServiceError):
+    status_code = 404
+    default_code = "not_found"
+
+
+class Conflict(ServiceError):
+    status_code = 409
+    default_code = "conflict"
+
+
+class Unavailable(ServiceError):
+    status_code = 503
+    default_code = "service_unavailable"

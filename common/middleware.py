@@ -1,0 +1,39 @@
+"""Request-level plumbing shared by every app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+# Paths whose own URLconf relies on trailing slashes.
+_KEEP_SLASH_PREFIXES = ("/admin/", "/static/", "/media/")
+
+
+class OptionalTrailingSlashMiddleware:
+    """Every path answers with and without a trailing slash, for every method, without a redirect.
+
+    URL patterns are written without the slash; this strips one from the request path before
+    resolution. It also refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE with a JSON 413, since
+    DRF's JSON parser reads the stream without Django's size check.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if len(path) > 1 and path.endswith("/") and not path.startswith(_KEEP_SLASH_PREFIXES):
+            request.path_info = path.rstrip("/") or "/"
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and length > limit and not request.path_info.startswith("/admin/"):
+            return JsonResponse(
+                {"detail": f"The request body is larger than {limit} bytes.", "code": "request_too_large"},
+                status=413,
+            )
+        return self.get_response(request)

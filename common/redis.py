@@ -1,0 +1,84 @@
+"""One Redis for leaderboards and presence: real Redis with REDIS_URL, else in-process fakeredis.
+
+Sync and async clients of the embedded emulation share one FakeServer, so both see the same
+data inside the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+from django.conf import settings
+
+_lock = threading.Lock()
+_sync_client: redis.Redis | None = None
+_fake_server: Any = None
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+
+
+def is_embedded() -> bool:
+    return not settings.REDIS_URL
+
+
+def _server() -> Any:
+    global _fake_server
+    if _fake_server is None:
+        import fakeredis
+
+        _fake_server = fakeredis.FakeServer()
+    return _fake_server
+
+
+def get_redis() -> redis.Redis:
+    """The process-wide sync client (thread-safe; decode_responses=True)."""
+    global _sync_client
+    with _lock:
+        if _sync_client is None:
+            if is_embedded():
+                import fakeredis
+
+                _sync_client = fakeredis.FakeRedis(server=_server(), decode_responses=True)
+            else:
+                _sync_client = redis.Redis.from_url(
+                    settings.REDIS_URL, decode_responses=True, socket_timeout=5, socket_connect_timeout=2
+                )
+        return _sync_client
+
+
+def get_async_redis() -> aioredis.Redis:
+    """An asyncio client bound to the running event loop (one per loop)."""
+    loop = asyncio.get_running_loop()
+    client = _async_clients.get(loop)
+    if client is None:
+        if is_embedded():
+            import fakeredis
+
+            client = fakeredis.FakeAsyncRedis(server=_server(), decode_responses=True)
+        else:
+            client = aioredis.Redis.from_url(
+                settings.REDIS_URL,
+                decode_responses=True,
+                socket_timeout=5,
+                socket_connect_timeout=2,
+                max_connections=settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["max_connections"],
+            )
+        _async_clients[loop] = client
+    return client
+
+
+def redis_status() -> str:
+    """`embedded`, `ok`, or raises when real Redis does not answer."""
+    if is_embedded():
+        return "embedded"
+    get_redis().ping()
+    return "ok"
+
+
+def reset_for_tests() -> None:
+    """Empty the store between tests (the embedded server, or the test Redis database)."""
+    get_redis().flushdb()

@@ -1,0 +1,98 @@
+"""Who may do what, in one place (SPEC §2, §7).
+
+Every API view, consumer, admin page and bot command asks `can(user, Cap.X)`; nothing else
+compares roles. To change a rule, change this table.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    GAMER = "gamer", "Gamer"
+    MODERATOR = "moderator", "Moderator"
+    ADMIN = "admin", "Admin"
+
+
+# Numeric rights, as the trivia socket reports them (gamer 0, moderator 1, admin 2).
+RIGHTS: dict[str, int] = {Role.GAMER: 0, Role.MODERATOR: 1, Role.ADMIN: 2}
+
+
+class Cap(StrEnum):
+    """Capabilities beyond what any signed-in gamer may do."""
+
+    GAMERS_LIST = "gamers.list"  # list gamers with their emails
+    GAMERS_DELETE = "gamers.delete"  # delete another (non-admin) gamer
+    ROLES_CHANGE = "roles.change"
+    SESSIONS_MODERATE = "sessions.moderate"  # delete any session
+    SESSIONS_EDIT_ANY = "sessions.edit_any"  # edit any session
+    REVIEWS_MODERATE = "reviews.moderate"  # list and delete any review
+    EVENTS_EDIT_ANY = "events.edit_any"  # edit or delete any event
+    TRIVIA_ENTRIES = "trivia.entries"  # question bank
+    TRIVIA_REPORTS = "trivia.reports"  # ban / unban / dismiss reports
+    MODERATION_LOG = "moderation.log"
+    SYSTEM_ADMIN = "system.admin"  # disconnect everyone
+    ADMIN_SITE = "admin.site"  # sign in to /admin/
+
+
+MIN_ROLE: dict[Cap, str] = {
+    Cap.GAMERS_LIST: Role.MODERATOR,
+    Cap.GAMERS_DELETE: Role.ADMIN,
+    Cap.ROLES_CHANGE: Role.ADMIN,
+    Cap.SESSIONS_MODERATE: Role.MODERATOR,
+    Cap.SESSIONS_EDIT_ANY: Role.ADMIN,
+    Cap.REVIEWS_MODERATE: Role.MODERATOR,
+    Cap.EVENTS_EDIT_ANY: Role.ADMIN,
+    Cap.TRIVIA_ENTRIES: Role.MODERATOR,
+    Cap.TRIVIA_REPORTS: Role.MODERATOR,
+    Cap.MODERATION_LOG: Role.MODERATOR,
+    Cap.SYSTEM_ADMIN: Role.ADMIN,
+    Cap.ADMIN_SITE: Role.MODERATOR,
+}
+
+# Django admin models a moderator may open, with the actions allowed on each
+# ("app_label.modelname" -> {"view", "add", "change", "delete"}). Admins may open everything.
+MODERATOR_ADMIN_MODELS: dict[str, set[str]] = {
+    "trivia.entry": {"view", "add", "change", "delete"},
+    "trivia.entryreport": {"view", "change", "delete"},
+    "trivia.round": {"view"},
+    "sessions_app.gamesession": {"view", "change", "delete"},
+    "sessions_app.review": {"view", "delete"},
+    "moderation.auditlog": {"view"},
+}
+
+
+def rights(user: Any) -> int:
+    """0/1/2 for a signed-in user; -1 for anonymous or inactive users."""
+    if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return -1
+    return RIGHTS.get(getattr(user, "role", Role.GAMER), 0)
+
+
+def can(user: Any, cap: Cap) -> bool:
+    return rights(user) >= RIGHTS[MIN_ROLE[cap]]
+
+
+def is_owner_or_can(user: Any, owner_id: int | None, cap: Cap) -> bool:
+    return (rights(user) >= 0 and owner_id is not None and user.pk == owner_id) or can(user, cap)
+
+
+def admin_perm_allowed(user: Any, perm: str) -> bool:
+    """Django admin permission check (`app_label.action_model`) by role."""
+    if rights(user) >= RIGHTS[Role.ADMIN]:
+        return True
+    if not can(user, Cap.ADMIN_SITE) or "." not in perm:
+        return False
+    app_label, codename = perm.split(".", 1)
+    action, _, model = codename.partition("_")
+    return action in MODERATOR_ADMIN_MODELS.get(f"{app_label}.{model}", set())
+
+
+def admin_module_allowed(user: Any, app_label: str) -> bool:
+    if rights(user) >= RIGHTS[Role.ADMIN]:
+        return True
+    return can(user, Cap.ADMIN_SITE) and any(key.startswith(f"{app_label}.") for key in MODERATOR_ADMIN_MODELS)

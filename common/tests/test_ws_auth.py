@@ -1,0 +1,112 @@
+"""The shared WebSocket authentication helper, on a minimal consumer."""
+
+from typing import Any
+
+import pytest
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.urls import path
+
+from common.broadcast import group_send_now, user_group
+from common.ws import JWTWebsocketConsumer, OriginValidator
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class EchoConsumer(JWTWebsocketConsumer):
+    async def handle_frame(self, content: dict[str, Any]) -> None:
+        await self.send_event("ECHO", {"you": self.user.username, "role": self.user.role, "got": content})
+
+
+app = OriginValidator(URLRouter([path("ws/echo/", EchoConsumer.as_asgi())]))
+
+
+def access_for(user) -> str:
+    """An access token made without touching the database (safe inside async tests)."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    return str(AccessToken.for_user(user))
+
+
+async def connect(path="/ws/echo/", headers=None):
+    communicator = WebsocketCommunicator(app, path, headers=headers or [])
+    connected, code = await communicator.connect()
+    return communicator, connected, code
+
+
+async def test_token_in_query_string_authenticates(gamer):
+    comm, connected, _ = await connect(f"/ws/echo/?token={access_for(gamer)}")
+    assert connected
+    assert await comm.receive_json_from() == {"event": "authenticated", "data": {}}
+    await comm.send_json_to({"event": "PING"})
+    echo = await comm.receive_json_from()
+    assert echo["data"]["you"] == gamer.username
+    await comm.disconnect()
+
+
+async def test_first_frame_authenticates(gamer):
+    comm, _, _ = await connect()
+    await comm.send_json_to({"event": "authentication", "data": {"idToken": access_for(gamer)}})
+    assert (await comm.receive_json_from())["event"] == "authenticated"
+    await comm.disconnect()
+
+
+async def test_bad_token_is_unauthorized_with_close_4001(gamer):
+    comm, _, _ = await connect()
+    await comm.send_json_to({"event": "authentication", "data": {"idToken": "garbage"}})
+    assert (await comm.receive_json_from())["event"] == "unauthorized"
+    assert (await comm.receive_output())["code"] == 4001
+
+
+async def test_frame_before_authentication_is_refused(gamer):
+    comm, _, _ = await connect()
+    await comm.send_json_to({"event": "ATTEMPT", "data": {"message": "hi"}})
+    assert (await comm.receive_json_from())["event"] == "unauthorized"
+    assert (await comm.receive_output())["code"] == 4001
+
+
+async def test_auth_timeout_closes_with_4001(settings, gamer):
+    settings.WS_AUTH_TIMEOUT_SECONDS = 0.05
+    comm, _, _ = await connect()
+    message = await comm.receive_json_from(timeout=2)
+    assert message == {"event": "unauthorized", "data": {"message": "Authentication timed out."}}
+    assert (await comm.receive_output(timeout=2))["code"] == 4001
+
+
+async def test_malformed_frames_get_error_and_socket_stays_open(gamer):
+    comm, _, _ = await connect(f"/ws/echo/?token={access_for(gamer)}")
+    await comm.receive_json_from()
+    for raw in ["{nope", "[1,2]", "x" * 20000, "[" * 5000 + "]" * 5000]:
+        await comm.send_to(text_data=raw)
+        assert (await comm.receive_json_from())["event"] == "ERROR"
+    await comm.send_to(bytes_data=b"\x00\x01")
+    assert (await comm.receive_json_from())["event"] == "ERROR"
+    await comm.send_json_to({"event": "STILL_THERE"})
+    assert (await comm.receive_json_from())["event"] == "ECHO"
+    await comm.disconnect()
+
+
+async def test_role_change_reaches_open_socket(gamer):
+    from asgiref.sync import sync_to_async
+
+    comm, _, _ = await connect(f"/ws/echo/?token={access_for(gamer)}")
+    await comm.receive_json_from()
+    await sync_to_async(group_send_now)(user_group(gamer.pk), {"type": "user.role_changed", "role": "moderator"})
+    # Through channels-redis the group message may land after our next frame: ask until it shows.
+    seen = []
+    for _ in range(200):
+        await comm.send_json_to({"event": "WHO"})
+        seen.append((await comm.receive_json_from())["data"]["role"])
+        if seen[-1] == "moderator":
+            break
+    assert seen[-1] == "moderator"
+    assert set(seen) <= {"gamer", "moderator"}
+    await comm.disconnect()
+
+
+async def test_browser_origin_must_match_allowed_hosts(gamer):
+    _, connected, _ = await connect(headers=[(b"origin", b"https://evil.example")])
+    assert not connected
+    comm, connected, _ = await connect(headers=[(b"origin", b"http://localhost:8000")])
+    assert connected
+    await comm.disconnect()

@@ -1,0 +1,210 @@
+"""Shared WebSocket plumbing: origin check and JWT authentication for every consumer.
+
+A client authenticates with `?token=<access JWT>` in the URL or with a first frame
+`{"event": "authentication", "data": {"idToken": "<access JWT>"}}` (SPEC §5; the leaderboard
+socket accepts the same frame). Without a valid token within WS_AUTH_TIMEOUT_SECONDS the socket
+gets `unauthorized` and close code 4001.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.http.request import validate_host
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import AccessToken
+
+from common.broadcast import user_group
+
+logger = logging.getLogger("gameconnect.ws")
+
+CLOSE_UNAUTHORIZED = 4001
+CLOSE_REPLACED = 4002
+CLOSE_FORBIDDEN_ORIGIN = 4003
+CLOSE_DISCONNECTED_BY_ADMIN = 4004
+MAX_FRAME_BYTES = 16 * 1024
+
+
+class OriginValidator:
+    """Accept clients without an `Origin` header (apps, bots); a browser's must match ALLOWED_HOSTS.
+
+    channels' own AllowedHostsOriginValidator refuses a missing Origin, which SPEC §5 allows.
+    """
+
+    def __init__(self, application: Any) -> None:
+        self.application = application
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        if scope["type"] == "websocket" and not origin_allowed(scope):
+            await receive()  # the websocket.connect message
+            await send({"type": "websocket.close", "code": CLOSE_FORBIDDEN_ORIGIN})
+            return None
+        return await self.application(scope, receive, send)
+
+
+def origin_allowed(scope: dict[str, Any]) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"origin":
+            try:
+                host = urlparse(value.decode("latin1")).hostname
+            except (UnicodeDecodeError, ValueError):
+                return False
+            allowed = list(settings.ALLOWED_HOSTS) or (["localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
+            return bool(host) and validate_host(host, allowed)
+    return True
+
+
+def token_from_scope(scope: dict[str, Any]) -> str | None:
+    query = parse_qs(scope.get("query_string", b"").decode("latin1"))
+    values = query.get("token")
+    return values[0] if values else None
+
+
+def _user_for_token(token: str) -> Any:
+    try:
+        access = AccessToken(token)
+        user_id = access[settings.SIMPLE_JWT["USER_ID_CLAIM"]]
+    except (TokenError, KeyError):
+        return None
+    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+
+
+async def user_for_token(token: Any) -> Any:
+    """The active user an access JWT belongs to, or None (bad signature, expired, refresh token...)."""
+    if not isinstance(token, str) or not token or len(token) > 4096:
+        return None
+    return await database_sync_to_async(_user_for_token)(token)
+
+
+class JWTWebsocketConsumer(AsyncWebsocketConsumer):
+    """Base consumer: accepts, authenticates, parses JSON frames, then hands them to `handle_frame`.
+
+    Subclasses set the wire format (`send_error`, `send_unauthorized`, `send_authenticated`) and
+    implement `on_authenticated` / `handle_frame` / `on_disconnected`. Every socket of a user
+    joins `user.<id>`, which carries role changes and forced disconnects from any process.
+    """
+
+    user: Any = None
+    _auth_task: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        self.user = None
+        await self.accept()
+        token = token_from_scope(self.scope)
+        if token is not None:
+            await self._authenticate(token)
+        else:
+            self._auth_task = asyncio.create_task(self._auth_deadline())
+
+    async def _auth_deadline(self) -> None:
+        await asyncio.sleep(settings.WS_AUTH_TIMEOUT_SECONDS)
+        if self.user is None:
+            await self._refuse("Authentication timed out.")
+
+    async def _refuse(self, message: str) -> None:
+        await self.send_unauthorized(message)
+        await self.close(code=CLOSE_UNAUTHORIZED)
+
+    async def _authenticate(self, token: Any) -> None:
+        user = await user_for_token(token)
+        if user is None:
+            await self._refuse("Invalid or expired token.")
+            return
+        if self._auth_task is not None:
+            self._auth_task.cancel()
+        self.user = user
+        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
+        await self.send_authenticated()
+        await self.on_authenticated()
+
+    async def disconnect(self, code: int) -> None:
+        if self._auth_task is not None:
+            self._auth_task.cancel()
+        if self.user is not None:
+            await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
+            await self.on_disconnected(code)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if bytes_data is not None and text_data is None:
+            await self.send_error("Binary frames are not supported; send JSON text.")
+            return
+        if text_data is None or len(text_data.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
+            await self.send_error(f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
+            return
+        try:
+            content = json.loads(text_data)
+        except (ValueError, RecursionError):
+            await self.send_error("Malformed JSON.")
+            return
+        if not isinstance(content, dict):
+            await self.send_error("A frame must be a JSON object.")
+            return
+        if self.user is None:
+            token = auth_frame_token(content)
+            if token is None:
+                await self._refuse("Authenticate first.")
+            else:
+                await self._authenticate(token)
+            return
+        if auth_frame_token(content) is not None:
+            return  # re-sent authentication frame: already authenticated, nothing to do
+        try:
+            await self.handle_frame(content)
+        except Exception:
+            logger.exception("frame handler failed")
+            await self.send_error("The server could not handle that frame.")
+
+    # --- channel-layer events for the user group ---
+    async def user_role_changed(self, event: dict[str, Any]) -> None:
+        if self.user is not None:
+            self.user.role = event["role"]
+            await self.on_role_changed()
+
+    async def user_disconnect(self, event: dict[str, Any]) -> None:
+        await self.close(code=event.get("code", CLOSE_DISCONNECTED_BY_ADMIN))
+
+    # --- hooks for subclasses ---
+    async def send_json(self, content: Any) -> None:
+        await self.send(text_data=json.dumps(content, separators=(",", ":")))
+
+    async def send_event(self, event: str, data: dict[str, Any] | None = None) -> None:
+        await self.send_json({"event": event, "data": data or {}})
+
+    async def send_error(self, message: str) -> None:
+        await self.send_event("ERROR", {"message": message})
+
+    async def send_unauthorized(self, message: str) -> None:
+        await self.send_event("unauthorized", {"message": message})
+
+    async def send_authenticated(self) -> None:
+        await self.send_event("authenticated", {})
+
+    async def on_authenticated(self) -> None:
+        pass
+
+    async def on_role_changed(self) -> None:
+        pass
+
+    async def on_disconnected(self, code: int) -> None:
+        pass
+
+    async def handle_frame(self, content: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+def auth_frame_token(content: dict[str, Any]) -> Any:
+    """The token of an authentication frame, in the trivia or the leaderboard shape, else None."""
+    if content.get("event") == "authentication":
+        data = content.get("data")
+        return data.get("idToken", "") if isinstance(data, dict) else ""
+    if content.get("action") in {"authenticate", "authentication"}:
+        return content.get("token", "")
+    return None

@@ -1,0 +1,380 @@
+"""GameConnect settings, read from the environment only (SPEC §0).
+
+Two modes, chosen by the presence of ``DATABASE_URL`` / ``REDIS_URL``:
+
+* embedded (unset): SQLite file, in-memory channel layer, in-process Redis emulation
+  (fakeredis), Celery tasks run inline and the game clock runs inside the web process;
+* production (set): PostgreSQL, channels-redis, real Redis, Celery worker + beat.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _read_dotenv(path: Path) -> None:
+    """Load KEY=VALUE lines of a development ``.env`` file; the real environment wins."""
+    if not path.is_file():
+        return
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        os.environ.setdefault(key.strip(), value.strip().strip("'\""))
+
+
+_read_dotenv(BASE_DIR / ".env")
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from exc
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", True)
+TESTING = "pytest" in sys.modules or env_bool("GAMECONNECT_TESTING", False)
+
+# --- secret key -------------------------------------------------------------------------
+_SECRET_FILE = BASE_DIR / ".secret_key"
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        # One line, no traceback noise: manage.py / asgi.py print this and exit.
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off; refusing to start.")
+    if _SECRET_FILE.is_file():
+        SECRET_KEY = _SECRET_FILE.read_text().strip()
+    else:
+        SECRET_KEY = secrets.token_urlsafe(50)
+        try:
+            _SECRET_FILE.write_text(SECRET_KEY)
+            _SECRET_FILE.chmod(0o600)
+        except OSError:
+            pass  # read-only checkout: a per-process key still works for development
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [])
+CORS_ALLOWED_ORIGINS = env_list(
+    "CORS_ALLOWED_ORIGINS", ["http://localhost:8000", "http://127.0.0.1:8000"] if DEBUG else []
+)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", CORS_ALLOWED_ORIGINS)
+
+DATABASE_URL = env_str("DATABASE_URL")
+REDIS_URL = env_str("REDIS_URL")
+EMBEDDED = not REDIS_URL  # no Redis: one process, in-memory layer, in-process clock
+
+# --- applications -----------------------------------------------------------------------
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "corsheaders",
+    "channels",
+    "common",
+    "gamers",
+    "sessions_app",
+    "events",
+    "trivia",
+    "leaderboard",
+    "moderation",
+    "bot",
+]
+
+MIDDLEWARE = [
+    "common.middleware.OptionalTrailingSlashMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+if not DEBUG:
+    # Production serves collected static files itself; in development daphne's
+    # ASGIStaticFilesHandler serves them from the apps (see config/asgi.py).
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+# Every API path answers with and without a trailing slash, without redirecting (SPEC §1):
+# OptionalTrailingSlashMiddleware strips it, so Django must not add one.
+APPEND_SLASH = False
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database ---------------------------------------------------------------------------
+if DATABASE_URL:
+    import dj_database_url
+
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+    DATABASES["default"].setdefault("OPTIONS", {})
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Fail fast when PostgreSQL is down, so requests get a clear 503 instead of hanging.
+        DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            # The web process, the in-process clock and the bot share the file: wait for locks
+            # instead of failing, and let readers run beside the one writer.
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- auth -------------------------------------------------------------------------------
+AUTH_USER_MODEL = "gamers.Gamer"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if TESTING:
+    # Hashing dominates test time; the production hashers are exercised by test_hashing.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = ["gamers.backends.LoginBackend"]
+# Gamer.username is unique case-insensitively through the `username_key` column instead.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+LOGIN_URL = "/login"
+
+# --- i18n / time ------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- static and media -------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# Bodies above this get 413 (avatars are the largest legitimate upload).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 5 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+AVATAR_MAX_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
+AVATAR_MAX_SIDE = 320
+
+# --- Redis, cache, channel layer, Celery -------------------------------------------------
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                # max_connections: redis-py's async pool default is too small under load.
+                "hosts": [{"address": REDIS_URL, "max_connections": env_int("REDIS_MAX_CONNECTIONS", 1000)}],
+                "capacity": env_int("CHANNEL_CAPACITY", 1500),
+                "expiry": 30,
+                "prefix": env_str("CHANNEL_PREFIX", "gc-asgi"),
+            },
+        }
+    }
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_TASK_ALWAYS_EAGER = False
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 5000}}}
+    CELERY_BROKER_URL = "memory://"
+    # Without a broker, tasks run inline in the calling process.
+    CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = "UTC"
+
+# In-process game clock: on the embedded defaults the web process drives periodic ticks
+# itself (see common.clock). Tests drive ticks explicitly.
+INPROCESS_CLOCK = env_bool("INPROCESS_CLOCK", EMBEDDED and not TESTING)
+CLOCK_INTERVAL_SECONDS = env_float("CLOCK_INTERVAL_SECONDS", 1.0)
+# Production: exactly one beat sends the heartbeat that runs every registered tick.
+CELERY_BEAT_SCHEDULE = {
+    "clock-tick": {"task": "common.tasks.clock_tick", "schedule": CLOCK_INTERVAL_SECONDS, "options": {"expires": 5}}
+}
+
+# --- REST framework ---------------------------------------------------------------------
+ACCESS_TOKEN_MINUTES = env_int("ACCESS_TOKEN_MINUTES", 30)
+REFRESH_TOKEN_DAYS = env_int("REFRESH_TOKEN_DAYS", 7)
+THROTTLE_AUTH_RATE = env_str("THROTTLE_AUTH_RATE", "10/min")
+THROTTLE_USER_RATE = env_str("THROTTLE_USER_RATE", "600/min")
+THROTTLE_ANON_RATE = env_str("THROTTLE_ANON_RATE", "120/min")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["gamers.authentication.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "common.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["common.throttling.UserRateThrottle", "common.throttling.AnonRateThrottle"],
+    "EXCEPTION_HANDLER": "common.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+if DEBUG:
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=ACCESS_TOKEN_MINUTES),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=REFRESH_TOKEN_DAYS),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    # Pinned: tokens signed with any other algorithm (or "none") are refused.
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": SECRET_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "GameConnect API",
+    "DESCRIPTION": "Gaming sessions, events and tickets, live trivia and leaderboards. See SPEC.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"RoleEnum": "common.roles.Role"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.schema.add_error_responses",
+    ],
+}
+
+# --- game and economy -------------------------------------------------------------------
+STARTING_COINS = env_int("STARTING_COINS", 100)
+TRIVIA_SPLIT_SECONDS = env_float("TRIVIA_SPLIT_SECONDS", 15)
+TRIVIA_ROUND_END_SECONDS = env_float("TRIVIA_ROUND_END_SECONDS", 8)
+TRIVIA_FREE_ATTEMPTS = env_int("TRIVIA_FREE_ATTEMPTS", 3)
+TRIVIA_ATTEMPT_COST = env_int("TRIVIA_ATTEMPT_COST", 1)
+WS_AUTH_TIMEOUT_SECONDS = env_float("WS_AUTH_TIMEOUT_SECONDS", 10)
+
+SERVER_VERSION = "1.0.0"
+MIN_APP_VERSION_CODE = env_int("MIN_APP_VERSION_CODE", 1)
+LATEST_APP_VERSION_CODE = env_int("LATEST_APP_VERSION_CODE", 1)
+
+# --- social login and bot ---------------------------------------------------------------
+GOOGLE_CLIENT_ID = env_str("GOOGLE_CLIENT_ID")
+GOOGLE_CLIENT_SECRET = env_str("GOOGLE_CLIENT_SECRET")
+DISCORD_CLIENT_ID = env_str("DISCORD_CLIENT_ID")
+DISCORD_CLIENT_SECRET = env_str("DISCORD_CLIENT_SECRET")
+DISCORD_BOT_TOKEN = env_str("DISCORD_BOT_TOKEN")
+
+# --- production hardening ---------------------------------------------------------------
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+}

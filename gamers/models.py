@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from common.roles import RIGHTS, Role, admin_module_allowed, admin_perm_allowed
+from gamers.rules import clean_username, normalize_email, username_key
+
+
+class GamerManager(BaseUserManager["Gamer"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> Gamer:
+        return self.get(username_key=username_key(username or ""))
+
+    def create_user(self, username: str, email: str, password: str | None = None, **extra: Any) -> Gamer:
+        """Low-level creation (admin, tests, seeding). The API goes through `gamer_register`."""
+        from gamers.services import gamer_create
+
+        return gamer_create(username=username, email=email, password=password, **extra)
+
+    def create_superuser(self, username: str, email: str, password: str | None = None, **extra: Any) -> Gamer:
+        extra["role"] = Role.ADMIN
+        return self.create_user(username, email, password, **extra)
+
+
+class Gamer(AbstractBaseUser):
+    """A GameConnect account. Staff access to /admin/ follows `role` (see common.roles)."""
+
+    username = models.CharField(max_length=50)
+    # Case-folded username: the database enforces case-insensitive uniqueness on it, so two
+    # racing registrations of "Chad" and "chad" can't both win.
+    username_key = models.CharField(max_length=200, unique=True, editable=False)
+    email = models.EmailField(max_length=254, unique=True)  # stored lower-cased
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.GAMER, db_index=True)
+    coins = models.BigIntegerField(default=0)
+    bio = models.TextField(max_length=500, blank=True, default="")
+    avatar = models.ImageField(upload_to="avatars/", blank=True, null=True)
+    joined = models.DateTimeField(default=timezone.now, db_index=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    discord_id = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    objects = GamerManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(coins__gte=0), name="gamer_coins_never_negative"),
+            models.CheckConstraint(condition=Q(role__in=[r.value for r in Role]), name="gamer_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Derived columns, kept in step with what they derive from wherever the row is saved.
+        self.username = clean_username(self.username)
+        self.username_key = username_key(self.username)
+        self.email = normalize_email(self.email)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "username" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "username_key"}
+        super().save(*args, **kwargs)
+
+    @property
+    def rights(self) -> int:
+        return RIGHTS.get(self.role, 0)
+
+    # --- Django admin access follows the role ---
+    @property
+    def is_staff(self) -> bool:
+        return self.is_active and self.role in (Role.MODERATOR, Role.ADMIN)
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.is_active and self.role == Role.ADMIN
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        return admin_perm_allowed(self, perm)
+
+    def has_perms(self, perm_list: Any, obj: Any = None) -> bool:
+        return all(self.has_perm(p, obj) for p in perm_list)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return admin_module_allowed(self, app_label)
+
+    @property
+    def avatar_url(self) -> str | None:
+        return self.avatar.url if self.avatar else None
+
+
+class CoinTransaction(models.Model):
+    """The coin ledger: a gamer's `coins` always equals the sum of their rows (SPEC §5 rule 8).
+
+    Rows are written by `gamers.services.coins_apply` in the same transaction as the balance.
+    """
+
+    class Reason(models.TextChoices):
+        SIGNUP = "signup", "Starting coins"
+        ATTEMPT = "attempt", "Trivia attempt"
+        PRIZE = "prize", "Trivia prize"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    gamer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coin_transactions")
+    amount = models.BigIntegerField()
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    # What caused it, e.g. "trivia.round:42" (kept as text so the ledger never blocks deletes).
+    ref = models.CharField(max_length=64, blank=True, default="")
+    balance_after = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["gamer", "-created_at"])]
+        constraints = [models.CheckConstraint(condition=Q(balance_after__gte=0), name="ledger_balance_never_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.gamer_id}: {self.amount:+d} ({self.reason})"

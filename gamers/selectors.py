@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from gamers.models import Gamer
+from gamers.rules import clean_username, username_key
+from gamers.stats import annotate_stats
+
+
+def username_available(username: str) -> bool:
+    return not Gamer.objects.filter(username_key=username_key(clean_username(username))).exists()
+
+
+def gamer_list(*, search: str | None = None, role: str | None = None) -> QuerySet[Gamer]:
+    qs = Gamer.objects.all().order_by("id")
+    if search:
+        qs = qs.filter(Q(username_key__contains=username_key(search)) | Q(email__icontains=search.strip()))
+    if role:
+        qs = qs.filter(role=role)
+    return qs
+
+
+def gamer_profile(gamer_id: int) -> Gamer | None:
+    """One gamer with the `stat_*` annotations of the public profile."""
+    return annotate_stats(Gamer.objects.filter(pk=gamer_id)).first()

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from common.roles import Role
+from gamers.models import Gamer
+from gamers.rules import USERNAME_MAX, USERNAME_MIN
+
+
+class AvatarUrlMixin(serializers.Serializer):
+    avatar_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_avatar_url(self, obj: Gamer) -> str | None:
+        if not obj.avatar:
+            return None
+        request = self.context.get("request")
+        return request.build_absolute_uri(obj.avatar.url) if request else obj.avatar.url
+
+
+class GamerSummarySerializer(serializers.ModelSerializer):
+    """The smallest public shape: used inside other resources (authors, attendees...)."""
+
+    class Meta:
+        model = Gamer
+        fields = ["id", "username"]
+
+
+class GamerPublicSerializer(AvatarUrlMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Gamer
+        fields = ["id", "username", "role", "coins", "joined", "last_seen", "bio", "avatar_url"]
+
+
+class GamerStatsSerializer(serializers.Serializer):
+    sessions_hosted = serializers.IntegerField()
+    sessions_joined = serializers.IntegerField()
+    trivia_wins = serializers.IntegerField()
+
+
+class GamerProfileSerializer(GamerPublicSerializer):
+    """Public profile with stats; expects the `stat_*` annotations of `gamer_profile`."""
+
+    stats = serializers.SerializerMethodField()
+
+    class Meta(GamerPublicSerializer.Meta):
+        fields = [*GamerPublicSerializer.Meta.fields, "stats"]
+
+    @extend_schema_field(GamerStatsSerializer)
+    def get_stats(self, obj: Any) -> dict[str, int]:
+        return {
+            "sessions_hosted": int(getattr(obj, "stat_sessions_hosted", 0) or 0),
+            "sessions_joined": int(getattr(obj, "stat_sessions_joined", 0) or 0),
+            "trivia_wins": int(getattr(obj, "stat_trivia_wins", 0) or 0),
+        }
+
+
+class GamerAdminSerializer(GamerPublicSerializer):
+    """What moderators and admins see in the gamers list (includes email)."""
+
+    class Meta(GamerPublicSerializer.Meta):
+        fields = [*GamerPublicSerializer.Meta.fields, "email", "discord_id"]
+
+
+class GamerPrivateSerializer(AvatarUrlMixin, serializers.ModelSerializer):
+    """The owner's own view (GET /auth/me)."""
+
+    discord_linked = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Gamer
+        fields = [
+            "id",
+            "username",
+            "email",
+            "role",
+            "coins",
+            "bio",
+            "avatar_url",
+            "joined",
+            "last_seen",
+            "discord_id",
+            "discord_linked",
+        ]
+
+    def get_discord_linked(self, obj: Gamer) -> bool:
+        return obj.discord_id is not None
+
+
+class RegisterSerializer(serializers.Serializer):
+    username = serializers.CharField(min_length=USERNAME_MIN, max_length=USERNAME_MAX, trim_whitespace=True)
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+
+
+class AuthResponseSerializer(serializers.Serializer):
+    user = GamerPrivateSerializer()
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class TokenObtainSerializer(serializers.Serializer):
+    login = serializers.CharField(max_length=254, help_text="Username or email.")
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=4096)
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    available = serializers.BooleanField()
+
+
+class MeUpdateSerializer(serializers.Serializer):
+    bio = serializers.CharField(max_length=500, required=False, allow_blank=True, trim_whitespace=False)
+    email = serializers.EmailField(max_length=254, required=False)
+    avatar = serializers.FileField(required=False, help_text="An image; re-encoded and resized to <= 320 px.")
+
+
+class RoleChangeSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class RoleChangeResponseSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    user = GamerAdminSerializer()
+
+
+class GamerListQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(required=False, max_length=100)
+    role = serializers.ChoiceField(choices=Role.choices, required=False)

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from gamers import api
+
+urlpatterns = [
+    path("auth/register", api.RegisterApi.as_view(), name="auth-register"),
+    path("auth/availability/<str:username>", api.AvailabilityApi.as_view(), name="auth-availability"),
+    path("auth/token", api.TokenApi.as_view(), name="auth-token"),
+    path("auth/token/refresh", api.TokenRefreshApi.as_view(), name="auth-token-refresh"),
+    path("auth/logout", api.LogoutApi.as_view(), name="auth-logout"),
+    path("auth/me", api.MeApi.as_view(), name="auth-me"),
+    path("gamers", api.GamerListApi.as_view(), name="gamer-list"),
+    path("gamers/<int:pk>", api.GamerDetailApi.as_view(), name="gamer-detail"),
+    path("gamers/<int:pk>/role", api.GamerRoleApi.as_view(), name="gamer-role"),
+]

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AuditLog(models.Model):
+    """One moderation action, written in the same transaction as the action (SPEC §7)."""
+
+    class Action(models.TextChoices):
+        BAN = "ban", "Ban entry"
+        UNBAN = "unban", "Unban entry"
+        DISMISS = "dismiss", "Dismiss report"
+        DELETE_REVIEW = "delete_review", "Delete review"
+        DELETE_SESSION = "delete_session", "Delete session"
+        DELETE_EVENT = "delete_event", "Delete event"
+        DELETE_GAMER = "delete_gamer", "Delete gamer"
+        ROLE_CHANGE = "role_change", "Change role"
+        DISCONNECT_EVERYONE = "disconnect_everyone", "Disconnect everyone"
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_actions"
+    )
+    # Kept when the actor's account is deleted, so the log still says who acted.
+    actor_name = models.CharField(max_length=50, blank=True, default="")
+    action = models.CharField(max_length=32, choices=Action.choices, db_index=True)
+    target_type = models.CharField(max_length=40)
+    target_id = models.CharField(max_length=40)
+    reason = models.CharField(max_length=500, blank=True, default="")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name} {self.action} {self.target_type}:{self.target_id}"
