@@ -160,7 +160,9 @@ def test_expired_access_token_gets_401_with_code(api, gamer):
 def test_token_signed_with_another_key_is_refused(api, gamer):
     import jwt
 
-    forged = jwt.encode({"user_id": gamer.pk, "token_type": "access", "exp": 9999999999, "jti": "x"}, "another-key-" + "k" * 40, "HS256")
+    forged = jwt.encode(
+        {"user_id": gamer.pk, "token_type": "access", "exp": 9999999999, "jti": "x"}, "another-key-" + "k" * 40, "HS256"
+    )
     assert api.get(ME, HTTP_AUTHORIZATION=f"Bearer {forged}").status_code == 401
     unsigned = jwt.encode({"user_id": gamer.pk, "token_type": "access", "exp": 9999999999, "jti": "y"}, None, "none")
     assert api.get(ME, HTTP_AUTHORIZATION=f"Bearer {unsigned}").status_code == 401
