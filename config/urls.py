@@ -4,7 +4,6 @@ middleware makes every one answer with and without it (SPEC §1)."""
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.generic import TemplateView
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -28,7 +27,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", include("config.pages")),
 ]
 
 handler400 = "common.views.bad_request"
