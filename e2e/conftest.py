@@ -1,0 +1,164 @@
+"""End-to-end fixtures: a real daphne process on a throwaway SQLite database, and headless Chromium.
+
+The server runs exactly like `make run` (embedded defaults: in-memory channel layer, in-process
+game clock), with short trivia timings, so the pages are tested as a newcomer would see them.
+Browser tests run in the embedded-defaults pass of CI; the PostgreSQL + Redis pass skips them
+(they test the pages, and the server they start is embedded either way).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    reason = None
+    if os.environ.get("REDIS_URL") or os.environ.get("DATABASE_URL"):
+        reason = "browser tests run in the embedded-defaults pass (REDIS_URL/DATABASE_URL unset)"
+    elif not Path(CHROMIUM).exists():
+        reason = "Chromium is not installed (.ci/system-packages installs it)"
+    if reason:
+        for item in items:
+            if "browser" in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+class LiveApp:
+    def __init__(self, base_url: str, env: dict[str, str]) -> None:
+        self.url = base_url
+        self.env = env
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120
+        )
+        if result.returncode != 0:
+            raise RuntimeError(result.stdout + result.stderr)
+        return result.stdout
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: Any) -> Iterator[LiveApp]:
+    workdir = tmp_path_factory.mktemp("live")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "PYTEST_CURRENT_TEST"}}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "SQLITE_PATH": str(workdir / "live.sqlite3"),
+            "MEDIA_ROOT": str(workdir / "media"),
+            "DEBUG": "true",
+            "INPROCESS_CLOCK": "true",
+            "CLOCK_INTERVAL_SECONDS": "0.2",
+            "TRIVIA_SPLIT_SECONDS": env.get("E2E_SPLIT_SECONDS", "2"),
+            "TRIVIA_ROUND_END_SECONDS": "1",
+            "THROTTLE_AUTH_RATE": "10000/min",
+            "THROTTLE_USER_RATE": "100000/min",
+            "THROTTLE_ANON_RATE": "100000/min",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    app = LiveApp(f"http://127.0.0.1:{port}", env)
+    app.manage("migrate", "--noinput")
+    app.manage("seed_demo", "--players", "3", "--scores", "50")
+    log = open(workdir / "daphne.log", "w")  # noqa: SIM115 - closed in the finally below
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(app.url + "/healthz", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((workdir / "daphne.log").read_text()) from None
+                time.sleep(0.1)
+        yield app
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page_factory(browser: Any, request: Any) -> Iterator[Any]:
+    """New isolated browser contexts (separate localStorage = separate users); screenshots on exit."""
+    contexts: list[Any] = []
+
+    def make(width: int = 1200, height: int = 900) -> Any:
+        context = browser.new_context(viewport={"width": width, "height": height})
+        context.set_default_timeout(15000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    ARTIFACTS.mkdir(exist_ok=True)
+    for i, context in enumerate(contexts):
+        for j, page in enumerate(context.pages):
+            # A failed screenshot must not mask the test result.
+            with contextlib.suppress(Exception):
+                page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{i}-{j}.png"), full_page=True)
+        context.close()
+
+
+def register_in_browser(page: Any, base_url: str, username: str, password: str = "S3cure-pass!9") -> None:
+    """Create an account through /register; the page stores the tokens and goes home."""
+    page.goto(base_url + "/register")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Email").fill(f"{username.replace(' ', '.')}@example.com")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(base_url + "/")
