@@ -114,10 +114,11 @@ def test_attendees_are_public_profiles_in_join_order(gamer_client):
     first, second = gamer_factory(), gamer_factory()
     AttendanceFactory(session=session, gamer=first, joined_at=timezone.now() - timedelta(hours=2))
     AttendanceFactory(session=session, gamer=second, joined_at=timezone.now() - timedelta(hours=1))
-    AttendanceFactory(session=GameSessionFactory())  # someone else's session
+    AttendanceFactory(session=GameSessionFactory(), gamer=first)  # first also attends another session
     body = gamer_client.get(url(session.pk, "attendees")).json()
     assert body["count"] == 2
     assert [row["id"] for row in body["results"]] == [first.pk, second.pk]
+    assert body["results"][0]["joined_at"] < body["results"][1]["joined_at"]
     row = body["results"][0]
     assert {"id", "username", "role", "coins", "joined", "last_seen", "bio", "avatar_url", "joined_at"} == set(row)
     assert "email" not in row
