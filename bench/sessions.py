@@ -1,0 +1,318 @@
+"""Sessions benchmark (issue 3): list endpoints under load, and a burst of joins on one session.
+
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/gameconnect_bench_sessions \
+    BENCH_REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/python bench/sessions.py
+
+(`make bench BENCH_ARGS=sessions` runs it too.) Steps:
+1. create/migrate the bench database and replace its contents with 2,000 gamers, 10,000 sessions,
+   50,000 attendances and 100,000 likes (COPY, a few seconds), then VACUUM ANALYZE;
+2. serve with one daphne process;
+3. 32 clients for 20 s on `GET /api/v1/sessions/?ordering=-like_count`, then on
+   `?joinable=true&search=...` (search words round-robin): req/s, p50/p99, SQL queries per request;
+4. 200 concurrent `POST /sessions/{id}/join` by 200 different gamers on one session with
+   `max_attendees=100`: joins/s, and the invariant (rows <= 100, rows == attendee_count shown ==
+   distinct gamers == 200 answers; the others are 409 `session_full`).
+Steps 2-4 run twice: with the defaults (one database connection per request) and with a
+per-process connection pool (`DB_POOL_MAX_SIZE=16`; `BENCH_POOL_SIZE=0` skips that pass).
+
+Everything talks to 127.0.0.1 only and every loop is bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gameconnect_bench_sessions")
+os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
+
+from bench.harness import bench_env, daphne, ensure_database, http_load, percentile  # noqa: E402
+
+PORT = int(os.environ.get("BENCH_SESSIONS_PORT", "8100"))  # this benchmark's range: 8100-8199
+GAMERS, SESSIONS, ATTENDANCES, LIKES = 2_000, 10_000, 50_000, 100_000
+CONCURRENCY, DURATION = 32, float(os.environ.get("BENCH_DURATION", "20"))
+JOINERS, JOIN_SEATS = 200, 100
+# A second pass with a per-process connection pool of this size (0: skip it).
+POOL_SIZE = int(os.environ.get("BENCH_POOL_SIZE", "16"))
+SEARCHES = ["ranked", "tunis cup", "chill", "valorant night", "apex", "beginners"]
+
+GAMES = [
+    "Call of Duty",
+    "Fortnite",
+    "Valorant",
+    "League of Legends",
+    "CS:GO",
+    "FIFA",
+    "Rocket League",
+    "Apex Legends",
+    "Minecraft",
+    "Chess",
+]
+PLATFORMS = ["pc", "playstation", "xbox", "switch", "mobile", "other"]
+CITIES = ["Tunis", "Sfax", "Sousse", "Bizerte", "Nabeul", "Monastir", "Gabes", "Kairouan", "Ariana", "Djerba"]
+TITLES = ["{g} night", "Ranked {g}", "Chill {g}", "{g} cup in {c}", "Beginners {g}", "{g} scrims", "Late {g} in {c}"]
+WORDS = ["voice chat", "no toxicity", "ranked grind", "casual games", "strategy talk", "tournament practice", "fun"]
+
+
+def setup_django(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    import django
+
+    django.setup()
+
+
+def copy_rows(table_and_columns: str, rows: list[tuple]) -> None:
+    """Bulk-load rows with PostgreSQL's COPY (the fastest way in)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table_and_columns} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def fill(rng: random.Random) -> None:
+    """Replace the bench database's accounts and sessions with the generated data set."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from gamers.models import Gamer
+    from sessions_app.models import GameSession
+
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE sessions_app_like, sessions_app_review, sessions_app_attendance, sessions_app_gamesession, "
+            "gamers_cointransaction, gamers_gamer RESTART IDENTITY CASCADE"
+        )
+    Gamer.objects.bulk_create(
+        [
+            Gamer(
+                username=f"bench gamer {i}",
+                username_key=f"bench gamer {i}",
+                email=f"bench{i}@example.com",
+                password="!",
+                coins=0,
+            )
+            for i in range(GAMERS)
+        ],
+        batch_size=1000,
+    )
+    gamer_ids = list(Gamer.objects.order_by("id").values_list("id", flat=True))
+    capacities = [2, 4, 5, 6, 8, 10, 12, 16, 20, 50]
+    rows = []
+    for i in range(SESSIONS):
+        game, city = rng.choice(GAMES), rng.choice(CITIES)
+        starts = now + timedelta(minutes=rng.randint(-30 * 24 * 60, 60 * 24 * 60))
+        rows.append(
+            (
+                rng.choice(TITLES).format(g=game, c=city)[:120],
+                game,
+                f"{rng.choice(WORDS)}, {rng.choice(WORDS)} in {city}.",
+                rng.choice(PLATFORMS),
+                starts,
+                rng.choice(capacities),
+                rng.random() > 0.05,
+                gamer_ids[i % GAMERS],
+                starts - timedelta(days=rng.randint(1, 30)),
+                now,
+            )
+        )
+    copy_rows(
+        "sessions_app_gamesession (title, game, description, platform, starts_at, max_attendees, is_available, "
+        "organizer_id, created_at, updated_at)",
+        rows,
+    )
+    session_ids = list(GameSession.objects.order_by("id").values_list("id", flat=True))
+    capacity = dict(zip(session_ids, (r[5] for r in rows), strict=True))
+
+    # Attendances: a few per session within capacity, topped up or trimmed to exactly ATTENDANCES.
+    target = {s: min(capacity[s], rng.randint(0, 10)) for s in session_ids}
+    total = sum(target.values())
+    while total != ATTENDANCES:
+        s = rng.choice(session_ids)
+        if total < ATTENDANCES and target[s] < capacity[s]:
+            target[s], total = target[s] + 1, total + 1
+        elif total > ATTENDANCES and target[s] > 0:
+            target[s], total = target[s] - 1, total - 1
+    copy_rows(
+        "sessions_app_attendance (session_id, gamer_id, joined_at)",
+        [(s, g, now) for s, n in target.items() for g in rng.sample(gamer_ids, n)],
+    )
+
+    # Likes: skewed, a few sessions are very popular (so `-like_count` has a real top).
+    weights = [1 / (rank + 5) ** 0.8 for rank in range(SESSIONS)]
+    shuffled = session_ids[:]
+    rng.shuffle(shuffled)
+    pairs: set[tuple[int, int]] = set()
+    while len(pairs) < LIKES:
+        for s in rng.choices(shuffled, weights=weights, k=LIKES - len(pairs)):
+            pairs.add((s, rng.choice(gamer_ids)))
+            if len(pairs) == LIKES:
+                break
+    copy_rows("sessions_app_like (session_id, gamer_id, created_at)", [(s, g, now) for s, g in pairs])
+
+    connection.close()
+    with connection.cursor() as cursor:  # autocommit: VACUUM can't run in a transaction
+        for table in ("gamers_gamer", "sessions_app_gamesession", "sessions_app_attendance", "sessions_app_like"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+def burst_session() -> int:
+    """A fresh upcoming session with JOIN_SEATS seats and nobody in it."""
+    from django.utils import timezone
+
+    from gamers.models import Gamer
+    from sessions_app.models import GameSession
+
+    return GameSession.objects.create(
+        title="Join burst",
+        game="Chess",
+        platform="pc",
+        starts_at=timezone.now() + timedelta(days=7),
+        max_attendees=JOIN_SEATS,
+        organizer=Gamer.objects.order_by("-id").first(),
+    ).pk
+
+
+def queries_per_request(path: str, token: str) -> int:
+    """SQL statements one request runs, captured in-process against the bench database."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST="127.0.0.1")
+    client.get(path)  # warm: the once-a-minute last_seen write
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(path)
+    assert response.status_code == 200, response.content[:300]
+    return len(ctx)
+
+
+def server_statements(dbname: str) -> int:
+    """Committed transactions in the bench database (each autocommit SELECT is one)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT xact_commit FROM pg_stat_database WHERE datname = %s", [dbname])
+        return int(cursor.fetchone()[0])
+
+
+async def join_burst(base: str, session_id: int, tokens: list[str]) -> tuple[float, list[float], dict[int, int], dict]:
+    import aiohttp
+
+    statuses: dict[int, int] = {}
+    codes: dict[str, int] = {}
+    latencies: list[float] = []
+    start = asyncio.Event()
+    connector = aiohttp.TCPConnector(limit=len(tokens))
+    async with aiohttp.ClientSession(connector=connector) as http:
+
+        async def one(token: str) -> None:
+            await start.wait()
+            began = time.perf_counter()
+            async with http.post(
+                f"{base}/api/v1/sessions/{session_id}/join", headers={"Authorization": f"Bearer {token}"}
+            ) as response:
+                body = await response.json(content_type=None)
+            latencies.append(time.perf_counter() - began)
+            statuses[response.status] = statuses.get(response.status, 0) + 1
+            code = body.get("code", "joined") if isinstance(body, dict) else "?"
+            codes[code] = codes.get(code, 0) + 1
+
+        tasks = [asyncio.create_task(one(t)) for t in tokens]
+        await asyncio.sleep(0)  # every task is now waiting on `start`
+        began = time.perf_counter()
+        start.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=120)
+        elapsed = time.perf_counter() - began
+    return elapsed, latencies, statuses, codes
+
+
+def run_phase(label: str, env: dict[str, str], dbname: str, reader: str, join_tokens: list[str]) -> bool:
+    from sessions_app.models import Attendance
+    from sessions_app.selectors import session_detail
+
+    print(f"\n--- {label}", flush=True)
+    popular = "/api/v1/sessions/?ordering=-like_count"
+    joinable = [f"/api/v1/sessions/?joinable=true&search={s.replace(' ', '+')}" for s in SEARCHES]
+    burst_id = burst_session()
+    with daphne(env, port=PORT) as base:
+        headers = {"Authorization": f"Bearer {reader}"}
+        for name, paths in (("GET ?ordering=-like_count", [popular]), ("GET ?joinable=true&search=...", joinable)):
+            http_load([base + p for p in paths], concurrency=4, duration=2, headers=headers)  # warm up
+            before = server_statements(dbname)
+            result = http_load([base + p for p in paths], concurrency=CONCURRENCY, duration=DURATION, headers=headers)
+            time.sleep(1.5)  # backends report their statistics on exit or within a second
+            after = server_statements(dbname)
+            per_request = max(queries_per_request(p, reader) for p in paths)
+            print(result.summary(f"{name} ({CONCURRENCY} clients, {DURATION:.0f} s)"), flush=True)
+            print(
+                f"{'':<4}SQL queries per request: {per_request} (captured in-process); "
+                f"server counted ~{(after - before) / max(len(result.latencies), 1):.1f} transactions/request",
+                flush=True,
+            )
+        elapsed, latencies, statuses, codes = asyncio.run(join_burst(base, burst_id, join_tokens))
+    rows = Attendance.objects.filter(session_id=burst_id).count()
+    distinct = Attendance.objects.filter(session_id=burst_id).values("gamer_id").distinct().count()
+    shown = session_detail(session_id=burst_id).attendee_count
+    joined = statuses.get(200, 0)
+    print(
+        f"{JOINERS} concurrent joins, one session (max_attendees={JOIN_SEATS}): {elapsed:.2f} s, "
+        f"{JOINERS / elapsed:.1f} join calls/s, {joined / elapsed:.1f} successful joins/s, "
+        f"p50 {percentile(latencies, 50) * 1000:.0f} ms, p99 {percentile(latencies, 99) * 1000:.0f} ms",
+        flush=True,
+    )
+    print(f"{'':<4}statuses {dict(sorted(statuses.items()))}  codes {dict(sorted(codes.items()))}", flush=True)
+    holds = rows <= JOIN_SEATS and rows == shown == distinct == joined
+    print(
+        f"{'':<4}invariant: rows={rows} distinct gamers={distinct} attendee_count shown={shown} "
+        f"200 answers={joined} max_attendees={JOIN_SEATS} -> {'HOLDS' if holds else 'BROKEN'}",
+        flush=True,
+    )
+    if statuses.get(503):
+        print(f"{'':<4}{statuses[503]} calls got 503: the server ran out of database connections", flush=True)
+    return holds
+
+
+def main() -> int:
+    env = bench_env()
+    dbname = env["DATABASE_URL"].rsplit("/", 1)[1]
+    print(f"database {env['DATABASE_URL']}  redis {env['REDIS_URL']}  daphne port {PORT}", flush=True)
+    ensure_database(env)
+    setup_django(env)
+
+    from gamers.models import Gamer
+    from gamers.services import token_pair_for
+    from sessions_app.models import Attendance, GameSession, Like
+
+    started = time.perf_counter()
+    fill(random.Random(2026))
+    print(
+        f"data: {Gamer.objects.count()} gamers, {GameSession.objects.count()} sessions, "
+        f"{Attendance.objects.count()} attendances, {Like.objects.count()} likes "
+        f"(inserted in {time.perf_counter() - started:.1f} s)",
+        flush=True,
+    )
+    gamers = list(Gamer.objects.order_by("id")[:JOINERS])
+    reader = token_pair_for(gamers[0])["access"]
+    join_tokens = [token_pair_for(g)["access"] for g in gamers]
+    print(f"machine load average before the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+
+    phases = [("one connection per request (defaults)", env)]
+    if POOL_SIZE:
+        phases.append((f"DB_POOL_MAX_SIZE={POOL_SIZE}", {**env, "DB_POOL_MAX_SIZE": str(POOL_SIZE)}))
+    results = [run_phase(label, phase_env, dbname, reader, join_tokens) for label, phase_env in phases]
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

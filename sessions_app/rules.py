@@ -1,0 +1,106 @@
+"""Pure session rules: no Django, no database. The services apply them under their locks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+# Machine codes of SPEC §3.
+ALREADY_JOINED = "already_joined"
+SESSION_FULL = "session_full"
+SESSION_UNAVAILABLE = "session_unavailable"
+
+MAX_SEARCH_TERMS = 8
+
+
+def join_refusal(
+    *,
+    already_joined: bool,
+    is_available: bool,
+    starts_at: datetime,
+    now: datetime,
+    attendee_count: int,
+    max_attendees: int,
+) -> str | None:
+    """Why a gamer can't join, as a SPEC code, or None when they can.
+
+    Order: what the gamer already did first (a gamer already in a full or started session is
+    told they joined), then the organizer's switch and the start time, then capacity.
+    """
+    if already_joined:
+        return ALREADY_JOINED
+    if not is_available or starts_at <= now:
+        return SESSION_UNAVAILABLE
+    if attendee_count >= max_attendees:
+        return SESSION_FULL
+    return None
+
+
+def is_joinable(
+    *, is_available: bool, starts_at: datetime, now: datetime, attendee_count: int, max_attendees: int
+) -> bool:
+    """What `joinable=true` means: switched on, not started, not full."""
+    return is_available and starts_at > now and attendee_count < max_attendees
+
+
+def search_terms(text: str) -> list[str]:
+    """Split a search box into terms (each must match title, game or description).
+
+    Bounded so a long query can't build an unbounded WHERE clause.
+    """
+    return text.split()[:MAX_SEARCH_TERMS]
+
+
+def start_time_problem(*, starts_at: datetime, now: datetime) -> str | None:
+    if starts_at <= now:
+        return "A session must start in the future."
+    return None
+
+
+def capacity_problem(*, max_attendees: int, attendee_count: int) -> str | None:
+    if max_attendees < attendee_count:
+        noun = "gamer has" if attendee_count == 1 else "gamers have"
+        return f"{attendee_count} {noun} already joined; max_attendees can't go below that."
+    return None
+
+
+# Field limits of SPEC §3 (the models and serializers use the same numbers).
+TITLE_MAX = 120
+GAME_MAX = 80
+DESCRIPTION_MAX = 2000
+MAX_ATTENDEES_MIN, MAX_ATTENDEES_MAX = 1, 1000
+REVIEW_MAX = 2000
+RATING_MIN, RATING_MAX = 1, 5
+PLATFORMS = ("pc", "playstation", "xbox", "switch", "mobile", "other")  # models.Platform values
+
+
+def session_field_problems(fields: dict[str, Any]) -> dict[str, list[str]]:
+    """Range and length problems of the session fields present in `fields`, by field name."""
+    problems: dict[str, list[str]] = {}
+    for name, limit in (("title", TITLE_MAX), ("game", GAME_MAX)):
+        if name in fields:
+            value = fields[name]
+            if not isinstance(value, str) or not value.strip():
+                problems[name] = ["This field may not be blank."]
+            elif len(value) > limit:
+                problems[name] = [f"Ensure this field has no more than {limit} characters."]
+    if "description" in fields and len(fields["description"] or "") > DESCRIPTION_MAX:
+        problems["description"] = [f"Ensure this field has no more than {DESCRIPTION_MAX} characters."]
+    if "platform" in fields and fields["platform"] not in PLATFORMS:
+        problems["platform"] = [f"Platform must be one of {', '.join(PLATFORMS)}."]
+    if "max_attendees" in fields:
+        value = fields["max_attendees"]
+        if isinstance(value, bool) or not isinstance(value, int) or not MAX_ATTENDEES_MIN <= value <= MAX_ATTENDEES_MAX:
+            problems["max_attendees"] = [f"Must be a whole number from {MAX_ATTENDEES_MIN} to {MAX_ATTENDEES_MAX}."]
+    return problems
+
+
+def review_field_problems(*, rating: Any = None, content: str | None = None) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    if rating is not None and (
+        isinstance(rating, bool) or not isinstance(rating, int) or not RATING_MIN <= rating <= RATING_MAX
+    ):
+        problems["rating"] = [f"Rating must be a whole number from {RATING_MIN} to {RATING_MAX}."]
+    if content is not None and len(content) > REVIEW_MAX:
+        problems["content"] = [f"Ensure this field has no more than {REVIEW_MAX} characters."]
+    return problems

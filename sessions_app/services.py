@@ -1,0 +1,291 @@
+"""Session writes (SPEC §3). Each service owns its transaction.
+
+Concurrency: every change to who attends a session (join, leave) and every change to its
+capacity (update) first takes the session's row lock (`SELECT ... FOR UPDATE`), then counts
+and writes. Those writers are therefore serialised per session, so the count they read is the
+count they change, and the attendee count can never pass `max_attendees`. The unique
+constraints on (session, gamer) back up the "at most once" rules: a duplicate insert raises
+IntegrityError, which becomes the same 409 as the pre-check. On SQLite `FOR UPDATE` is a
+no-op, but the settings open every transaction with BEGIN IMMEDIATE, which serialises writers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from common.errors import Conflict, NotFound, PermissionDenied
+from common.roles import Cap, can, is_owner_or_can
+from moderation.services import audit_record
+from sessions_app import rules
+from sessions_app.models import Attendance, GameSession, Like, Review
+
+# Fields an organizer may set (create and update).
+EDITABLE_FIELDS = ("title", "game", "description", "platform", "starts_at", "max_attendees", "is_available")
+
+_DETAILS = {
+    rules.ALREADY_JOINED: "You already joined this session.",
+    rules.SESSION_FULL: "This session is full.",
+    rules.SESSION_UNAVAILABLE: "This session can't be joined: it is switched off or has started.",
+}
+
+
+@dataclass(frozen=True)
+class AttendanceResult:
+    """What join and leave return: the session and its attendee count right after the change."""
+
+    session: GameSession
+    attendee_count: int
+    detail: str
+
+
+def _not_found() -> NotFound:
+    return NotFound("No session with that id.", code="not_found")
+
+
+def _locked_session(session_id: int) -> GameSession:
+    """The session, row-locked until the surrounding transaction ends. Call inside atomic()."""
+    session = GameSession.objects.select_for_update().filter(pk=session_id).first()
+    if session is None:
+        raise _not_found()
+    return session
+
+
+def _validated(fields: dict[str, Any]) -> dict[str, Any]:
+    """Trimmed title and game; 400 (field -> messages) for anything out of SPEC §3's ranges."""
+    cleaned = dict(fields)
+    for name in ("title", "game"):
+        if isinstance(cleaned.get(name), str):
+            cleaned[name] = cleaned[name].strip()
+    problems = rules.session_field_problems(cleaned)
+    if problems:
+        raise ValidationError(problems)
+    return cleaned
+
+
+def session_create(
+    *,
+    organizer: Any,
+    title: str,
+    game: str,
+    platform: str,
+    starts_at: datetime,
+    max_attendees: int,
+    description: str = "",
+    is_available: bool = True,
+) -> GameSession:
+    """Host a session. `starts_at` must be in the future (400 otherwise)."""
+    fields = _validated(
+        {
+            "title": title,
+            "game": game,
+            "description": description,
+            "platform": platform,
+            "starts_at": starts_at,
+            "max_attendees": max_attendees,
+            "is_available": is_available,
+        }
+    )
+    problem = rules.start_time_problem(starts_at=starts_at, now=timezone.now())
+    if problem:
+        raise ValidationError({"starts_at": [problem]})
+    return GameSession.objects.create(organizer=organizer, **fields)
+
+
+@transaction.atomic
+def session_update(*, actor: Any, session_id: int, checked_by_admin_site: bool = False, **changes: Any) -> GameSession:
+    """Change a session's editable fields (organizer or admin; 403 `not_organizer` otherwise).
+
+    A new `starts_at` must be in the future (an unchanged one may be past, so a started
+    session can still be switched off). `max_attendees` can't go below the current attendee
+    count: that is checked under the session's row lock, which joins also take, so no join
+    can slip in between the check and the write. `checked_by_admin_site` skips the role check
+    for the Django admin, which applies its own model permissions.
+    """
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
+    session = _locked_session(session_id)
+    if not checked_by_admin_site and not is_owner_or_can(actor, session.organizer_id, Cap.SESSIONS_EDIT_ANY):
+        raise PermissionDenied("Only the organizer or an admin can edit this session.", code="not_organizer")
+    changes = _validated(changes)
+    errors: dict[str, list[str]] = {}
+    if "starts_at" in changes and changes["starts_at"] != session.starts_at:
+        problem = rules.start_time_problem(starts_at=changes["starts_at"], now=timezone.now())
+        if problem:
+            errors["starts_at"] = [problem]
+    if "max_attendees" in changes:
+        count = Attendance.objects.filter(session_id=session.pk).count()
+        problem = rules.capacity_problem(max_attendees=changes["max_attendees"], attendee_count=count)
+        if problem:
+            errors["max_attendees"] = [problem]
+    if errors:
+        raise ValidationError(errors)
+    for name, value in changes.items():
+        setattr(session, name, value)
+    session.save(update_fields=[*changes, "updated_at"])
+    return session
+
+
+@transaction.atomic
+def session_delete(*, actor: Any, session_id: int, reason: str = "") -> None:
+    """Remove a session with its attendances, likes and reviews (organizer, moderator, admin).
+
+    When the actor isn't the organizer, the removal is a moderation action and is audited.
+    """
+    session = _locked_session(session_id)
+    if not is_owner_or_can(actor, session.organizer_id, Cap.SESSIONS_MODERATE):
+        raise PermissionDenied("Only the organizer or a moderator can delete this session.", code="not_organizer")
+    if session.organizer_id != getattr(actor, "pk", None):
+        audit_record(
+            actor=actor,
+            action="delete_session",
+            target_type="session",
+            target_id=session.pk,
+            reason=reason or f"{session.title} ({session.game})",
+        )
+    session.delete()
+
+
+@transaction.atomic
+def session_join(*, session_id: int, user: Any) -> AttendanceResult:
+    """Join a session. 409 `already_joined`, `session_unavailable` (switched off or started),
+    `session_full`; 404 when there is no such session.
+
+    Holds the session's row lock from the count to the insert (see the module docstring).
+    """
+    session = _locked_session(session_id)
+    seen = Attendance.objects.filter(session_id=session.pk).aggregate(
+        count=Count("pk"), mine=Count("pk", filter=Q(gamer_id=user.pk))
+    )
+    count = seen["count"]
+    refusal = rules.join_refusal(
+        already_joined=seen["mine"] > 0,
+        is_available=session.is_available,
+        starts_at=session.starts_at,
+        now=timezone.now(),
+        attendee_count=count,
+        max_attendees=session.max_attendees,
+    )
+    if refusal:
+        raise Conflict(_DETAILS[refusal], code=refusal, extra={"attendee_count": count})
+    try:
+        with transaction.atomic():
+            Attendance.objects.create(session=session, gamer=user)
+    except IntegrityError as exc:
+        # Only reachable without the row lock's protection (a writer that skipped the service).
+        raise Conflict(_DETAILS[rules.ALREADY_JOINED], code=rules.ALREADY_JOINED) from exc
+    return AttendanceResult(session=session, attendee_count=count + 1, detail=f"You joined {session.title}.")
+
+
+@transaction.atomic
+def session_leave(*, session_id: int, user: Any) -> AttendanceResult:
+    """Leave a session. 409 `not_joined` when the gamer isn't attending; 404 when there is no such session."""
+    session = _locked_session(session_id)
+    deleted, _ = Attendance.objects.filter(session_id=session.pk, gamer_id=user.pk).delete()
+    count = Attendance.objects.filter(session_id=session.pk).count()
+    if not deleted:
+        raise Conflict("You are not attending this session.", code="not_joined", extra={"attendee_count": count})
+    return AttendanceResult(session=session, attendee_count=count, detail=f"You left {session.title}.")
+
+
+def session_like(*, session_id: int, user: Any) -> Like:
+    """Like a session. 409 `already_liked`; 404 when there is no such session.
+
+    No lock needed: the unique (session, gamer) constraint decides concurrent likes.
+    """
+    try:
+        with transaction.atomic():
+            if not GameSession.objects.filter(pk=session_id).exists():
+                raise _not_found()
+            return Like.objects.create(session_id=session_id, gamer=user)
+    except IntegrityError as exc:
+        if not GameSession.objects.filter(pk=session_id).exists():  # deleted meanwhile
+            raise _not_found() from exc
+        raise Conflict("You already like this session.", code="already_liked") from exc
+
+
+@transaction.atomic
+def session_unlike(*, session_id: int, user: Any) -> None:
+    """Take a like back. 404 `not_liked` when there is none; 404 `not_found` without the session."""
+    deleted, _ = Like.objects.filter(session_id=session_id, gamer_id=user.pk).delete()
+    if not deleted:
+        if not GameSession.objects.filter(pk=session_id).exists():
+            raise _not_found()
+        raise NotFound("You don't like this session.", code="not_liked")
+
+
+@transaction.atomic
+def review_create(*, session_id: int, user: Any, rating: int, content: str = "") -> Review:
+    """Review a session you attend. 403 `not_an_attendee`; 409 `already_reviewed`."""
+    if not GameSession.objects.filter(pk=session_id).exists():
+        raise _not_found()
+    if not Attendance.objects.filter(session_id=session_id, gamer_id=user.pk).exists():
+        raise PermissionDenied("Only attendees can review this session.", code="not_an_attendee")
+    problems = rules.review_field_problems(rating=rating, content=content)
+    if problems:
+        raise ValidationError(problems)
+    review = Review(session_id=session_id, author=user, rating=rating, content=content)
+    try:
+        with transaction.atomic():
+            review.save()
+    except IntegrityError as exc:
+        raise Conflict("You already reviewed this session.", code="already_reviewed") from exc
+    return review
+
+
+def _my_review_locked(*, session_id: int, user: Any) -> Review:
+    review = Review.objects.select_for_update().filter(session_id=session_id, author_id=user.pk).first()
+    if review is None:
+        if not GameSession.objects.filter(pk=session_id).exists():
+            raise _not_found()
+        raise NotFound("You have not reviewed this session.", code="not_reviewed")
+    return review
+
+
+@transaction.atomic
+def review_update_mine(*, session_id: int, user: Any, rating: int | None = None, content: str | None = None) -> Review:
+    """Change your own review of a session. 404 `not_reviewed` when you have none."""
+    problems = rules.review_field_problems(rating=rating, content=content)
+    if problems:
+        raise ValidationError(problems)
+    review = _my_review_locked(session_id=session_id, user=user)
+    fields = []
+    if rating is not None:
+        review.rating = rating
+        fields.append("rating")
+    if content is not None:
+        review.content = content
+        fields.append("content")
+    review.save(update_fields=[*fields, "updated_at"])
+    return review
+
+
+@transaction.atomic
+def review_delete_mine(*, session_id: int, user: Any) -> None:
+    """Delete your own review of a session. 404 `not_reviewed` when you have none."""
+    _my_review_locked(session_id=session_id, user=user).delete()
+
+
+@transaction.atomic
+def review_delete(*, actor: Any, review_id: int, reason: str = "") -> None:
+    """A moderator or admin removes any review; audited as `delete_review`."""
+    if not can(actor, Cap.REVIEWS_MODERATE):
+        raise PermissionDenied("Only moderators and admins can remove reviews.", code="forbidden_role")
+    review = Review.objects.select_for_update().filter(pk=review_id).first()
+    if review is None:
+        raise NotFound("No review with that id.", code="not_found")
+    audit_record(
+        actor=actor,
+        action="delete_review",
+        target_type="review",
+        target_id=review.pk,
+        reason=reason or f"session {review.session_id}, by gamer {review.author_id}: {review.content[:200]}",
+    )
+    review.delete()

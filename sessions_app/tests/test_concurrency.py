@@ -1,0 +1,137 @@
+"""Race tests: real threads against PostgreSQL (SPEC §3 invariant)."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from common.errors import Conflict
+from sessions_app import selectors, services
+from sessions_app.models import Attendance, Like
+from sessions_app.tests.factories import GameSessionFactory, gamer_factory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_in_threads(n: int, target) -> list:
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[i] = target(i)
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test checks
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a thread is stuck"
+    return results
+
+
+def test_fifty_gamers_racing_for_ten_seats_give_exactly_ten_attendances():
+    session = GameSessionFactory(max_attendees=10)
+    gamers = [gamer_factory("racer") for _ in range(50)]
+
+    results = run_in_threads(50, lambda i: services.session_join(session_id=session.pk, user=gamers[i]))
+
+    joined = [r for r in results if isinstance(r, services.AttendanceResult)]
+    refused = [r for r in results if isinstance(r, Conflict)]
+    assert len(joined) == 10, results
+    assert len(refused) == 40 and all(r.code == "session_full" for r in refused)
+    assert sorted(r.attendee_count for r in joined) == list(range(1, 11))
+    rows = Attendance.objects.filter(session=session).count()
+    assert rows == 10
+    assert selectors.session_detail(session_id=session.pk).attendee_count == rows
+    shown = selectors.session_detail(session_id=session.pk)
+    assert shown.is_full is True
+
+
+def test_one_gamer_joining_from_ten_threads_attends_once():
+    session = GameSessionFactory(max_attendees=100)
+    gamer = gamer_factory("eager")
+
+    results = run_in_threads(10, lambda i: services.session_join(session_id=session.pk, user=gamer))
+
+    assert sum(isinstance(r, services.AttendanceResult) for r in results) == 1, results
+    refused = [r for r in results if isinstance(r, Conflict)]
+    assert len(refused) == 9 and all(r.code == "already_joined" for r in refused)
+    assert Attendance.objects.filter(session=session, gamer=gamer).count() == 1
+
+
+def test_joins_and_leaves_racing_keep_the_count_equal_to_the_rows_and_within_capacity():
+    session = GameSessionFactory(max_attendees=5)
+    gamers = [gamer_factory("churn") for _ in range(12)]
+    for g in gamers[:5]:
+        services.session_join(session_id=session.pk, user=g)
+
+    def churn(i: int):
+        # the first five leave while seven newcomers try to join
+        if i < 5:
+            return services.session_leave(session_id=session.pk, user=gamers[i])
+        return services.session_join(session_id=session.pk, user=gamers[i])
+
+    results = run_in_threads(12, churn)
+    rows = Attendance.objects.filter(session=session).count()
+    assert rows <= 5
+    assert selectors.session_detail(session_id=session.pk).attendee_count == rows
+    joins = sum(isinstance(r, services.AttendanceResult) for r in results[5:])
+    assert rows == joins  # every leave succeeded, and every successful join is a row
+    assert all(isinstance(r, services.AttendanceResult) for r in results[:5])
+
+
+def test_shrinking_capacity_while_gamers_join_never_leaves_more_attendees_than_seats():
+    host = gamer_factory("host")
+    session = GameSessionFactory(organizer=host, max_attendees=20)
+    gamers = [gamer_factory("joiner") for _ in range(15)]
+
+    def act(i: int):
+        if i == 0:
+            return services.session_update(actor=host, session_id=session.pk, max_attendees=3)
+        return services.session_join(session_id=session.pk, user=gamers[i - 1])
+
+    results = run_in_threads(16, act)
+    session.refresh_from_db()
+    rows = Attendance.objects.filter(session=session).count()
+    assert rows <= session.max_attendees, (rows, session.max_attendees, results[0])
+
+
+def test_likes_toggled_from_many_threads_end_consistent():
+    session = GameSessionFactory()
+    gamers = [gamer_factory("fan") for _ in range(8)]
+
+    def toggle(i: int):
+        gamer = gamers[i % len(gamers)]
+        outcomes = []
+        for step in range(6):
+            try:
+                if (i + step) % 2 == 0:
+                    services.session_like(session_id=session.pk, user=gamer)
+                    outcomes.append("liked")
+                else:
+                    services.session_unlike(session_id=session.pk, user=gamer)
+                    outcomes.append("unliked")
+            except Exception as exc:  # noqa: BLE001
+                outcomes.append(getattr(exc, "code", repr(exc)))
+        return outcomes
+
+    results = run_in_threads(32, toggle)
+
+    codes = {code for outcome in results for code in outcome}
+    assert codes <= {"liked", "unliked", "already_liked", "not_liked"}, codes
+    # Per gamer: each successful like adds one row, each successful unlike removes one, and a
+    # gamer ends with 0 or 1 rows: so (#liked - #unliked) is exactly that gamer's final row count.
+    for g_index, gamer in enumerate(gamers):
+        outcomes = [c for i, outcome in enumerate(results) if i % len(gamers) == g_index for c in outcome]
+        final = Like.objects.filter(session=session, gamer=gamer).count()
+        assert final in (0, 1)
+        assert outcomes.count("liked") - outcomes.count("unliked") == final
+    shown = selectors.session_detail(session_id=session.pk, user=gamers[0])
+    assert shown.like_count == Like.objects.filter(session=session).count()
+    assert shown.liked_by_me == Like.objects.filter(session=session, gamer=gamers[0]).exists()
