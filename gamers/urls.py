@@ -10,6 +10,6 @@ urlpatterns = [
     path("auth/logout", api.LogoutApi.as_view(), name="auth-logout"),
     path("auth/me", api.MeApi.as_view(), name="auth-me"),
     path("gamers", api.GamerListApi.as_view(), name="gamer-list"),
-    path("gamers/<int:pk>", api.GamerDetailApi.as_view(), name="gamer-detail"),
-    path("gamers/<int:pk>/role", api.GamerRoleApi.as_view(), name="gamer-role"),
+    path("gamers/<id:pk>", api.GamerDetailApi.as_view(), name="gamer-detail"),
+    path("gamers/<id:pk>/role", api.GamerRoleApi.as_view(), name="gamer-role"),
 ]
