@@ -188,6 +188,7 @@ class SocialLoginApi(PublicApiView):
     throttle_classes = [AuthRateThrottle]
 
     @extend_schema(
+        parameters=[OpenApiParameter("provider", str, OpenApiParameter.PATH, enum=["google", "discord"])],
         request=s.SocialLoginSerializer,
         responses={
             200: s.SocialLoginResponseSerializer,
