@@ -368,6 +368,11 @@ GOOGLE_CLIENT_SECRET = env_str("GOOGLE_CLIENT_SECRET")
 DISCORD_CLIENT_ID = env_str("DISCORD_CLIENT_ID")
 DISCORD_CLIENT_SECRET = env_str("DISCORD_CLIENT_SECRET")
 DISCORD_BOT_TOKEN = env_str("DISCORD_BOT_TOKEN")
+# Optional: a Discord server id whose slash commands are published at once on bot start
+# (global publication can take up to an hour). 0 = publish globally.
+DISCORD_GUILD_ID = env_int("DISCORD_GUILD_ID", 0)
+# Seconds between the bot's countdown steps (tests shorten it).
+BOT_COUNTDOWN_STEP_SECONDS = env_float("BOT_COUNTDOWN_STEP_SECONDS", 1.0)
 
 # --- production hardening ---------------------------------------------------------------
 if not DEBUG:

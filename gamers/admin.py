@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from common.errors import ServiceError
 from gamers import services
-from gamers.models import CoinTransaction, Gamer
+from gamers.models import CoinTransaction, Gamer, SocialAccount
 
 
 class GamerCreationForm(UserCreationForm):
@@ -97,4 +97,19 @@ class CoinTransactionAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SocialAccount)
+class SocialAccountAdmin(admin.ModelAdmin):
+    """Google / Discord sign-in identities. Deleting one unlinks it (the account stays)."""
+
+    list_display = ["id", "provider", "uid", "user", "email", "created_at", "last_login_at"]
+    list_filter = ["provider", "created_at"]
+    search_fields = ["uid", "email", "user__username"]
+    list_select_related = ["user"]
+    list_per_page = 50
+    readonly_fields = ["provider", "uid", "user", "email", "created_at", "last_login_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -16,13 +16,13 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from common.api import PublicApiView
-from common.errors import NotFound
+from common.errors import NotFound, Unavailable
 from common.permissions import require
 from common.roles import Cap
 from common.schema import ERRORS_AUTH, error
 from common.throttling import AuthRateThrottle
 from gamers import serializers as s
-from gamers import services
+from gamers import services, social
 from gamers.models import Gamer
 from gamers.selectors import gamer_list, gamer_profile, username_available
 
@@ -180,3 +180,44 @@ class GamerRoleApi(APIView):
                 "user": s.GamerAdminSerializer(gamer, context={"request": request}).data,
             }
         )
+
+
+class SocialLoginApi(PublicApiView):
+    """Sign in with Google or Discord: the client posts the authorization code it received."""
+
+    throttle_classes = [AuthRateThrottle]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("provider", str, OpenApiParameter.PATH, enum=["google", "discord"])],
+        request=s.SocialLoginSerializer,
+        responses={
+            200: s.SocialLoginResponseSerializer,
+            400: error("`invalid_code` (the provider refused the code), `email_unverified`, or field errors."),
+            403: error("`account_disabled`."),
+            503: error("`provider_disabled` (not configured here), `provider_unavailable`, `provider_misconfigured`."),
+        },
+        auth=[],
+    )
+    def post(self, request: Request, provider: str) -> Response:
+        if social.provider_credentials(provider) is None:
+            raise Unavailable(
+                f"Sign-in with {provider.title()} is not enabled on this server.", code="provider_disabled"
+            )
+        data = s.SocialLoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.social_login(provider=provider, **data.validated_data)
+        body = {
+            "user": s.GamerPrivateSerializer(result.gamer, context={"request": request}).data,
+            **result.tokens,
+            "created": result.created,
+        }
+        return Response(body)
+
+
+class DiscordLinkCodeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={201: s.DiscordLinkCodeSerializer})
+    def post(self, request: Request) -> Response:
+        link = services.discord_link_code_create(user=request.user)  # type: ignore[arg-type]
+        return Response(s.DiscordLinkCodeSerializer(link).data, status=status.HTTP_201_CREATED)

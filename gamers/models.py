@@ -126,3 +126,51 @@ class CoinTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gamer_id}: {self.amount:+d} ({self.reason})"
+
+
+class SocialAccount(models.Model):
+    """A sign-in identity at an OAuth2 provider, linked to one account (SPEC §2 social login).
+
+    `uid` is the provider's stable user id (Google's `sub`, Discord's user snowflake), never the
+    email, which can change hands. One identity links to one account; an account may hold several.
+    """
+
+    class Provider(models.TextChoices):
+        GOOGLE = "google", "Google"
+        DISCORD = "discord", "Discord"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="social_accounts")
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    uid = models.CharField(max_length=191)
+    # The email the provider reported at the last sign-in (informational; linking uses `uid`).
+    email = models.EmailField(max_length=254, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_login_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["provider", "uid"], name="social_account_provider_uid_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.uid} -> {self.user_id}"
+
+
+class DiscordLinkCode(models.Model):
+    """A one-time code that binds the Discord user who types `!link CODE` to `user`.
+
+    Valid until `expires_at` and only once (`used_at`). Creating a new code deletes the
+    account's older ones, so at most one is outstanding per account.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="discord_link_codes")
+    code = models.CharField(max_length=16, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by_discord_id = models.CharField(max_length=32, blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"link code for {self.user_id} (expires {self.expires_at:%Y-%m-%d %H:%M})"

@@ -23,3 +23,8 @@ def gamer_list(*, search: str | None = None, role: str | None = None) -> QuerySe
 def gamer_profile(gamer_id: int) -> Gamer | None:
     """One gamer with the `stat_*` annotations of the public profile."""
     return annotate_stats(Gamer.objects.filter(pk=gamer_id)).first()
+
+
+def gamer_by_discord_id(discord_id: str | int) -> Gamer | None:
+    """The active account the Discord user is linked to, if any (the bot's `ctx.author`)."""
+    return Gamer.objects.filter(discord_id=str(discord_id), is_active=True).first()

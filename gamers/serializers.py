@@ -139,3 +139,19 @@ class RoleChangeResponseSerializer(serializers.Serializer):
 class GamerListQuerySerializer(serializers.Serializer):
     search = serializers.CharField(required=False, max_length=100)
     role = serializers.ChoiceField(choices=Role.choices, required=False)
+
+
+class SocialLoginSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=2048, help_text="The authorization code the provider redirected with.")
+    redirect_uri = serializers.URLField(
+        max_length=2048, help_text="The redirect URI used in the authorization request (must match exactly)."
+    )
+
+
+class SocialLoginResponseSerializer(AuthResponseSerializer):
+    created = serializers.BooleanField(help_text="True when this sign-in created the account.")
+
+
+class DiscordLinkCodeSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="8 characters; type `!link CODE` to the GameConnect bot in Discord.")
+    expires_at = serializers.DateTimeField()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -9,6 +12,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -17,8 +21,19 @@ from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from common.roles import Role
 from common.ws import CLOSE_DISCONNECTED_BY_ADMIN
 from gamers.images import avatar_process
-from gamers.models import CoinTransaction, Gamer
-from gamers.rules import clean_username, normalize_email, username_key, username_problem
+from gamers.models import CoinTransaction, DiscordLinkCode, Gamer, SocialAccount
+from gamers.rules import (
+    LINK_CODE_ALPHABET,
+    LINK_CODE_LENGTH,
+    clean_username,
+    link_code_normalize,
+    normalize_email,
+    username_from_profile,
+    username_key,
+    username_problem,
+    username_with_suffix,
+)
+from gamers.social import SocialProfile, profile_fetch, unverified_email_error
 from moderation.services import audit_record
 
 
@@ -195,3 +210,168 @@ def coins_apply(*, gamer_id: int, amount: int, reason: str, ref: str = "") -> in
         balance = Gamer.objects.filter(pk=gamer_id).values_list("coins", flat=True).get()
         CoinTransaction.objects.create(gamer_id=gamer_id, amount=amount, reason=reason, ref=ref, balance_after=balance)
     return balance
+
+
+# --- social login (SPEC §2 /auth/social/{provider}) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class SocialLoginResult:
+    gamer: Gamer
+    tokens: dict[str, str]
+    created: bool
+
+
+def social_login(*, provider: str, code: str, redirect_uri: str) -> SocialLoginResult:
+    """Sign in with Google or Discord and return our JWT pair.
+
+    The account is found by the provider's user id first (a returning user), then by the
+    provider's VERIFIED email (an existing password account gets the identity linked);
+    otherwise a new account is created with its starting coins and a username derived from the
+    provider's name. An unverified email never links or creates anything (400
+    `email_unverified`). Signing in with Discord also binds the account's `discord_id` for the
+    bot when neither side is bound yet.
+
+    The provider call happens before any transaction. Two racing first sign-ins of one
+    identity are decided by the unique (provider, uid) index: the loser retries and finds it.
+    """
+    profile = profile_fetch(provider=provider, code=code, redirect_uri=redirect_uri)
+    for attempt in range(3):
+        try:
+            gamer, created = _social_account_resolve(profile)
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+        except Conflict as exc:
+            # Someone registered this email between our look-up and our insert: link to it.
+            if exc.code != "email_taken" or attempt == 2:
+                raise
+    if not gamer.is_active:
+        raise PermissionDenied("This account is disabled.", code="account_disabled")
+    return SocialLoginResult(gamer=gamer, tokens=token_pair_for(gamer), created=created)
+
+
+@transaction.atomic
+def _social_account_resolve(profile: SocialProfile) -> tuple[Gamer, bool]:
+    now = timezone.now()
+    account = (
+        SocialAccount.objects.select_for_update()
+        .select_related("user")
+        .filter(provider=profile.provider, uid=profile.uid)
+        .first()
+    )
+    if account is not None:
+        account.last_login_at = now
+        account.email = profile.email[:254]
+        account.save(update_fields=["last_login_at", "email"])
+        return account.user, False
+    if not profile.email_verified:
+        raise unverified_email_error(profile.provider)
+    gamer = Gamer.objects.filter(email=normalize_email(profile.email)).first()
+    created = gamer is None
+    if gamer is None:
+        gamer = _social_gamer_create(profile)
+    SocialAccount.objects.create(
+        user=gamer, provider=profile.provider, uid=profile.uid, email=profile.email[:254], last_login_at=now
+    )
+    if profile.provider == SocialAccount.Provider.DISCORD:
+        _discord_id_adopt(gamer, profile.uid)
+    return gamer, created
+
+
+def _social_gamer_create(profile: SocialProfile) -> Gamer:
+    """A new account named after the provider profile, made unique with a number if needed."""
+    base = username_from_profile(*profile.names)
+    candidates = [base, *(username_with_suffix(base, n) for n in range(2, 10))]
+    candidates += [username_with_suffix(base, 10_000 + secrets.randbelow(90_000)) for _ in range(5)]
+    taken = set(
+        Gamer.objects.filter(username_key__in=[username_key(c) for c in candidates]).values_list(
+            "username_key", flat=True
+        )
+    )
+    for name in candidates:
+        if username_key(name) in taken:
+            continue
+        try:
+            return gamer_create(username=name, email=profile.email, password=None)
+        except Conflict as exc:
+            if exc.code != "username_taken":
+                raise
+    raise Conflict("Couldn't find a free username for this account; register with a password.", code="username_taken")
+
+
+def _discord_id_adopt(gamer: Gamer, discord_id: str) -> None:
+    """Bind the bot identity on Discord sign-in, unless either side is already bound."""
+    if gamer.discord_id is not None or Gamer.objects.filter(discord_id=discord_id).exists():
+        return
+    try:
+        with transaction.atomic():
+            if Gamer.objects.filter(pk=gamer.pk, discord_id__isnull=True).update(discord_id=discord_id):
+                gamer.discord_id = discord_id
+    except IntegrityError:
+        pass  # a racing `!link` bound it elsewhere first; social login still succeeds
+
+
+# --- Discord link codes (SPEC §2 /auth/discord/link-code, §8 `link`) ----------------------
+
+LINK_CODE_TTL = timedelta(minutes=10)
+# Expired codes stay this long so `!link` can say "expired" rather than "unknown".
+LINK_CODE_KEEP = timedelta(days=1)
+
+
+@transaction.atomic
+def discord_link_code_create(*, user: Gamer) -> DiscordLinkCode:
+    """A fresh one-time code for `user`, valid LINK_CODE_TTL; the account's older codes go."""
+    now = timezone.now()
+    DiscordLinkCode.objects.filter(user=user).delete()
+    DiscordLinkCode.objects.filter(expires_at__lt=now - LINK_CODE_KEEP).delete()
+    for _ in range(5):
+        code = "".join(secrets.choice(LINK_CODE_ALPHABET) for _ in range(LINK_CODE_LENGTH))
+        try:
+            with transaction.atomic():
+                return DiscordLinkCode.objects.create(
+                    user=user, code=code, created_at=now, expires_at=now + LINK_CODE_TTL
+                )
+        except IntegrityError:
+            continue  # collision with an outstanding code: draw again
+    raise Conflict("Couldn't create a link code; try again.", code="link_code_unavailable")
+
+
+@transaction.atomic
+def discord_link(*, code: str, discord_id: str | int) -> Gamer:
+    """Bind the Discord user `discord_id` to the account that created `code` (`!link CODE`).
+
+    A Discord user links to one account only: 409 `discord_already_linked` if it is bound to
+    another one (unlink there first). Unknown codes are 404 `link_code_invalid`, used ones 409
+    `link_code_used`, expired ones 400 `link_code_expired`. A refused attempt leaves the code
+    usable. Re-linking an account to a new Discord user replaces its old binding (the account
+    holder asked for the code). The code row is locked, so a code is consumed exactly once.
+    """
+    discord_id = str(discord_id)
+    now = timezone.now()
+    link = DiscordLinkCode.objects.select_for_update().filter(code=link_code_normalize(code)[:16]).first()
+    if link is None:
+        raise NotFound("That link code doesn't exist. Create a new one on GameConnect.", code="link_code_invalid")
+    if link.used_at is not None:
+        raise Conflict("That link code was already used. Create a new one on GameConnect.", code="link_code_used")
+    if link.expires_at <= now:
+        raise InvalidInput("That link code has expired. Create a new one on GameConnect.", code="link_code_expired")
+    holder = Gamer.objects.filter(discord_id=discord_id).exclude(pk=link.user_id).first()
+    if holder is not None:
+        raise Conflict(
+            f"This Discord account is already linked to the GameConnect account {holder.username}. "
+            "A Discord account can link to one GameConnect account only.",
+            code="discord_already_linked",
+        )
+    try:
+        with transaction.atomic():
+            Gamer.objects.filter(pk=link.user_id).update(discord_id=discord_id)
+    except IntegrityError as exc:  # a racing link bound this Discord user elsewhere first
+        raise Conflict(
+            "This Discord account is already linked to another GameConnect account.", code="discord_already_linked"
+        ) from exc
+    link.used_at = now
+    link.used_by_discord_id = discord_id
+    link.save(update_fields=["used_at", "used_by_discord_id"])
+    return Gamer.objects.get(pk=link.user_id)

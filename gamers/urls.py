@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from gamers import api
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("auth/token/refresh", api.TokenRefreshApi.as_view(), name="auth-token-refresh"),
     path("auth/logout", api.LogoutApi.as_view(), name="auth-logout"),
     path("auth/me", api.MeApi.as_view(), name="auth-me"),
+    re_path(r"^auth/social/(?P<provider>google|discord)$", api.SocialLoginApi.as_view(), name="auth-social"),
+    path("auth/discord/link-code", api.DiscordLinkCodeApi.as_view(), name="auth-discord-link-code"),
     path("gamers", api.GamerListApi.as_view(), name="gamer-list"),
     path("gamers/<id:pk>", api.GamerDetailApi.as_view(), name="gamer-detail"),
     path("gamers/<id:pk>/role", api.GamerRoleApi.as_view(), name="gamer-role"),

@@ -29,3 +29,35 @@ def test_normalize_email_lowercases():
 @given(st.text(max_size=60))
 def test_username_key_is_idempotent(raw):
     assert username_key(username_key(raw)) == username_key(raw)
+
+
+def test_username_from_profile_takes_the_first_usable_candidate():
+    from gamers.rules import username_from_profile
+
+    assert username_from_profile(None, "", "Chad Player") == "Chad Player"
+    assert username_from_profile("@@@", "nelly") == "nelly"
+    assert username_from_profile("Jo") == "Jo gamer"
+    assert username_from_profile("zero\u200bwidth  name\t") == "zerowidth name"
+    assert username_from_profile() == "gamer gamer"
+    assert len(username_from_profile("x" * 200)) == 50
+
+
+@given(st.lists(st.text(max_size=80), max_size=3))
+def test_username_from_profile_is_always_a_valid_username(candidates):
+    from gamers.rules import username_from_profile
+
+    assert username_problem(username_from_profile(*candidates)) is None
+
+
+@given(st.text(min_size=4, max_size=50), st.integers(min_value=2, max_value=10**6))
+def test_username_with_suffix_fits_the_maximum_length(base, number):
+    from gamers.rules import username_with_suffix
+
+    name = username_with_suffix(clean_username(base) or "base", number)
+    assert len(name) <= 50 and name.endswith(f" {number}")
+
+
+def test_link_code_normalize_ignores_case_dashes_and_spaces():
+    from gamers.rules import link_code_normalize
+
+    assert link_code_normalize(" abcd-efgh ") == "ABCDEFGH"
