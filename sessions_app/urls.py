@@ -2,7 +2,6 @@ from django.urls import path
 
 from sessions_app import api
 
-
 urlpatterns = [
     path("sessions", api.SessionListApi.as_view(), name="session-list"),
     path("sessions/<id:pk>", api.SessionDetailApi.as_view(), name="session-detail"),
