@@ -71,8 +71,7 @@ class Event(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         # Derived columns stay in step with their sources wherever the row is saved
         # (services, admin, seeds), as Gamer.username_key does.
-        self.search_text = search_document(self.title, self.description, self.location)
-        self.city_key = city_key(self.city)
+        self.refresh_derived()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             extra = set()
@@ -82,6 +81,11 @@ class Event(models.Model):
                 extra.add("city_key")
             kwargs["update_fields"] = {*update_fields, *extra}
         super().save(*args, **kwargs)
+
+    def refresh_derived(self) -> None:
+        """Recompute the search columns; `save()` does it, call it before `bulk_create`."""
+        self.search_text = search_document(self.title, self.description, self.location)
+        self.city_key = city_key(self.city)
 
     @property
     def tickets_sold(self) -> int:

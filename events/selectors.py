@@ -31,8 +31,11 @@ DEFAULT_ORDERING = "starts_at"
 def _with_reader_fields(qs: QuerySet[Event], viewer: Any) -> QuerySet[Event]:
     """Annotate `bookmark_count` and `bookmarked_by_me` as correlated subqueries (no N+1)."""
     counts = Bookmark.objects.filter(event=OuterRef("pk")).order_by().values("event").annotate(n=Count("*")).values("n")
-    qs = qs.select_related("organizer").annotate(
-        bookmark_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
+    # The search columns are for filtering only: don't ship them to Python.
+    qs = (
+        qs.select_related("organizer")
+        .defer("search_text", "city_key")
+        .annotate(bookmark_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0)))
     )
     if viewer is not None and getattr(viewer, "is_authenticated", False):
         mine = Bookmark.objects.filter(event=OuterRef("pk"), user_id=viewer.pk)

@@ -96,6 +96,24 @@ def test_order_code_collision_is_retried(gamer, monkeypatch):
     assert_invariant(event)
 
 
+def test_purchase_works_without_update_returning(gamer, monkeypatch):
+    monkeypatch.setattr(services, "_update_returning_supported", lambda: False)
+    event = EventFactory(tickets_total=3, ticket_price=Decimal("7.25"))
+    order = services.ticket_purchase(event_id=event.pk, user=gamer, quantity=2)
+    assert (order.unit_price, order.total_price) == (Decimal("7.25"), Decimal("14.50"))
+    with pytest.raises(Conflict) as caught:
+        services.ticket_purchase(event_id=event.pk, user=gamer, quantity=2)
+    assert caught.value.extra == {"available": 1}
+    assert_invariant(event)
+
+
+def test_purchase_price_keeps_two_decimals(gamer):
+    event = EventFactory(ticket_price=Decimal("0.10"))
+    order = services.ticket_purchase(event_id=event.pk, user=gamer, quantity=3)
+    order.refresh_from_db()
+    assert (order.unit_price, order.total_price) == (Decimal("0.10"), Decimal("0.30"))
+
+
 # -- event_create / event_update / event_delete --------------------------------------------
 
 
