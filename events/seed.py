@@ -102,6 +102,8 @@ DEMO_EVENTS: list[tuple[str, str, str, str, str, int, str]] = [
      "Potters of Nabeul and Guellala show glazed tiles, jars and the craft of the wheel."),
     ("Festival du Printemps de Sbeïtla", "heritage", "Kasserine", "Site archéologique de Sufetula, Sbeïtla", "10.00", 2000,
      "Spring concerts and folk arts among the three temples of the Roman forum of Sufetula."),
+    ("Tunis Comic & Game Con", "other", "Tunis", "Parc des Expositions du Kram", "15.00", 4000,
+     "Cosplay parade, indie game showcase, retro arcade and comics artists from both sides of the Mediterranean."),
     ("Festival International de Gafsa", "music", "Gafsa", "Piscines romaines de Gafsa", "15.00", 1500,
      "Concerts by the Roman pools of Gafsa, with Tunisian rap and mezoued nights."),
 ]  # fmt: skip
