@@ -78,6 +78,15 @@ def test_admin_form_refuses_a_total_below_the_tickets_sold(site, gamer):
     assert (event.tickets_total, event.tickets_available) == (12, 6)
 
 
+def test_admin_form_lowers_the_total_below_the_available_count(site, gamer):
+    event = EventFactory(tickets_total=10)
+    sell(event, gamer, 2)
+    response = site.post(f"/admin/events/event/{event.pk}/change/", form_data(event, tickets_total=5))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    event.refresh_from_db()
+    assert (event.tickets_total, event.tickets_available) == (5, 3)
+
+
 def test_admin_cannot_delete_an_event_with_sales_but_can_delete_others_audited(site, admin, gamer):
     sold_event = EventFactory(organizer=gamer)
     sell(sold_event, gamer, 1)
