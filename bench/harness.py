@@ -60,13 +60,21 @@ def manage(*args: str, env: dict[str, str]) -> float:
 
 @contextlib.contextmanager
 def daphne(env: dict[str, str], port: int = 8765) -> Iterator[str]:
-    """A daphne process on 127.0.0.1:port; yields its base URL."""
+    """A daphne process on 127.0.0.1:port; yields its base URL.
+
+    Its output goes to bench/results/daphne-<port>.log: an unread pipe would fill up with
+    request warnings and freeze the server mid-benchmark.
+    """
+    log_dir = ROOT / "bench" / "results"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"daphne-{port}.log"
+    log = open(log_path, "w")  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen(
         [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -77,7 +85,7 @@ def daphne(env: dict[str, str], port: int = 8765) -> Iterator[str]:
                 break
             except OSError:
                 if proc.poll() is not None:
-                    raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "daphne exited") from None
+                    raise RuntimeError(log_path.read_text()) from None
                 time.sleep(0.2)
         yield base
     finally:
@@ -86,6 +94,7 @@ def daphne(env: dict[str, str], port: int = 8765) -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 def percentile(values: list[float], pct: float) -> float:

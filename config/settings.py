@@ -178,12 +178,12 @@ if DATABASE_URL:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # Fail fast when PostgreSQL is down, so requests get a clear 503 instead of hanging.
         DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
-        # Optional connection pool per process (psycopg_pool). Under ASGI every request runs in
-        # its own thread with its own connection: without a pool each request connects anew, and
-        # a burst of N requests opens N connections (PostgreSQL allows 100 by default). With
-        # DB_POOL_MAX_SIZE=n a process holds at most n connections; requests wait for one (up to
-        # DB_POOL_TIMEOUT seconds, then 503). Needs DB_CONN_MAX_AGE=0 (the default).
+        # Under ASGI every request runs in its own thread with its own connection: a burst of N
+        # requests opens N connections, past PostgreSQL's max_connections (100) -> 503s. A pool
+        # (DB_POOL_MAX_SIZE per process) makes requests wait for a connection instead, and
+        # saves the connection set-up on each request. Off by default (tests, dev).
         if env_int("DB_POOL_MAX_SIZE", 0) > 0:
+            DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses pooling with persistent connections
             DATABASES["default"]["OPTIONS"]["pool"] = {
                 "min_size": min(2, env_int("DB_POOL_MAX_SIZE", 0)),
                 "max_size": env_int("DB_POOL_MAX_SIZE", 0),

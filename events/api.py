@@ -1,0 +1,161 @@
+"""Events and tickets API (SPEC §4). Views parse input, call one service or selector, shape output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.errors import NotFound, PermissionDenied
+from common.schema import error
+from events import serializers as s
+from events import services
+from events.models import Event, TicketOrder
+from events.selectors import bookmarked_events, event_detail, event_list, ticket_orders_of
+
+
+def _event_or_404(event_id: int, viewer: Any) -> Event:
+    event = event_detail(event_id=event_id, viewer=viewer)
+    if event is None:
+        raise NotFound("No event with that id.", code="not_found")
+    return event
+
+
+class EventListApi(ListAPIView):
+    """GET: anyone, even without a token. POST: signed in; the caller organises the event."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    serializer_class = s.EventSerializer
+    filter_backends: list = []
+
+    @extend_schema(
+        parameters=[s.EventListQuerySerializer],
+        responses={200: s.EventSerializer(many=True)},
+        auth=[{}, {"jwtAuth": []}],
+        description="Public. Search is case- and accent-insensitive over title, description and location.",
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Event]:
+        query = s.EventListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return event_list(**query.validated_data, viewer=self.request.user)
+
+    @extend_schema(request=s.EventWriteSerializer, responses={201: s.EventSerializer})
+    def post(self, request: Request) -> Response:
+        data = s.EventWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.event_create(organizer=request.user, **data.validated_data)
+        body = s.EventSerializer(_event_or_404(event.pk, request.user), context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class EventDetailApi(APIView):
+    """GET: anyone. PATCH / DELETE: the organizer or an admin."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @extend_schema(responses={200: s.EventSerializer}, auth=[{}, {"jwtAuth": []}])
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(s.EventSerializer(_event_or_404(pk, request.user), context={"request": request}).data)
+
+    @extend_schema(
+        request=s.EventUpdateSerializer,
+        responses={
+            200: s.EventSerializer,
+            400: OpenApiResponse(description="Field errors, e.g. `tickets_total` below the tickets sold."),
+            403: error("`not_organizer`: only the organizer or an admin."),
+        },
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        event = _event_or_404(pk, request.user)
+        if not services.can_edit_event(request.user, event):
+            raise PermissionDenied("Only the organizer or an admin can change this event.", code="not_organizer")
+        data = s.EventUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.event_update(event_id=pk, actor=request.user, **data.validated_data)
+        return Response(s.EventSerializer(_event_or_404(pk, request.user), context={"request": request}).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("reason", str, required=False, description="Kept in the audit log.")],
+        responses={
+            204: None,
+            403: error("`not_organizer`: only the organizer or an admin."),
+            409: error("`tickets_sold`: tickets are sold for this event (`tickets_sold` says how many)."),
+        },
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        reason = request.query_params.get("reason", "")[:500]
+        services.event_delete(event_id=pk, actor=request.user, reason=reason)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TicketPurchaseApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=s.TicketPurchaseSerializer,
+        responses={
+            201: s.TicketOrderSerializer,
+            409: OpenApiResponse(
+                response=s.SoldOutSerializer,
+                description="`sold_out` (with `available`: tickets left) or `event_started`.",
+            ),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = s.TicketPurchaseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.ticket_purchase(event_id=pk, user=request.user, quantity=data.validated_data["quantity"])
+        order = TicketOrder.objects.select_related("event").get(pk=order.pk)
+        return Response(s.TicketOrderSerializer(order).data, status=status.HTTP_201_CREATED)
+
+
+class MyTicketsApi(ListAPIView):
+    """My ticket orders, newest first."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.TicketOrderSerializer
+    filter_backends: list = []
+
+    def get_queryset(self) -> QuerySet[TicketOrder]:
+        return ticket_orders_of(user=self.request.user)
+
+
+class BookmarkApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={201: s.BookmarkResultSerializer, 200: s.BookmarkResultSerializer},
+        description="201 when bookmarked now, 200 when it already was.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        _, created = services.bookmark_add(event_id=pk, user=request.user)
+        if created:
+            return Response({"detail": "Bookmarked.", "bookmarked": True}, status=status.HTTP_201_CREATED)
+        return Response({"detail": "Already bookmarked.", "bookmarked": True}, status=status.HTTP_200_OK)
+
+    @extend_schema(request=None, responses={204: None}, description="204 whether or not it was bookmarked.")
+    def delete(self, request: Request, pk: int) -> Response:
+        services.bookmark_remove(event_id=pk, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyBookmarksApi(ListAPIView):
+    """Events I bookmarked, most recently bookmarked first."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.EventSerializer
+    filter_backends: list = []
+
+    def get_queryset(self) -> QuerySet[Event]:
+        return bookmarked_events(user=self.request.user)

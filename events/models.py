@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from events.rules import TICKETS_PER_ORDER_MAX, city_key, search_document
+
+# Fields the derived columns are computed from (see Event.save).
+_SEARCH_SOURCES = {"title", "description", "location"}
+
+
+class Category(models.TextChoices):
+    MUSIC = "music", "Music"
+    THEATRE = "theatre", "Theatre"
+    FESTIVAL = "festival", "Festival"
+    ART = "art", "Art"
+    CINEMA = "cinema", "Cinema"
+    SPORT = "sport", "Sport"
+    ESPORTS = "esports", "Esports"
+    HERITAGE = "heritage", "Heritage"
+    OTHER = "other", "Other"
+
+
+class Event(models.Model):
+    """A cultural or gaming event with tickets.
+
+    Invariant (SPEC §4): `tickets_available + sum(order quantities) == tickets_total`, and
+    `0 <= tickets_available <= tickets_total` (checked by the database). Only
+    `events.services` changes the ticket counters, with conditional UPDATEs or a row lock.
+    """
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    starts_at = models.DateTimeField(db_index=True)
+    location = models.CharField(max_length=200)
+    city = models.CharField(max_length=100, help_text="A Tunisian governorate or free text.")
+    category = models.CharField(max_length=20, choices=Category.choices, default=Category.OTHER, db_index=True)
+    image_url = models.URLField(max_length=500, blank=True, default="")
+    tickets_total = models.PositiveIntegerField()
+    tickets_available = models.PositiveIntegerField()
+    ticket_price = models.DecimalField(max_digits=8, decimal_places=2, help_text="TND")
+    # Kept (organizer NULL) when the organizer deletes their account: other people hold tickets.
+    organizer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="organized_events"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Derived columns (see save): folded for case- and accent-insensitive search on any database.
+    search_text = models.TextField(editable=False, default="")
+    city_key = models.CharField(max_length=100, editable=False, default="", db_index=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [models.Index(fields=["ticket_price"], name="event_price_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(tickets_available__gte=0), name="event_available_not_negative"),
+            models.CheckConstraint(
+                condition=Q(tickets_available__lte=F("tickets_total")), name="event_available_within_total"
+            ),
+            models.CheckConstraint(condition=Q(ticket_price__gte=0), name="event_price_not_negative"),
+            models.CheckConstraint(condition=Q(category__in=Category.values), name="event_category_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Derived columns stay in step with their sources wherever the row is saved
+        # (services, admin, seeds), as Gamer.username_key does.
+        self.refresh_derived()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            extra = set()
+            if _SEARCH_SOURCES & set(update_fields):
+                extra.add("search_text")
+            if "city" in update_fields:
+                extra.add("city_key")
+            kwargs["update_fields"] = {*update_fields, *extra}
+        super().save(*args, **kwargs)
+
+    def refresh_derived(self) -> None:
+        """Recompute the search columns; `save()` does it, call it before `bulk_create`."""
+        self.search_text = search_document(self.title, self.description, self.location)
+        self.city_key = city_key(self.city)
+
+    @property
+    def tickets_sold(self) -> int:
+        return self.tickets_total - self.tickets_available
+
+
+class TicketOrder(models.Model):
+    """One purchase of 1-10 tickets, written in the same transaction as the counter update."""
+
+    code = models.CharField(max_length=16, unique=True, editable=False)
+    # PROTECT: an event with orders can't be deleted (event_delete answers 409 `tickets_sold`).
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="orders")
+    # SET_NULL: when a buyer deletes their account the order stays, anonymous, so the event's
+    # ticket arithmetic (available + sold == total) still adds up.
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="ticket_orders"
+    )
+    quantity = models.PositiveSmallIntegerField()
+    unit_price = models.DecimalField(max_digits=8, decimal_places=2)
+    total_price = models.DecimalField(max_digits=10, decimal_places=2)
+    purchased_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-purchased_at", "-id"]
+        indexes = [models.Index(fields=["buyer", "-purchased_at"], name="order_buyer_recent_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1, quantity__lte=TICKETS_PER_ORDER_MAX), name="order_quantity_1_to_10"
+            ),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="order_unit_price_not_negative"),
+            # total_price == unit_price * quantity is not a database check: SQLite multiplies
+            # decimals as floats (0.1 * 3 != 0.3). The service computes it with Decimal.
+            models.CheckConstraint(condition=Q(total_price__gte=0), name="order_total_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.quantity} x {self.event_id})"
+
+
+class Bookmark(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_bookmarks")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="bookmarks")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "event"], name="bookmark_once_per_user")]
+        indexes = [models.Index(fields=["user", "-created_at"], name="bookmark_user_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ★ {self.event_id}"

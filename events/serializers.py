@@ -1,0 +1,182 @@
+"""Input and output shapes of the events API (SPEC §4)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from django.core.validators import URLValidator
+from django.utils import timezone
+from rest_framework import serializers
+
+from events.models import Category, Event, TicketOrder
+from events.rules import TICKETS_PER_ORDER_MAX
+from events.selectors import ORDERINGS
+from gamers.serializers import GamerSummarySerializer
+
+TICKETS_TOTAL_MAX = 1_000_000
+PRICE_MAX = Decimal("999999.99")
+DESCRIPTION_MAX = 5000
+
+
+def _no_surrogates(value: str) -> None:
+    # A lone UTF-16 surrogate (valid in JSON "\ud800") can't be stored as UTF-8.
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise serializers.ValidationError("Text contains an invalid character.")
+
+
+class Text(serializers.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(_no_surrogates)
+
+
+# -- output ---------------------------------------------------------------------------------
+
+
+class EventSerializer(serializers.ModelSerializer):
+    """An event as readers see it; expects the annotations of `events.selectors`."""
+
+    organizer = GamerSummarySerializer(allow_null=True)
+    tickets_sold = serializers.IntegerField()
+    bookmark_count = serializers.IntegerField()
+    bookmarked_by_me = serializers.BooleanField(help_text="Always false for anonymous readers.")
+
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "title",
+            "description",
+            "starts_at",
+            "location",
+            "city",
+            "category",
+            "image_url",
+            "tickets_total",
+            "tickets_available",
+            "tickets_sold",
+            "ticket_price",
+            "organizer",
+            "created_at",
+            "updated_at",
+            "bookmark_count",
+            "bookmarked_by_me",
+        ]
+        read_only_fields = fields
+
+
+class EventSummarySerializer(serializers.ModelSerializer):
+    """The event inside a ticket order."""
+
+    class Meta:
+        model = Event
+        fields = ["id", "title", "starts_at", "location", "city", "image_url"]
+        read_only_fields = fields
+
+
+class TicketOrderSerializer(serializers.ModelSerializer):
+    event = EventSummarySerializer()
+
+    class Meta:
+        model = TicketOrder
+        fields = ["id", "event", "quantity", "unit_price", "total_price", "purchased_at", "code"]
+        read_only_fields = fields
+
+
+class BookmarkResultSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    bookmarked = serializers.BooleanField()
+
+
+class SoldOutSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="`sold_out`")
+    available = serializers.IntegerField(help_text="Tickets left (fewer than asked, maybe 0).")
+
+
+# -- input ----------------------------------------------------------------------------------
+
+
+class HttpUrlField(serializers.URLField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, URLValidator)]
+        self.validators.append(URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL."))
+
+
+class SafeDateTimeField(serializers.DateTimeField):
+    """A DateTimeField whose out-of-range values (year 9999 + a negative offset) are a 400."""
+
+    def to_internal_value(self, value: Any) -> datetime:
+        try:
+            return super().to_internal_value(value)
+        except (OverflowError, ValueError) as exc:
+            raise serializers.ValidationError("Date and time out of range.") from exc
+
+
+class FutureDateTimeField(SafeDateTimeField):
+    def to_internal_value(self, value: Any) -> datetime:
+        parsed = super().to_internal_value(value)
+        if parsed <= timezone.now():
+            raise serializers.ValidationError("The event must start in the future.")
+        return parsed
+
+
+class EventWriteSerializer(serializers.Serializer):
+    title = Text(max_length=200)
+    description = Text(max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default="")
+    starts_at = FutureDateTimeField(help_text="ISO 8601; must be in the future.")
+    location = Text(max_length=200)
+    city = Text(max_length=100, help_text="A Tunisian governorate (e.g. `Tunis`, `Sousse`) or free text.")
+    category = serializers.ChoiceField(choices=Category.choices, required=False, default=Category.OTHER)
+    image_url = HttpUrlField(max_length=500, required=False, allow_blank=True, default="")
+    tickets_total = serializers.IntegerField(min_value=0, max_value=TICKETS_TOTAL_MAX)
+    ticket_price = serializers.DecimalField(
+        max_digits=8, decimal_places=2, min_value=Decimal("0"), max_value=PRICE_MAX, help_text="TND, 2 decimals."
+    )
+
+
+class EventUpdateSerializer(EventWriteSerializer):
+    """PATCH: any subset of the writable fields; defaults don't apply."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["partial"] = True
+        super().__init__(*args, **kwargs)
+
+
+class TicketPurchaseSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1, max_value=TICKETS_PER_ORDER_MAX, help_text="1 to 10.")
+
+
+class DateOrDateTimeField(SafeDateTimeField):
+    """Accepts `2026-07-01` (midnight UTC) as well as full ISO 8601 datetimes."""
+
+    def to_internal_value(self, value: Any) -> datetime:
+        if isinstance(value, str) and len(value.strip()) == 10:
+            try:
+                day = date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+            else:
+                return datetime.combine(day, time.min, tzinfo=UTC)
+        return super().to_internal_value(value)
+
+
+class EventListQuerySerializer(serializers.Serializer):
+    search = Text(required=False, max_length=200, allow_blank=True, help_text="Title, description, location.")
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    city = Text(required=False, max_length=100, allow_blank=True)
+    starts_after = DateOrDateTimeField(required=False)
+    starts_before = DateOrDateTimeField(required=False)
+    min_price = serializers.DecimalField(required=False, max_digits=8, decimal_places=2, min_value=Decimal("0"))
+    max_price = serializers.DecimalField(required=False, max_digits=8, decimal_places=2, min_value=Decimal("0"))
+    available = serializers.BooleanField(required=False, allow_null=True, default=None)
+    ordering = serializers.ChoiceField(choices=list(ORDERINGS), required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        low, high = attrs.get("min_price"), attrs.get("max_price")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"max_price": ["Must be at least min_price."]})
+        return attrs
