@@ -106,7 +106,7 @@ EMBEDDED = not REDIS_URL  # no Redis: one process, in-memory layer, in-process c
 # --- applications -----------------------------------------------------------------------
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "config.admin_site.GameConnectAdminConfig",  # django.contrib.admin with our dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
