@@ -28,6 +28,16 @@ UNAVAILABLE = error("`leaderboard_unavailable`: Redis is down.")
 UNKNOWN_BOARD = error("`unknown_game`.")
 
 
+def _expected_slice(paginator: PageNumberPagination, request: Request) -> slice | None:
+    """The rows the paginator will ask for, when the page number is a plain positive integer."""
+    size = paginator.get_page_size(request) or paginator.page_size
+    raw = request.query_params.get(paginator.page_query_param, "1")
+    if not raw.isdigit() or int(raw) < 1:
+        return None
+    start = (int(raw) - 1) * size
+    return slice(start, start + size)
+
+
 def _period(request: Request) -> str:
     query = s.PeriodQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
@@ -72,7 +82,8 @@ class BoardApi(PublicApiView):
     def get(self, request: Request, board: str) -> Response:
         board = board_name(game_catalog(), board)
         paginator = self.pagination_class()
-        rows = paginator.paginate_queryset(selectors.BoardPage(board, _period(request)), request, view=self)  # type: ignore[arg-type]
+        board_page = selectors.BoardPage(board, _period(request), expect=_expected_slice(paginator, request))
+        rows = paginator.paginate_queryset(board_page, request, view=self)  # type: ignore[arg-type]
         return paginator.get_paginated_response(rows)
 
 

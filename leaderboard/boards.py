@@ -47,17 +47,19 @@ from leaderboard.rules import PERIODS, PeriodWindow
 logger = logging.getLogger("gameconnect.leaderboard")
 
 NAMES_KEY = "lb:names"
+WHEN_KEY = "lb:when"
 BOARD_PREFIX = "lb:b:"
 GATE_PREFIX = "lb:g:"
 # After a connection failure, calls fail fast; Redis is probed again this often.
 RETRY_AFTER_FAILURE_SECONDS = 2.0
 
 RECORD_LUA = """
--- KEYS[1]: names hash. Then per period p (0-based), at base = 1 + p * (3 + G):
---   KEYS[base+1] the `all` board, KEYS[base+2] the game board's gate, KEYS[base+3] the `all`
---   board's gate, KEYS[base+4 .. base+3+G] the boards of every game (fixed order).
--- ARGV: member, username, value, G, index of this game among the G, gate ms,
---   then per period: tie (rules.tie_for), expire-at unix time (0 = never).
+-- KEYS[1]: names hash, KEYS[2]: when hash (score id -> epoch ms). Then per period p (0-based),
+--   at base = 2 + p * (3 + G): KEYS[base+1] the `all` board, KEYS[base+2] the game board's gate,
+--   KEYS[base+3] the `all` board's gate, KEYS[base+4 .. base+3+G] every game's board (fixed order).
+-- ARGV: member, username, value, G, index of this game among the G, gate ms, epoch ms of the
+--   score, then per period: tie (rules.tie_for), expire-at unix time (0: never, which marks
+--   the all-time period, whose ties are score ids).
 local SHIFT = 8589934592  -- 2^33, rules.SHIFT
 local TMAX = SHIFT - 1
 local member = ARGV[1]
@@ -65,13 +67,13 @@ local value = tonumber(ARGV[3])
 local G = tonumber(ARGV[4])
 local gi = tonumber(ARGV[5])
 local gate_ms = ARGV[6]
-local P = (#KEYS - 1) / (3 + G)
+local P = (#KEYS - 2) / (3 + G)
 redis.call('HSET', KEYS[1], member, ARGV[2])
 local out = {}
 for p = 0, P - 1 do
-  local base = 1 + p * (3 + G)
-  local tie = tonumber(ARGV[7 + 2 * p])
-  local expire_at = ARGV[8 + 2 * p]
+  local base = 2 + p * (3 + G)
+  local tie = tonumber(ARGV[8 + 2 * p])
+  local expire_at = ARGV[9 + 2 * p]
   local gkey = KEYS[base + 3 + gi]
   local new = value * SHIFT + (TMAX - tie)
   local old = redis.call('ZSCORE', gkey, member)
@@ -79,6 +81,15 @@ for p = 0, P - 1 do
   if (not old) or tonumber(old) < new then
     improved = 1
     redis.call('ZADD', gkey, string.format('%.0f', new), member)
+    if expire_at == '0' then
+      -- All-time ties are score ids: remember when that score was made, forget the one replaced.
+      redis.call('HSET', KEYS[2], ARGV[8 + 2 * p], ARGV[7])
+      if old then
+        old = tonumber(old)
+        local old_tie = TMAX - (old - math.floor(old / SHIFT) * SHIFT)
+        if old_tie ~= tie then redis.call('HDEL', KEYS[2], string.format('%.0f', old_tie)) end
+      end
+    end
     local total, latest = 0, 0
     for g = 1, G do
       local s = redis.call('ZSCORE', KEYS[base + 3 + g], member)
@@ -105,35 +116,52 @@ end
 return out
 """
 
-WINDOW_LUA = """
--- KEYS: board, names. ARGV: start, end (0-based, inclusive). -> {total, start, id, score, name, ...}
-local out = {redis.call('ZCARD', KEYS[1]), tonumber(ARGV[1])}
-local rows = redis.call('ZREVRANGE', KEYS[1], ARGV[1], ARGV[2], 'WITHSCORES')
-for i = 1, #rows, 2 do
-  out[#out + 1] = rows[i]
-  out[#out + 1] = rows[i + 1]
-  out[#out + 1] = redis.call('HGET', KEYS[2], rows[i]) or ''
+# Rows of a read: member, score, username ('' if unknown), epoch ms of the score whose id is the
+# tie on all-time boards ('' on period boards, whose ties are times already, or if unknown).
+_EMIT_ROWS = """
+local SHIFT = 8589934592
+local TMAX = SHIFT - 1
+local function emit(out, rows, by_id)
+  for i = 1, #rows, 2 do
+    out[#out + 1] = rows[i]
+    out[#out + 1] = rows[i + 1]
+    out[#out + 1] = redis.call('HGET', KEYS[2], rows[i]) or ''
+    if by_id then
+      local s = tonumber(rows[i + 1])
+      local tie = TMAX - (s - math.floor(s / SHIFT) * SHIFT)
+      out[#out + 1] = redis.call('HGET', KEYS[3], string.format('%.0f', tie)) or ''
+    else
+      out[#out + 1] = ''
+    end
+  end
+  return out
 end
-return out
 """
 
-AROUND_LUA = """
--- KEYS: board, names. ARGV: member, radius. -> like WINDOW, or {total, -1} when not ranked.
+WINDOW_LUA = (
+    _EMIT_ROWS
+    + """
+-- KEYS: board, names, when. ARGV: start, end (0-based, inclusive), 'i' if ties are score ids.
+-- -> {total, start, then 4 values per row (see emit)}
+local rows = redis.call('ZREVRANGE', KEYS[1], ARGV[1], ARGV[2], 'WITHSCORES')
+return emit({redis.call('ZCARD', KEYS[1]), tonumber(ARGV[1])}, rows, ARGV[3] == 'i')
+"""
+)
+
+AROUND_LUA = (
+    _EMIT_ROWS
+    + """
+-- KEYS: board, names, when. ARGV: member, radius, 'i' if ties are score ids.
+-- -> like WINDOW, or {total, -1} when the member is not on the board.
 local r = redis.call('ZREVRANK', KEYS[1], ARGV[1])
 local total = redis.call('ZCARD', KEYS[1])
 if not r then return {total, -1} end
 local radius = tonumber(ARGV[2])
 local s = r - radius
 if s < 0 then s = 0 end
-local out = {total, s}
-local rows = redis.call('ZREVRANGE', KEYS[1], s, r + radius, 'WITHSCORES')
-for i = 1, #rows, 2 do
-  out[#out + 1] = rows[i]
-  out[#out + 1] = rows[i + 1]
-  out[#out + 1] = redis.call('HGET', KEYS[2], rows[i]) or ''
-end
-return out
+return emit({total, s}, redis.call('ZREVRANGE', KEYS[1], s, r + radius, 'WITHSCORES'), ARGV[3] == 'i')
 """
+)
 
 _SHA = {lua: hashlib.sha1(lua.encode()).hexdigest() for lua in (RECORD_LUA, WINDOW_LUA, AROUND_LUA)}
 
@@ -267,7 +295,7 @@ class Recorded:
 
 
 def record_keys(*, game: str, slugs: list[str], windows: list[PeriodWindow]) -> list[str]:
-    keys = [NAMES_KEY]
+    keys = [NAMES_KEY, WHEN_KEY]
     for window in windows:
         all_key = rules.board_key(rules.ALL_BOARD, window)
         keys += [all_key, GATE_PREFIX + rules.board_key(game, window), GATE_PREFIX + all_key]
@@ -295,7 +323,15 @@ def board_record(
     # A backdated score whose day (week, month) board has expired only counts for the others.
     now = time.time()
     windows = [w for w in rules.period_windows(achieved_at) if not w.expire_at or w.expire_at > now]
-    args: list[Any] = [user_id, username, value, len(slugs), slugs.index(game) + 1, _gate_ms()]
+    args: list[Any] = [
+        user_id,
+        username,
+        value,
+        len(slugs),
+        slugs.index(game) + 1,
+        _gate_ms(),
+        rules.epoch_ms(achieved_at),
+    ]
     for window in windows:
         args += [rules.tie_for(window, at=achieved_at, score_id=score_id), window.expire_at]
     result = run_script(RECORD_LUA, record_keys(game=game, slugs=slugs, windows=windows), args, client=client)
@@ -339,21 +375,24 @@ class Slice:
 def parse_rows(window: PeriodWindow, flat: list[Any]) -> Slice:
     """Rows of a WINDOW/AROUND script answer: {rank, user_id, player, score, date}.
 
-    `player` is None where the names hash lacked it and `date` None on `all`-time boards:
-    the selectors fill them from the database (Slice.missing_names, Slice.score_ids).
+    `player` is None where the names hash lacked it, and `date` None on an `all`-time board
+    where the when hash lacked it: the selectors fill those from the database
+    (Slice.missing_names, Slice.score_ids).
     """
     total, start = int(flat[0]), int(flat[1])
     sl = Slice(total, [], [], {})
     if start < 0:
         return sl
-    for i in range(2, len(flat), 3):
+    for i in range(2, len(flat), 4):
         user_id = int(flat[i])
         value, tie = rules.decode(float(flat[i + 1]))
-        name = flat[i + 2]
+        name, when = flat[i + 2], flat[i + 3]
         if not name:
             sl.missing_names.append(user_id)
         moment = rules.time_of(window, tie)
-        if moment is None:
+        if moment is None and when:
+            moment = rules.from_epoch_ms(int(when))
+        elif moment is None:
             sl.score_ids[len(sl.rows)] = tie
         sl.rows.append(
             {
@@ -380,9 +419,13 @@ def window_of(period: str, at: datetime | None) -> PeriodWindow:
     return rules.period_window(period, at or timezone.now())
 
 
+def _kind(window: PeriodWindow) -> str:
+    return "t" if window.timed else "i"
+
+
 def read_window(board: str, window: PeriodWindow, start: int, end: int) -> Slice:
-    keys = [rules.board_key(board, window), NAMES_KEY]
-    return parse_rows(window, run_script(WINDOW_LUA, keys, [start, end]))
+    keys = [rules.board_key(board, window), NAMES_KEY, WHEN_KEY]
+    return parse_rows(window, run_script(WINDOW_LUA, keys, [start, end, _kind(window)]))
 
 
 def read_total(board: str, window: PeriodWindow) -> int:
@@ -395,18 +438,18 @@ def read_total(board: str, window: PeriodWindow) -> int:
 
 
 def read_around(board: str, window: PeriodWindow, user_id: int, radius: int) -> Slice:
-    keys = [rules.board_key(board, window), NAMES_KEY]
-    return parse_rows(window, run_script(AROUND_LUA, keys, [user_id, radius]))
+    keys = [rules.board_key(board, window), NAMES_KEY, WHEN_KEY]
+    return parse_rows(window, run_script(AROUND_LUA, keys, [user_id, radius, _kind(window)]))
 
 
 async def aread_window(board: str, window: PeriodWindow, start: int, end: int) -> Slice:
-    keys = [rules.board_key(board, window), NAMES_KEY]
-    return parse_rows(window, await arun_script(WINDOW_LUA, keys, [start, end]))
+    keys = [rules.board_key(board, window), NAMES_KEY, WHEN_KEY]
+    return parse_rows(window, await arun_script(WINDOW_LUA, keys, [start, end, _kind(window)]))
 
 
 async def aread_around(board: str, window: PeriodWindow, user_id: int, radius: int) -> Slice:
-    keys = [rules.board_key(board, window), NAMES_KEY]
-    return parse_rows(window, await arun_script(AROUND_LUA, keys, [user_id, radius]))
+    keys = [rules.board_key(board, window), NAMES_KEY, WHEN_KEY]
+    return parse_rows(window, await arun_script(AROUND_LUA, keys, [user_id, radius, _kind(window)]))
 
 
 def names_store(names: dict[int, str]) -> None:
@@ -417,6 +460,16 @@ def names_store(names: dict[int, str]) -> None:
         get_redis().hset(NAMES_KEY, mapping={str(k): v for k, v in names.items()})
     except RedisError:
         logger.warning("could not back-fill leaderboard names")
+
+
+def when_store(dates: dict[int, datetime]) -> None:
+    """Back-fill the when hash (best effort)."""
+    if not dates:
+        return
+    try:
+        get_redis().hset(WHEN_KEY, mapping={str(k): rules.epoch_ms(v) for k, v in dates.items()})
+    except RedisError:
+        logger.warning("could not back-fill leaderboard dates")
 
 
 def current_board_keys(boards: list[str], at: datetime | None = None) -> list[str]:

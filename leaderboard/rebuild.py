@@ -43,18 +43,19 @@ ZADD_CHUNK = 10_000
 # time, on `all`-time boards the first by id (rules: the tie field of each kind of board). On
 # PostgreSQL the tie is computed in SQL (exact: EXTRACT gives a numeric); elsewhere in Python.
 _BEST_PG = """
-SELECT DISTINCT ON (user_id, game_id) user_id, game_id, value, {tie}
+SELECT DISTINCT ON (user_id, game_id) user_id, game_id, value, {tie}, {when}
 FROM leaderboard_score {where}
 ORDER BY user_id, game_id, value DESC, {first}
 """
 _BEST_PORTABLE = """
-SELECT user_id, game_id, value, {tie} FROM (
+SELECT user_id, game_id, value, {tie}, {when} FROM (
     SELECT user_id, game_id, value, achieved_at, id,
            ROW_NUMBER() OVER (PARTITION BY user_id, game_id ORDER BY value DESC, {first}) AS pick
     FROM leaderboard_score {where}
 ) ranked WHERE pick = 1
 """
 _PG_MS_SINCE = "FLOOR(EXTRACT(EPOCH FROM (achieved_at - %s)) * 1000)::bigint"
+_PG_EPOCH_MS = "FLOOR(EXTRACT(EPOCH FROM achieved_at) * 1000)::bigint"
 # Entries per period, for the progress bar, in one pass: a (player, game) pair is on a period's
 # board when its last score falls in the period.
 _GROUPS = """
@@ -113,24 +114,29 @@ def _where(window: PeriodWindow, user_ids: list[int] | None) -> tuple[str, list[
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-def best_rows(window: PeriodWindow, user_ids: list[int] | None = None) -> Iterator[list[tuple[int, int, int, int]]]:
-    """Batches of (user_id, game_id, best value, tie) for one period, streamed from the server."""
+def best_rows(
+    window: PeriodWindow, user_ids: list[int] | None = None
+) -> Iterator[list[tuple[int, int, int, int, int]]]:
+    """Batches of (user_id, game_id, best value, tie, epoch ms) for one period, streamed from the
+    server. The epoch ms of the best score is only read for `all` time (0 on period boards)."""
     where, params = _where(window, user_ids)
     first = "achieved_at ASC, id ASC" if window.timed else "id ASC"
     postgres = connection.vendor == "postgresql"
-    if not window.timed:
-        tie = "id"
-    elif postgres:
-        tie = _PG_MS_SINCE
-        params = [window.start, *params]
+    if window.timed:
+        tie, when = (_PG_MS_SINCE, "0") if postgres else ("achieved_at", "0")
+        params = [window.start, *params] if postgres else params
     else:
-        tie = "achieved_at"
-    sql = (_BEST_PG if postgres else _BEST_PORTABLE).format(tie=tie, where=where, first=first)
+        tie, when = "id", (_PG_EPOCH_MS if postgres else "achieved_at")
+    sql = (_BEST_PG if postgres else _BEST_PORTABLE).format(tie=tie, when=when, where=where, first=first)
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(FETCH_ROWS):
-            if window.timed and not postgres:
-                batch = [(u, g, v, rules.tie_for(window, at=rules.as_utc(at), score_id=0)) for u, g, v, at in batch]
+            if not postgres and window.timed:
+                batch = [
+                    (u, g, v, rules.tie_for(window, at=rules.as_utc(at), score_id=0), 0) for u, g, v, at, _ in batch
+                ]
+            elif not postgres:
+                batch = [(u, g, v, tie, rules.epoch_ms(rules.as_utc(at))) for u, g, v, tie, at in batch]
             yield batch
 
 
@@ -154,6 +160,7 @@ class _Writer:
         self.client = client
         self.pipe = client.pipeline(transaction=False)
         self.zadd_sha = client.script_load(ZADD_BLOB_LUA)
+        self.hset_sha = client.script_load(HSET_BLOB_LUA)
         self.key_for = key_for
         self.pending = 0
         self.keys: dict[str, str] = {}  # live key -> key written
@@ -172,6 +179,15 @@ class _Writer:
                 self.flush()
         self.entries += len(entries)
 
+    def add_when(self, key: str, entries: list[str]) -> None:
+        """Add "score id\\nepoch ms\\n" entries to the when hash (under its temporary name)."""
+        target = self.keys.setdefault(key, self.key_for(key))
+        for i in range(0, len(entries), ZADD_CHUNK):
+            self.pipe.evalsha(self.hset_sha, 1, target, "".join(entries[i : i + ZADD_CHUNK]))
+            self.pending += 1
+            if self.pending >= 20:
+                self.flush()
+
     def flush(self) -> None:
         if self.pending:
             self.pipe.execute()
@@ -183,12 +199,15 @@ def _load_window(writer: Any, catalog: Catalog, window: PeriodWindow, user_ids: 
     slug_by_id = {g.id: g.slug for g in catalog.games}
     totals: dict[int, list[int]] = {}
     shift, tie_max = rules.SHIFT, rules.TIE_MAX
+    when: list[str] = []
     for batch in best_rows(window, user_ids):
         per_board: dict[str, list[tuple[int, int]]] = {}
-        for user_id, game_id, value, raw_tie in batch:
+        for user_id, game_id, value, raw_tie, epoch_ms in batch:
             slug = slug_by_id.get(game_id)
             if slug is None:
                 continue
+            if epoch_ms:
+                when.append(f"{raw_tie}\n{epoch_ms}\n")
             tie = min(max(raw_tie, 0), tie_max)
             # rules.encode, inlined: this loop runs once per player and game (a million times).
             per_board.setdefault(slug, []).append((user_id, value * shift + (tie_max - tie)))
@@ -205,6 +224,8 @@ def _load_window(writer: Any, catalog: Catalog, window: PeriodWindow, user_ids: 
             bar.advance(len(batch))
     all_entries = [(user_id, rules.encode(value, tie)) for user_id, (value, tie) in totals.items()]
     writer.add(rules.board_key(ALL_BOARD, window), all_entries)
+    if when:
+        writer.add_when(boards.WHEN_KEY, when)
     writer.flush()
     return set(totals)
 
@@ -259,7 +280,7 @@ def _replay(since: datetime, catalog: Catalog, user_ids: list[int] | None = None
 
 
 def boards_rebuild(*, now: datetime | None = None, stream: IO[str] | Any = None) -> RebuildStats:
-    """Replace every current board and the names hash with what the database says.
+    """Replace every current board, the names hash and the when hash with what the database says.
 
     Prints a progress bar on `stream` (stdout by default). Safe while submissions continue.
     Raises redis errors when Redis is down (the command reports them).
@@ -291,6 +312,8 @@ def boards_rebuild(*, now: datetime | None = None, stream: IO[str] | Any = None)
             swap.rename(prefix + boards.NAMES_KEY, boards.NAMES_KEY)
         else:
             swap.delete(boards.NAMES_KEY)
+        if boards.WHEN_KEY not in writer.keys:
+            swap.delete(boards.WHEN_KEY)
         swap.execute()
     finally:
         leftovers = list(client.scan_iter(match=prefix + "*", count=1000))
@@ -299,7 +322,7 @@ def boards_rebuild(*, now: datetime | None = None, stream: IO[str] | Any = None)
     replayed = _replay(min(now, timezone.now()) - REPLAY_MARGIN, catalog)
     boards.notify_all_boards([ALL_BOARD, *catalog.slugs])
     return RebuildStats(
-        boards=len(writer.keys),
+        boards=sum(1 for key in writer.keys if key.startswith(boards.BOARD_PREFIX)),
         entries=writer.entries,
         players=players,
         replayed=replayed,
@@ -312,9 +335,13 @@ class _Collector:
 
     def __init__(self) -> None:
         self.entries: dict[str, dict[str, int]] = {}
+        self.when: dict[str, str] = {}
 
     def add(self, live_key: str, entries: list[tuple[int, int]]) -> None:
         self.entries.setdefault(live_key, {}).update((str(member), score) for member, score in entries)
+
+    def add_when(self, key: str, entries: list[str]) -> None:
+        self.when.update(entry.rstrip("\n").split("\n") for entry in entries)
 
     def flush(self) -> None:
         pass
@@ -343,6 +370,8 @@ def boards_refresh_players(user_ids: list[int], *, now: datetime | None = None) 
         if expiry.get(key):
             tx.expireat(key, expiry[key])
     tx.hdel(boards.NAMES_KEY, *members)
+    if collector.when:
+        tx.hset(boards.WHEN_KEY, mapping=collector.when)
     tx.execute()
     _load_names(client, boards.NAMES_KEY, set(user_ids))
     _replay(min(now, timezone.now()) - REPLAY_MARGIN, catalog, list(user_ids))

@@ -106,6 +106,19 @@ def time_of(window: PeriodWindow, tie: int) -> datetime | None:
     return None if window.start is None else window.start + timedelta(milliseconds=tie)
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+def epoch_ms(at: datetime) -> int:
+    """Whole milliseconds since the Unix epoch (floor, exact: no float arithmetic)."""
+    return (_utc(at) - EPOCH) // _MS
+
+
+def from_epoch_ms(ms: int) -> datetime:
+    return EPOCH + timedelta(milliseconds=ms)
+
+
 def encode(value: int, tie: int) -> int:
     if not 0 <= value <= VALUE_MAX:
         raise ValueError(f"value {value} does not fit in {VALUE_BITS} bits")

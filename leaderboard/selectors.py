@@ -63,7 +63,7 @@ def _is_int(value: object) -> bool:
 
 
 def _from_db(sl: boards.Slice) -> boards.Slice:
-    """Fill what Redis doesn't hold: `all`-time dates (by score id) and any missing names."""
+    """Fill what Redis lacked (it has everything unless a key was lost): names and `all`-time dates."""
     from gamers.models import Gamer
 
     names: dict[int, str] = {}
@@ -73,6 +73,7 @@ def _from_db(sl: boards.Slice) -> boards.Slice:
     dates: dict[int, datetime] = {}
     if sl.score_ids:
         dates = dict(Score.objects.filter(pk__in=sl.score_ids.values()).values_list("pk", "achieved_at"))
+        boards.when_store(dates)
     boards.fill_from_db(sl, names, dates)
     return sl
 
@@ -107,16 +108,26 @@ async def aboard_window(*, game: str, period: str, start: int, end: int, at: dat
 
 
 class BoardPage:
-    """A board as a sliceable sequence, for the project's page-number paginator."""
+    """A board as a sliceable sequence, for the project's page-number paginator.
 
-    def __init__(self, game: str, period: str, at: datetime | None = None) -> None:
+    The paginator asks for the count, then for one slice. Given the slice it will ask for
+    (`expect`), the count is read together with that slice: one Redis round trip per page.
+    """
+
+    def __init__(self, game: str, period: str, at: datetime | None = None, expect: slice | None = None) -> None:
         self.game = game
         self.window = boards.window_of(check_period(period), at)
+        self.expect = expect
         self._total: int | None = None
+        self._rows: list[dict[str, Any]] | None = None
 
     def count(self) -> int:
         if self._total is None:
-            self._total = boards.read_total(self.game, self.window)
+            if self.expect is not None and self.expect.stop > self.expect.start:
+                sl = boards.read_window(self.game, self.window, self.expect.start, self.expect.stop - 1)
+                self._total, self._rows = sl.total, _finish(sl).rows
+            else:
+                self._total = boards.read_total(self.game, self.window)
         return self._total
 
     def __len__(self) -> int:
@@ -125,6 +136,9 @@ class BoardPage:
     def __getitem__(self, item: slice) -> list[dict[str, Any]]:
         if not isinstance(item, slice) or item.start is None or item.stop is None or item.stop <= item.start:
             return []
+        expect = self.expect
+        if self._rows is not None and expect is not None and item.start == expect.start and item.stop <= expect.stop:
+            return self._rows[: item.stop - item.start]  # the paginator trims the last page
         return _finish(boards.read_window(self.game, self.window, item.start, item.stop - 1)).rows
 
 

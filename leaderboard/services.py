@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -57,8 +56,9 @@ def score_submit(*, user: Any, game: object, score: object, achieved_at: datetim
     if not 0 <= score <= info.max_score:
         raise InvalidInput(f"{info.label} scores go from 0 to {info.max_score}.", code="score_out_of_range")
     at = achieved_at or timezone.now()
-    with transaction.atomic():
-        row = Score.objects.create(user_id=user.pk, game_id=info.id, value=score, achieved_at=at)
+    # One INSERT is atomic on its own: outside a transaction it commits at once, with one round
+    # trip instead of three (BEGIN, INSERT, COMMIT) on the submission hot path.
+    row = Score.objects.create(user_id=user.pk, game_id=info.id, value=score, achieved_at=at)
     try:
         recorded = boards.board_record(
             user_id=user.pk,

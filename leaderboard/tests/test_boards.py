@@ -126,7 +126,10 @@ def test_all_board_date_is_when_the_sum_was_reached(players):
     row = window("all", "day", at=t1).rows[0]
     assert (row["score"], row["date"]) == (150, reached)
     everything = window("all", "all").rows[0]
-    assert (everything["score"], everything["date"]) == (150, reached)  # from the score row, by id
+    assert (everything["score"], everything["date"]) == (150, reached)  # by the id of the score
+    # The when hash keeps only the scores that hold a place on an all-time board.
+    held = {int(k) for k in get_redis().hkeys(boards.WHEN_KEY)}
+    assert held == set(Score.objects.filter(value__in=[100, 50]).values_list("id", flat=True))
 
 
 def test_day_boundary_23_59_59_and_midnight_are_different_days(players):
@@ -239,11 +242,15 @@ def test_selectors_refuse_bad_periods_ranges_and_radius(players):
         board_around(game="cod", period="all", user_id=1, radius=51)
 
 
-def test_names_missing_from_redis_come_from_the_database(players):
-    submit(players[0], "cod", 10)
-    get_redis().delete(boards.NAMES_KEY)
-    assert window("cod").rows[0]["player"] == players[0].username
+def test_names_and_dates_missing_from_redis_come_from_the_database(players):
+    result = submit(players[0], "cod", 10)
+    date = window("cod").rows[0]["date"]
+    assert date == result.achieved_at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "000Z"  # to the millisecond
+    get_redis().delete(boards.NAMES_KEY, boards.WHEN_KEY)
+    row = window("cod").rows[0]
+    assert (row["player"], row["date"]) == (players[0].username, result.achieved_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
     assert get_redis().hget(boards.NAMES_KEY, str(players[0].pk)) == players[0].username
+    assert get_redis().hget(boards.WHEN_KEY, str(result.score_id)) is not None
 
 
 def test_applying_a_submission_twice_gives_the_same_boards(players):

@@ -21,11 +21,12 @@ pytestmark = pytest.mark.usefixtures("games")
 
 
 def snapshot(now: datetime) -> dict:
-    """Every current board and the names hash, as Redis holds them."""
+    """Every current board, the names and the when hashes, as Redis holds them."""
     client = get_redis()
     keys = boards.current_board_keys([ALL_BOARD, *game_catalog().slugs], now)
     state = {key: client.zrange(key, 0, -1, withscores=True) for key in keys}
     state[boards.NAMES_KEY] = client.hgetall(boards.NAMES_KEY)
+    state[boards.WHEN_KEY] = client.hgetall(boards.WHEN_KEY)
     return state
 
 
