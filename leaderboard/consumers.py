@@ -169,7 +169,9 @@ class LeaderboardConsumer(JWTWebsocketConsumer):
 
     async def add_score(self, content: dict[str, Any]) -> None:
         data = _validated(s.ScoreSubmitSerializer, content)
-        submission = await database_sync_to_async(score_submit)(user=self.user, **data)
+        # Not thread-sensitive: submissions from many sockets run in parallel worker threads (each
+        # with its own database connection) instead of queueing behind one shared thread.
+        submission = await database_sync_to_async(score_submit, thread_sensitive=False)(user=self.user, **data)
         await self.send_json({"type": "score_added", **submission.as_dict()})
 
     async def report(self, content: dict[str, Any]) -> None:
