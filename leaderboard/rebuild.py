@@ -32,6 +32,7 @@ from leaderboard import boards, rules
 from leaderboard.games import Catalog, game_catalog
 from leaderboard.models import Score
 from leaderboard.rules import ALL_BOARD, PeriodWindow
+from leaderboard.scripts import HSET_BLOB_LUA, ZADD_BLOB_LUA
 
 logger = logging.getLogger("gameconnect.leaderboard")
 
@@ -60,36 +61,6 @@ _PG_EPOCH_MS = "FLOOR(EXTRACT(EPOCH FROM achieved_at) * 1000)::bigint"
 # board when its last score falls in the period.
 _GROUPS = """
 SELECT {counts} FROM (SELECT MAX(achieved_at) AS last_at FROM leaderboard_score GROUP BY user_id, game_id) pairs
-"""
-
-# Loads many entries per command: ARGV[1] is "score member score member ...". Much cheaper than
-# ZADD with a million arguments packed one by one by the client.
-ZADD_BLOB_LUA = """
-local args, n = {}, 0
-for token in string.gmatch(ARGV[1], '%S+') do
-  n = n + 1
-  args[n] = token
-  if n == 4000 then
-    redis.call('ZADD', KEYS[1], unpack(args, 1, n))
-    n = 0
-  end
-end
-if n > 0 then redis.call('ZADD', KEYS[1], unpack(args, 1, n)) end
-return 1
-"""
-# Same for the names hash: ARGV[1] is "id\nname\nid\nname\n" (usernames have no control characters).
-HSET_BLOB_LUA = """
-local args, n = {}, 0
-for token in string.gmatch(ARGV[1], '([^\\n]*)\\n') do
-  n = n + 1
-  args[n] = token
-  if n == 4000 then
-    redis.call('HSET', KEYS[1], unpack(args, 1, n))
-    n = 0
-  end
-end
-if n > 0 then redis.call('HSET', KEYS[1], unpack(args, 1, n)) end
-return 1
 """
 
 

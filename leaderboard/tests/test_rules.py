@@ -108,3 +108,10 @@ def test_as_utc_reads_what_raw_sql_returns():
     assert rules.as_utc("2026-03-14 10:00:00.5") == utc(2026, 3, 14, 10, 0, 0, 500000)
     assert rules.as_utc(datetime(2026, 3, 14, 10)) == utc(2026, 3, 14, 10)
     assert rules.day_bounds(utc(2026, 3, 14).date()) == (utc(2026, 3, 14), utc(2026, 3, 14, 23, 59, 59, 999999))
+
+
+def test_the_lua_scripts_use_the_same_field_sizes():
+    from leaderboard import scripts
+
+    for lua in (scripts.RECORD_LUA, scripts.WINDOW_LUA, scripts.AROUND_LUA):
+        assert f"local SHIFT = {rules.SHIFT}" in lua
