@@ -18,8 +18,9 @@ def make_entries(n: int, **extra: Any) -> list[Entry]:
 
 
 def start_round(answer: str = "Buenos Aires", *, value: int = 50) -> Round:
-    """A PLAYING round on a fresh entry (the only playable one)."""
-    Entry.objects.filter(banned=False).update(banned=True)
+    """A PLAYING round on a fresh entry (entries never played are banned so it is the one chosen;
+    the others were played recently, so the recency rule leaves them out)."""
+    Entry.objects.filter(banned=False, rounds__isnull=True).update(banned=True)
     entry = make_entry(answer, value=value)
     round_ = services.round_start()
     assert round_ is not None and round_.entry_id == entry.pk
