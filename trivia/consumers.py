@@ -10,9 +10,12 @@ channel-layer groups.
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
+from django.db import connection
 
 from common.errors import ServiceError
 from common.ratelimit import TokenBucket
@@ -24,6 +27,7 @@ from trivia.hub import Hub, abroadcast, get_hub
 from trivia.selectors import player_list, round_state
 from trivia.services import attempt_submit, entry_report
 
+T = TypeVar("T")
 REACTION_MAX_BYTES = 16
 THROTTLE_MESSAGE = "Too many messages; slow down."
 
@@ -32,9 +36,25 @@ def _bucket(rate: str, burst: str) -> TokenBucket:
     return TokenBucket(rate=float(conf(rate)), capacity=float(conf(burst)))
 
 
+_db_pool: ThreadPoolExecutor | None = None
+
+
+def db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """How the socket reaches the database. On PostgreSQL: a few threads of its own, so one
+    player's attempt or WELCOME doesn't wait behind another's round trips (row locks keep the
+    attempts correct). On SQLite: the one thread every consumer shares (one writer anyway)."""
+    global _db_pool
+    if connection.vendor != "postgresql":
+        return database_sync_to_async(fn)
+    if _db_pool is None:
+        _db_pool = ThreadPoolExecutor(max_workers=int(conf("TRIVIA_DB_THREADS")), thread_name_prefix="trivia-db")
+    return DatabaseSyncToAsync(fn, thread_sensitive=False, executor=_db_pool)
+
+
 class TriviaConsumer(JWTWebsocketConsumer):
     hub: Hub | None = None
     user_id: int = 0
+    registered_at: float = 0.0  # set by the hub
 
     async def connect(self) -> None:
         self.frames = _bucket("TRIVIA_FRAME_RATE", "TRIVIA_FRAME_BURST")
@@ -68,20 +88,21 @@ class TriviaConsumer(JWTWebsocketConsumer):
         previous, was_present = await presence.claim(self.user_id, self.channel_name)
         if previous and previous != self.channel_name:
             await self.channel_layer.send(previous, {"type": "trivia.replaced"})
-        state = await database_sync_to_async(round_state)(user=self.user)
+        players = await presence.acount()
+        state = await db(round_state)(user=self.user, players=players)
         await self.send_event("WELCOME", state.welcome())
         self._welcomed = True
         pending, self._pending = self._pending, []
         for message in pending:
             await self.base_send(message)
         if not was_present:
-            await abroadcast("PEER_JOIN", self._peer(), exclude_user=self.user_id)
+            await abroadcast("PEER_JOIN", self._peer(), exclude_user=self.user_id, sheddable=True)
 
     async def on_disconnected(self, code: int) -> None:
         if self.hub is not None:
             self.hub.remove(self)
         if self.user_id and await presence.release(self.user_id, self.channel_name):
-            await abroadcast("PEER_LEFT", self._peer(), exclude_user=self.user_id)
+            await abroadcast("PEER_LEFT", self._peer(), exclude_user=self.user_id, sheddable=True)
 
     async def trivia_replaced(self, event: dict[str, Any]) -> None:
         """A newer socket of the same user took over (on any process)."""
@@ -123,7 +144,7 @@ class TriviaConsumer(JWTWebsocketConsumer):
 
     async def on_attempt(self, data: dict[str, Any]) -> None:
         try:
-            result = await database_sync_to_async(attempt_submit)(user=self.user, message=data.get("message"))
+            result = await db(attempt_submit)(user=self.user, message=data.get("message"))
         except InsufficientFunds:
             await self.send_event("INSUFFICIENT_FUNDS", {})
             return
@@ -145,11 +166,11 @@ class TriviaConsumer(JWTWebsocketConsumer):
         if not self.reactions.allow():
             await self.send_error("Too many reactions; slow down.")
             return
-        await abroadcast("PEER_REACTION", {**self._peer(), "emoji": emoji})
+        await abroadcast("PEER_REACTION", {**self._peer(), "emoji": emoji}, sheddable=True, owner=self.user_id)
 
     async def on_report_entry(self, data: dict[str, Any]) -> None:
         try:
-            await database_sync_to_async(entry_report)(user=self.user)
+            await db(entry_report)(user=self.user)
         except ServiceError as exc:
             await self.send_event("ENTRY_REPORTED_ERROR", {"message": exc.detail})
             return
@@ -159,5 +180,5 @@ class TriviaConsumer(JWTWebsocketConsumer):
         if not self.player_lists.allow():
             await self.send_error("Too many player list requests; slow down.")
             return
-        players = await database_sync_to_async(player_list)()
+        players = await db(player_list)()
         await self.send_event("PLAYER_LIST", {"players": players})

@@ -7,9 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from common.roles import RIGHTS
 from gamers.models import Gamer
 from trivia import presence
 from trivia.conf import conf
@@ -85,16 +87,37 @@ def _elapsed(since: datetime | None, now: datetime) -> float | None:
     return None if since is None else round(max(0.0, (now - since).total_seconds()), 3)
 
 
-def round_state(*, user: Any = None, now: datetime | None = None) -> RoundState:
+def round_state(*, user: Any = None, players: int | None = None, now: datetime | None = None) -> RoundState:
     """The live state. In state 1 the answer is masked and the split fields describe the
     current split; in state 2 (transition) the answer is shown in full, `current_value` is what
-    the round ended at, and the split fields count down to the next round."""
+    the round ended at, and the split fields count down to the next round.
+
+    Two queries: the current round (with the player's coins, attempt count and report flag
+    when `user` is given) and its newest attempts. `players` defaults to the presence count.
+    """
     now = now or timezone.now()
-    state = RoundState(players=presence.count())
+    state = RoundState(players=presence.count() if players is None else players)
+    rounds = Round.objects.filter(state__in=[Round.State.PLAYING, Round.State.ENDED]).order_by("-number")
     if user is not None:
-        state.user_coins = Gamer.objects.filter(pk=user.pk).values_list("coins", flat=True).first()
-    round_ = current_round()
+        rounds = rounds.annotate(
+            user_coins=Subquery(Gamer.objects.filter(pk=user.pk).values("coins")[:1]),
+            used=Coalesce(
+                Subquery(
+                    Attempt.objects.filter(round_id=OuterRef("pk"), gamer_id=user.pk)
+                    .order_by()
+                    .values("round_id")
+                    .annotate(n=Count("id"))
+                    .values("n"),
+                    output_field=IntegerField(),
+                ),
+                0,
+            ),
+            reported=Exists(EntryReporter.objects.filter(report__entry_id=OuterRef("entry_id"), gamer_id=user.pk)),
+        )
+    round_ = rounds.first()
     if round_ is None:
+        if user is not None:
+            state.user_coins = Gamer.objects.filter(pk=user.pk).values_list("coins", flat=True).first()
         return state
     playing = round_.state == Round.State.PLAYING
     state.game_state = SPLIT if playing else TRANSITION
@@ -117,12 +140,9 @@ def round_state(*, user: Any = None, now: datetime | None = None) -> RoundState:
         for a in reversed(newest.values("gamer_id", "username", "message", "correct"))
     ]
     if user is not None:
-        used = Attempt.objects.filter(round_id=round_.pk, gamer_id=user.pk).count()
-        state.free_attempts_left = max(0, int(settings.TRIVIA_FREE_ATTEMPTS) - used)
-        state.entry_reported = (
-            round_.entry_id is not None
-            and EntryReporter.objects.filter(report__entry_id=round_.entry_id, gamer_id=user.pk).exists()
-        )
+        state.user_coins = round_.user_coins
+        state.free_attempts_left = max(0, int(settings.TRIVIA_FREE_ATTEMPTS) - round_.used)
+        state.entry_reported = round_.entry_id is not None and bool(round_.reported)
     return state
 
 
@@ -134,8 +154,6 @@ def player_list() -> list[dict[str, Any]]:
         .order_by("-coins", "id")
         .values("id", "username", "role", "coins", "joined")[: int(conf("TRIVIA_PLAYER_LIST_MAX"))]
     )
-    from common.roles import RIGHTS
-
     return [
         {
             "id": row["id"],

@@ -6,10 +6,9 @@ from typing import Any
 
 from django.db import transaction
 
-from common.broadcast import broadcast_on_commit
 from moderation.services import audit_record
 from trivia import presence
-from trivia.hub import DISCONNECT_ALL, HUB_GROUP
+from trivia.hub import DISCONNECT_ALL, hub_send_on_commit
 
 
 @transaction.atomic
@@ -27,5 +26,5 @@ def disconnect_everyone(*, actor: Any, reason: str = "") -> int:
         target_id="all",
         reason=reason or f"{clients} clients",
     )
-    broadcast_on_commit(HUB_GROUP, {"type": DISCONNECT_ALL})
+    hub_send_on_commit({"type": DISCONNECT_ALL})
     return clients
