@@ -54,7 +54,7 @@ def db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
 class TriviaConsumer(JWTWebsocketConsumer):
     hub: Hub | None = None
     user_id: int = 0
-    registered_at: float = 0.0  # set by the hub
+    counted_at: float = 0.0  # when the WELCOME player count was read (see trivia.hub)
 
     async def connect(self) -> None:
         self.frames = _bucket("TRIVIA_FRAME_RATE", "TRIVIA_FRAME_BURST")
@@ -86,8 +86,10 @@ class TriviaConsumer(JWTWebsocketConsumer):
         self.hub = await get_hub()
         self.hub.add(self)
         previous, was_present = await presence.claim(self.user_id, self.channel_name)
+        claimed_at = time.time()
         if previous and previous != self.channel_name:
             await self.channel_layer.send(previous, {"type": "trivia.replaced"})
+        self.counted_at = time.time()
         players = await presence.acount()
         state = await db(round_state)(user=self.user, players=players)
         await self.send_event("WELCOME", state.welcome())
@@ -96,13 +98,14 @@ class TriviaConsumer(JWTWebsocketConsumer):
         for message in pending:
             await self.base_send(message)
         if not was_present:
-            await abroadcast("PEER_JOIN", self._peer(), exclude_user=self.user_id, sheddable=True)
+            await abroadcast("PEER_JOIN", self._peer(), exclude_user=self.user_id, sheddable=True, at=claimed_at)
 
     async def on_disconnected(self, code: int) -> None:
         if self.hub is not None:
             self.hub.remove(self)
         if self.user_id and await presence.release(self.user_id, self.channel_name):
-            await abroadcast("PEER_LEFT", self._peer(), exclude_user=self.user_id, sheddable=True)
+            left_at = time.time()
+            await abroadcast("PEER_LEFT", self._peer(), exclude_user=self.user_id, sheddable=True, at=left_at)
 
     async def trivia_replaced(self, event: dict[str, Any]) -> None:
         """A newer socket of the same user took over (on any process)."""

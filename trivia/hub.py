@@ -23,7 +23,8 @@ in the database. On top of that the hub:
   TRIVIA_HUB_MAX_BUSY of the last second (the event loop must keep time for the players'
   own frames: attempts, WELCOMEs). The game frames (ROUND, SPLIT, REVEAL, the winning
   PEER_ATTEMPT, COIN_DIFF...) are never shed, so they stay on time when a process is flooded;
-* skips a PEER_JOIN / PEER_LEFT sent before a socket registered (its WELCOME counted it);
+* skips a PEER_JOIN / PEER_LEFT for a socket whose WELCOME already counted that change
+  (the presence change happened before the socket read the player count);
 * keeps its process's players present in Redis (trivia.presence) and closes them all on
   `disconnect-everyone`.
 """
@@ -42,7 +43,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.db import transaction
 
-from common.redis import get_async_redis, get_redis
+from common.redis import get_async_redis, get_redis, is_embedded
 from common.ws import CLOSE_DISCONNECTED_BY_ADMIN
 from trivia import presence
 from trivia.conf import conf
@@ -82,14 +83,18 @@ def fanout_message(
     exclude_user: int | None = None,
     sheddable: bool = False,
     owner: int | None = None,
+    at: float | None = None,
 ) -> dict[str, Any]:
     """A broadcast for every hub. `owner` is the player a sheddable frame concerns (it still
-    gets it when the frame is shed for everybody else)."""
+    gets it when the frame is shed for everybody else); `at`, for a join or a leave, is when the
+    presence changed."""
+    now = time.time()
     return {
         "type": FANOUT,
         "frame": encode_frame(event, data),
         "exclude": exclude_user,
-        "at": time.time(),
+        "at": now,
+        "changed_at": now if at is None else at,
         "shed": sheddable,
         "owner": owner,
         "presence": event in PRESENCE_EVENTS,
@@ -134,9 +139,10 @@ async def abroadcast(
     exclude_user: int | None = None,
     sheddable: bool = False,
     owner: int | None = None,
+    at: float | None = None,
 ) -> None:
     """Broadcast from async code (the consumer): PEER_JOIN, PEER_LEFT, PEER_REACTION."""
-    message = fanout_message(event, data, exclude_user=exclude_user, sheddable=sheddable, owner=owner)
+    message = fanout_message(event, data, exclude_user=exclude_user, sheddable=sheddable, owner=owner, at=at)
     try:
         await get_async_redis().publish(hub_channel(), json.dumps(message))
     except Exception:
@@ -177,7 +183,8 @@ _sender: _Sender | None = None
 
 class Socket(Protocol):
     user_id: int
-    registered_at: float
+    # When this socket read the player count for its WELCOME (the hub sets registration time).
+    counted_at: float
 
     async def deliver(self, message: dict[str, Any]) -> None: ...
 
@@ -225,7 +232,7 @@ class Hub:
         await self._unsubscribe()
 
     async def _subscribe(self) -> None:
-        self.pubsub = get_async_redis().pubsub(ignore_subscribe_messages=True)
+        self.pubsub = _subscriber_client().pubsub(ignore_subscribe_messages=True)
         await self.pubsub.subscribe(hub_channel())
 
     async def _unsubscribe(self) -> None:
@@ -236,7 +243,7 @@ class Hub:
 
     def add(self, socket: Socket) -> Socket | None:
         """Register a socket; returns the one it replaces on this process, if any."""
-        socket.registered_at = time.time()
+        socket.counted_at = time.time()
         previous = self.sockets.get(socket.user_id)
         self.sockets[socket.user_id] = socket
         return previous if previous is not socket else None
@@ -264,7 +271,7 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.exception("trivia hub subscription failed; resubscribing")
+                logger.exception("trivia hub subscription failed; resubscribing (frames published meanwhile are lost)")
                 await self._unsubscribe()
                 await asyncio.sleep(0.5)
 
@@ -314,7 +321,7 @@ class Hub:
         now = time.time()
         lag_limit = float(conf("TRIVIA_HUB_SHED_LAG_SECONDS"))
         overloaded = self.busy_share(started) > float(conf("TRIVIA_HUB_MAX_BUSY"))
-        # (ASGI message shared by every socket, excluded user, only this user, sent at, presence)
+        # (ASGI message shared by every socket, excluded user, only this user, changed at, presence)
         plan: list[tuple[dict[str, Any], Any, Any, float, bool]] = []
         for message in fanouts:
             out = {"type": "websocket.send", "text": message["frame"]}
@@ -323,13 +330,14 @@ class Hub:
             if message.get("shed") and (overloaded or now - sent_at > lag_limit):
                 only = message.get("owner") or -1
                 self.shed += len(self.sockets) - (1 if only in self.sockets else 0)
-            plan.append((out, message.get("exclude"), only, sent_at, bool(message.get("presence"))))
+            changed_at = float(message.get("changed_at") or sent_at)
+            plan.append((out, message.get("exclude"), only, changed_at, bool(message.get("presence"))))
         for user_id, socket in list(self.sockets.items()):
             try:
-                for out, exclude, only, sent_at, is_presence in plan:
+                for out, exclude, only, changed_at, is_presence in plan:
                     if user_id == exclude or (only is not None and user_id != only):
                         continue
-                    if is_presence and sent_at < socket.registered_at:
+                    if is_presence and changed_at < socket.counted_at:
                         continue  # already counted in this socket's WELCOME
                     await socket.deliver(out)
                     self.delivered += 1
@@ -352,6 +360,19 @@ class Hub:
                 raise
             except Exception:
                 logger.exception("trivia presence refresh failed")
+
+
+def _subscriber_client() -> Any:
+    """A client for the hub's subscription. The shared async client has a 5 s socket timeout,
+    which would drop a quiet subscription; this one waits as long as it takes and pings the
+    server to notice a dead connection."""
+    if is_embedded():
+        return get_async_redis()
+    import redis.asyncio as aioredis
+
+    return aioredis.Redis.from_url(
+        settings.REDIS_URL, decode_responses=True, socket_connect_timeout=2, health_check_interval=15
+    )
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

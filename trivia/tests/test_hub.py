@@ -13,7 +13,7 @@ from trivia.hub import DISCONNECT_ALL, Hub, fanout_message
 class FakeSocket:
     def __init__(self, user_id: int) -> None:
         self.user_id = user_id
-        self.registered_at = 0.0
+        self.counted_at = 0.0
         self.frames: list[str] = []
         self.closed_with: int | None = None
 
@@ -71,13 +71,12 @@ async def test_a_late_sheddable_frame_goes_only_to_its_owner_and_game_frames_are
     assert hub.shed == 2 + 3
 
 
-async def test_joins_sent_before_a_socket_registered_are_skipped(hub):
+async def test_joins_already_counted_in_a_welcome_are_skipped(hub):
     hub, sockets = hub
     late = FakeSocket(4)
     hub.add(late)
-    before = fanout_message("PEER_JOIN", {"userId": 1})
-    before["at"] = late.registered_at - 0.5
-    sockets[0].registered_at = before["at"] - 1  # this one was there before the join
+    before = fanout_message("PEER_JOIN", {"userId": 1}, at=late.counted_at - 0.5)
+    sockets[0].counted_at = before["changed_at"] - 1  # this one counted players before the join
     after = fanout_message("PEER_JOIN", {"userId": 5})
     await hub.dispatch([before, after])
     assert events(late) == ["PEER_JOIN"] and '"userId":5' in late.frames[0]
@@ -98,3 +97,11 @@ async def test_replacing_and_removing_sockets(hub):
     assert hub.sockets[1] is newer
     hub.remove(newer)
     assert 1 not in hub.sockets
+
+
+@pytest.mark.redis
+def test_the_hub_subscription_never_times_out_when_the_game_is_quiet():
+    from trivia.hub import _subscriber_client
+
+    kwargs = _subscriber_client().connection_pool.connection_kwargs
+    assert kwargs.get("socket_timeout") is None and kwargs.get("health_check_interval")

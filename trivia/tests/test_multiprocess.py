@@ -156,6 +156,7 @@ async def test_two_web_processes_a_worker_and_beat_play_one_game(tmp_path):
         await asyncio.to_thread(make_entry, answer, value=60)
     alice = await asyncio.to_thread(make_gamer, "alice on a")
     bob = await asyncio.to_thread(make_gamer, "bob on b")
+    boss = await asyncio.to_thread(make_gamer, "the boss", role="admin")
     port_a, port_b = free_port(), free_port()
     stack = Stack(tmp_path)
     seen: list[dict[str, Any]] = []
@@ -222,8 +223,25 @@ async def test_two_web_processes_a_worker_and_beat_play_one_game(tmp_path):
             assert (await a_event("COIN_DIFF"))["data"]["coinDiff"] == round_.current_value
             next_round = (await a_event("ROUND", timeout=20))["data"]
             assert next_round["answer"].count("_") > 0
-            await ws_a.close()
-            await ws_b.close()
+
+            # Alice connects again on B: her socket on A is closed with 4002.
+            ws_a2 = await http.ws_connect(f"ws://127.0.0.1:{port_b}/ws/trivia/?token={AccessToken.for_user(alice)}")
+            await next_event(ws_a2, "WELCOME")
+            async with asyncio.timeout(10):
+                while not ws_a.closed:
+                    await ws_a.receive()
+            assert ws_a.close_code == 4002
+            # An admin on A disconnects everyone, counting the clients of both processes.
+            response = await http.post(
+                f"http://127.0.0.1:{port_a}/api/v1/system/disconnect-everyone",
+                headers={"Authorization": f"Bearer {AccessToken.for_user(boss)}"},
+            )
+            assert await response.json() == {"detail": "Sent the disconnect signal to 2 clients"}
+            for ws in (ws_a2, ws_b):
+                async with asyncio.timeout(10):
+                    while not ws.closed:
+                        await ws.receive()
+                assert ws.close_code == 4004
     except BaseException:
         print(stack.logs())
         raise
