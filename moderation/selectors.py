@@ -43,10 +43,18 @@ def dashboard_counts() -> list[DashboardItem]:
 
     from events.models import TicketOrder
     from sessions_app.models import GameSession
+    from trivia import presence
+    from trivia.models import EntryReport
 
     now = timezone.now()
     week_start = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    try:
+        online = presence.count()
+    except Exception:  # noqa: BLE001 - Redis down: the dashboard still shows the database counts
+        online = 0
     items = [
+        DashboardItem("players_online", "Players online in trivia", online),
+        DashboardItem("open_reports", "Open reports", EntryReport.objects.count(), "/admin/trivia/entryreport/"),
         DashboardItem(
             "sessions_this_week",
             "Sessions starting this week",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from gamers.models import Gamer
@@ -90,6 +90,7 @@ class ReporterSerializer(serializers.Serializer):
     username = serializers.CharField()
 
 
+@extend_schema_serializer(component_name="EntryReport")
 class ReportSerializer(serializers.ModelSerializer):
     """Expects the `report_count` annotation and prefetched `votes__gamer` (report_list)."""
 

@@ -64,6 +64,16 @@ def build_world(owner: Any, caller: Any) -> World:
         ticket_price=Decimal("15.00"),
     )
     from gamers.services import token_pair_for
+    from leaderboard.services import score_submit
+    from trivia.models import EntryReport, EntryReporter
+    from trivia.services.entries import entry_create
+
+    entry = entry_create(category="Geography", clue="Capital of Tunisia", answer="Tunis", value=30)
+    report = EntryReport.objects.create(entry=entry)
+    EntryReporter.objects.create(report=report, gamer=owner)
+    world.objects["entry"] = entry
+    world.objects["report"] = report
+    score_submit(user=owner, game="chess", score=1200)
 
     world.objects["owner_refresh"] = token_pair_for(owner)["refresh"]
     world.objects["caller_refresh"] = token_pair_for(caller)["refresh"] if caller is not None else "not-a-token"
@@ -180,6 +190,31 @@ ROWS: list[Row] = [
     Row("event-bookmark", "DELETE", lambda w: E.format(w.event.pk) + "/bookmark", SIGNED_IN, 204),
     Row("my-tickets", "GET", lambda w: "/api/v1/me/tickets", SIGNED_IN, 200),
     Row("my-bookmarks", "GET", lambda w: "/api/v1/me/bookmarks", SIGNED_IN, 200),
+    # --- live trivia (SPEC §5) ---
+    Row("trivia-leaderboard", "GET", lambda w: "/api/v1/trivia/leaderboard", SIGNED_IN, 200),
+    Row("trivia-round-current", "GET", lambda w: "/api/v1/trivia/rounds/current", SIGNED_IN, 200),
+    Row("trivia-entry-list", "GET", lambda w: "/api/v1/trivia/entries", STAFF, 200),
+    Row("trivia-entry-list", "POST", lambda w: "/api/v1/trivia/entries", STAFF, 201,
+        body=lambda w: {"category": "Games", "clue": "Plumber hero", "answer": "Mario", "value": 20}),
+    Row("trivia-entry-detail", "GET", lambda w: f"/api/v1/trivia/entries/{w.entry.pk}", STAFF, 200),
+    Row("trivia-entry-detail", "PATCH", lambda w: f"/api/v1/trivia/entries/{w.entry.pk}", STAFF, 200,
+        body=lambda w: {"clue": "Capital city of Tunisia"}),
+    Row("trivia-entry-detail", "DELETE", lambda w: f"/api/v1/trivia/entries/{w.entry.pk}", STAFF, 204),
+    Row("trivia-report-list", "GET", lambda w: "/api/v1/trivia/reports", STAFF, 200),
+    Row("trivia-report-ban", "POST", lambda w: f"/api/v1/trivia/reports/{w.report.pk}/ban", STAFF, 200),
+    Row("trivia-report-unban", "POST", lambda w: f"/api/v1/trivia/reports/{w.report.pk}/unban", STAFF, 200),
+    Row("trivia-report-dismiss", "POST", lambda w: f"/api/v1/trivia/reports/{w.report.pk}/dismiss", STAFF, 200),
+    Row("system-info", "GET", lambda w: "/api/v1/system/info", EVERYONE, 200),
+    Row("system-disconnect-everyone", "POST", lambda w: "/api/v1/system/disconnect-everyone", frozenset({ADMIN}), 200),
+    # --- leaderboards (SPEC §6) ---
+    Row("leaderboard-games", "GET", lambda w: "/api/v1/leaderboard/games", EVERYONE, 200),
+    Row("leaderboard-scores", "POST", lambda w: "/api/v1/leaderboard/scores", SIGNED_IN, 201,
+        body=lambda w: {"game": "chess", "score": 900}),
+    Row("leaderboard-reports", "GET", lambda w: "/api/v1/leaderboard/reports", SIGNED_IN, 200),
+    Row("leaderboard-board", "GET", lambda w: "/api/v1/leaderboard/chess?period=all", EVERYONE, 200),
+    Row("leaderboard-me", "GET", lambda w: "/api/v1/leaderboard/chess/me", SIGNED_IN, 404, expect={OWNER: 200}),
+    Row("leaderboard-around-me", "GET", lambda w: "/api/v1/leaderboard/chess/around-me", SIGNED_IN, 404,
+        expect={OWNER: 200}),
     # --- moderation (SPEC §7) ---
     Row("moderation-log", "GET", lambda w: "/api/v1/moderation/log", STAFF, 200),
 ]  # fmt: skip

@@ -1,0 +1,97 @@
+"""Live trivia and live leaderboards in real browsers against a live server (short timings)."""
+
+import json
+import re
+import urllib.request
+
+import pytest
+from playwright.sync_api import expect
+
+from e2e.conftest import register_in_browser
+
+pytestmark = pytest.mark.browser
+
+
+def api_call(base: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(
+        f"{base}/api/v1/{path}", data=json.dumps(body).encode() if body is not None else None, headers=headers
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"{}")
+
+
+def moderator_token(base: str) -> str:
+    return api_call(base, "auth/token", body={"login": "moderator", "password": "GameConnect2026!"})["access"]
+
+
+def current_answer(base: str, token: str) -> tuple[int, str]:
+    """The answer of the round being played, read the way a moderator can (the question bank)."""
+    state = api_call(base, "trivia/rounds/current", token)
+    assert state["game_state"] == 1, state
+    entry = api_call(base, f"trivia/entries/{state['entry_id']}", token)
+    return state["entry_id"], entry["answer"]
+
+
+def test_play_a_round_in_two_browsers(live_app, page_factory):
+    token = moderator_token(live_app.url)
+    alice = page_factory()
+    register_in_browser(alice, live_app.url, "alice plays")
+    bob = page_factory()
+    register_in_browser(bob, live_app.url, "bob watches")
+    for page in (alice, bob):
+        page.goto(live_app.url + "/play")
+        expect(page.locator("#connection")).to_have_text("Connected")
+
+    # Wait for a round in play on Alice's page: the masked answer shows underscores.
+    expect(alice.locator("#answer")).to_have_text(re.compile("_"), timeout=20000)
+    expect(alice.get_by_label("Your answer")).to_be_enabled(timeout=20000)
+    masked_before = alice.locator("#answer").inner_text()
+    # A split arrives: one more character shows (TRIVIA_SPLIT_SECONDS is 2 in the live app).
+    expect(alice.locator("#answer")).not_to_have_text(masked_before, timeout=10000)
+    # The clue and category stay on screen through splits (SPLIT frames carry neither).
+    expect(alice.locator("#clue")).not_to_have_text("Waiting for the next round…")
+    expect(alice.locator("#category")).not_to_have_text("—")
+
+    entry_id, answer = current_answer(live_app.url, token)
+    coins_before = int(alice.locator("#my-coins").inner_text())
+
+    alice.get_by_label("Your answer").fill("definitely not it 123")
+    alice.get_by_role("button", name="Answer").click()
+    expect(bob.locator("#feed")).to_contain_text("alice plays: definitely not it 123", timeout=10000)
+
+    if api_call(live_app.url, "trivia/rounds/current", token)["entry_id"] != entry_id:
+        entry_id, answer = current_answer(live_app.url, token)  # the round turned over meanwhile
+    alice.get_by_label("Your answer").fill(answer)
+    alice.get_by_role("button", name="Answer").click()
+    expect(bob.locator("#feed .correct")).to_contain_text("alice plays", timeout=10000)
+    expect(alice.locator("#coin-diff")).to_have_text(re.compile(r"^\+\d+$"), timeout=10000)
+    coins_after = int(alice.locator("#my-coins").inner_text())
+    assert coins_after > coins_before
+    expect(alice.locator("#account-coins")).to_have_text(str(coins_after))
+
+
+def test_leaderboard_updates_live_after_a_score_is_posted(live_app, page_factory):
+    page = page_factory()
+    register_in_browser(page, live_app.url, "board climber")
+    page.goto(live_app.url + "/leaderboards")
+    expect(page.locator("#connection")).to_have_text("Live")
+    page.get_by_label("Game").select_option("chess")
+    expect(page.locator("#board-caption")).to_contain_text("Chess")
+
+    # Another player posts through the API; the board on the page updates by itself.
+    other = api_call(
+        live_app.url,
+        "auth/register",
+        body={"username": "api scorer", "email": "api@example.com", "password": "S3cure-pass!9"},
+    )
+    api_call(live_app.url, "leaderboard/scores", other["access"], {"game": "chess", "score": 2500})
+    expect(page.locator("#board")).to_contain_text("api scorer", timeout=10000)
+
+    # My own score through the page's form: my row is highlighted.
+    page.get_by_label("Post a score").fill("3000")
+    page.get_by_role("button", name="Submit").click()
+    expect(page.locator("#score-status")).to_contain_text("Saved")
+    expect(page.locator("#board tr.me")).to_contain_text("board climber", timeout=10000)
