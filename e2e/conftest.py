@@ -163,3 +163,17 @@ def register_in_browser(page: Any, base_url: str, username: str, password: str =
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url(base_url + "/")
+
+
+def api_call(base: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
+    """Call the live server's REST API (for test set-up the pages don't do themselves)."""
+    import json
+
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(
+        f"{base}/api/v1/{path}", data=json.dumps(body).encode() if body is not None else None, headers=headers
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"{}")

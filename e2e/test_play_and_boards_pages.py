@@ -1,26 +1,13 @@
 """Live trivia and live leaderboards in real browsers against a live server (short timings)."""
 
-import json
 import re
-import urllib.request
 
 import pytest
 from playwright.sync_api import expect
 
-from e2e.conftest import register_in_browser
+from e2e.conftest import api_call, register_in_browser
 
 pytestmark = pytest.mark.browser
-
-
-def api_call(base: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(
-        f"{base}/api/v1/{path}", data=json.dumps(body).encode() if body is not None else None, headers=headers
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"{}")
 
 
 def moderator_token(base: str) -> str:

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from common.admin import ReadOnlyAdmin
 from common.errors import ServiceError
 from events import services
 from events.models import Bookmark, Event, TicketOrder
@@ -94,7 +95,7 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(TicketOrder)
-class TicketOrderAdmin(admin.ModelAdmin):
+class TicketOrderAdmin(ReadOnlyAdmin):
     """Orders are a record of payments: read-only here."""
 
     list_display = ["code", "event", "buyer", "quantity", "unit_price", "total_price", "purchased_at"]
@@ -103,15 +104,6 @@ class TicketOrderAdmin(admin.ModelAdmin):
     list_select_related = ["event", "buyer"]
     list_per_page = 50
     date_hierarchy = "purchased_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Bookmark)

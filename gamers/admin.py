@@ -8,6 +8,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpRequest
 
+from common.admin import ReadOnlyAdmin
 from common.errors import ServiceError
 from gamers import services
 from gamers.models import CoinTransaction, Gamer, SocialAccount
@@ -82,22 +83,13 @@ class GamerAdmin(UserAdmin):
 
 
 @admin.register(CoinTransaction)
-class CoinTransactionAdmin(admin.ModelAdmin):
+class CoinTransactionAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "gamer", "amount", "reason", "ref", "balance_after"]
     list_filter = ["reason", "created_at"]
     search_fields = ["gamer__username", "ref"]
     list_select_related = ["gamer"]
     list_per_page = 50
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(SocialAccount)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from unittest import mock
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from common.errors import Conflict, InvalidInput, NotFound
+from common.testing import run_in_threads
 from conftest import make_gamer
 from gamers.models import DiscordLinkCode, Gamer
 from gamers.rules import LINK_CODE_ALPHABET
@@ -135,33 +134,12 @@ def test_long_expired_codes_are_cleaned_up(gamer, other_gamer):
     assert not DiscordLinkCode.objects.filter(pk=stale.pk).exists()
 
 
-def _race(n, target):
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results[i] = target(i)
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test checks
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_racing_uses_of_one_code_link_exactly_one_discord_user():
     owner = make_gamer("code owner")
     code = discord_link_code_create(user=owner).code
-    results = _race(8, lambda i: discord_link(code=code, discord_id=str(1000 + i)))
+    results = run_in_threads(8, lambda i: discord_link(code=code, discord_id=str(1000 + i)))
     winners = [r for r in results if isinstance(r, Gamer)]
     assert len(winners) == 1, results
     assert all(isinstance(r, Conflict) and r.code == "link_code_used" for r in results if r not in winners)
@@ -174,7 +152,7 @@ def test_racing_uses_of_one_code_link_exactly_one_discord_user():
 def test_one_discord_user_racing_codes_of_different_accounts_links_to_one_only():
     owners = [make_gamer(f"racer {i}") for i in range(6)]
     codes = [discord_link_code_create(user=g).code for g in owners]
-    results = _race(6, lambda i: discord_link(code=codes[i], discord_id=DISCORD_ID))
+    results = run_in_threads(6, lambda i: discord_link(code=codes[i], discord_id=DISCORD_ID))
     assert sum(isinstance(r, Gamer) for r in results) == 1, results
     assert all(r.code == "discord_already_linked" for r in results if not isinstance(r, Gamer))
     assert Gamer.objects.filter(discord_id=DISCORD_ID).count() == 1

@@ -1,38 +1,14 @@
 """Race tests: real threads against PostgreSQL (SPEC §3 invariant)."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from common.errors import Conflict
+from common.testing import run_in_threads
 from sessions_app import selectors, services
 from sessions_app.models import Attendance, Like
 from sessions_app.tests.factories import GameSessionFactory, gamer_factory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_in_threads(n: int, target) -> list:
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = target(i)
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test checks
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread is stuck"
-    return results
 
 
 def test_fifty_gamers_racing_for_ten_seats_give_exactly_ten_attendances():

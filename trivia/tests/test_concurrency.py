@@ -1,13 +1,12 @@
 """Race tests: real threads against PostgreSQL (exactly one winner, coins never lost)."""
 
 import random
-import threading
 
 import pytest
-from django.db import connection
 from django.db.models import Count, Sum
 
 from common.errors import ServiceError
+from common.testing import run_in_threads
 from conftest import make_gamer
 from gamers.models import CoinTransaction, Gamer
 from trivia import services
@@ -16,27 +15,6 @@ from trivia.services import NoRound
 from trivia.tests.factories import make_entries, start_round
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_in_threads(n: int, target) -> list:
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = target(i)
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test checks
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def assert_balances_match_ledger() -> None:
