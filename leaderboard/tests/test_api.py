@@ -22,9 +22,13 @@ def test_games_lists_the_ten_seeded_games_for_anyone(api):
     assert {g["slug"] for g in body} >= {"cod", "fortnite", "valorant", "lol", "csgo", "chess"}
 
 
-def test_games_come_from_the_data_migration(db):
+def test_the_data_migration_seeds_the_ten_default_games(db):
+    import importlib
+
     from leaderboard.models import Game
 
+    migration = importlib.import_module("leaderboard.migrations.0002_seed_games")
+    assert [tuple(g) for g in migration.GAMES] == list(DEFAULT_GAMES)
     assert Game.objects.count() == 10
     assert Game.objects.get(slug="csgo").label == "CS:GO"
 

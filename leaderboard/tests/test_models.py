@@ -47,3 +47,27 @@ def test_period_rollover_tick_notifies_every_board_of_the_new_periods(monkeypatc
     assert len(sent) == 11 * 2
     assert ("all", "day") in sent and ("cod", "week") in sent
     assert {period for _, period in sent} == {"week", "day"}
+
+
+def test_admins_see_games_and_scores_in_the_back_office(db, admin, gamer):
+    from django.test import Client
+
+    from leaderboard.tests.factories import submit
+
+    score = submit(gamer, "cod", 12)
+    site = Client()
+    site.force_login(admin)
+    assert site.get("/admin/leaderboard/game/").status_code == 200
+    listing = site.get("/admin/leaderboard/score/?q=gamer")
+    assert listing.status_code == 200
+    assert b"gamer one" in listing.content
+    assert site.get(f"/admin/leaderboard/score/{score.score_id}/change/").status_code == 200  # read-only view
+    assert site.get("/admin/leaderboard/score/add/").status_code == 403
+
+
+def test_moderators_do_not_see_the_leaderboard_models(db, moderator):
+    from django.test import Client
+
+    site = Client()
+    site.force_login(moderator)
+    assert site.get("/admin/leaderboard/score/").status_code == 403
