@@ -85,12 +85,12 @@ class TriviaConsumer(JWTWebsocketConsumer):
         self.user_id = self.user.pk
         self.hub = await get_hub()
         self.hub.add(self)
-        previous, was_present = await presence.claim(self.user_id, self.channel_name)
+        # Joins and leaves stamped before this were counted by the claim (see trivia.hub).
+        self.counted_at = time.time()
+        previous, was_present, players = await presence.claim(self.user_id, self.channel_name)
         claimed_at = time.time()
         if previous and previous != self.channel_name:
             await self.channel_layer.send(previous, {"type": "trivia.replaced"})
-        self.counted_at = time.time()
-        players = await presence.acount()
         state = await db(round_state)(user=self.user, players=players)
         await self.send_event("WELCOME", state.welcome())
         self._welcomed = True

@@ -23,7 +23,7 @@ PRESENCE_KEY = "trivia:presence"
 CONNS_KEY = "trivia:conns"
 
 # KEYS: conns, presence. ARGV: user id, channel, expires_at, now.
-# Returns {previous channel or "", 1 if the user was already present}.
+# Returns {previous channel or "", 1 if the user was already present, players present now}.
 _CLAIM = """
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -31,7 +31,7 @@ local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
 local present = 0
 if score and tonumber(score) > tonumber(ARGV[4]) then present = 1 end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-return {old or '', present}
+return {old or '', present, redis.call('ZCOUNT', KEYS[2], '(' .. ARGV[4], '+inf')}
 """
 
 # KEYS: conns, presence. ARGV: user id, channel. Leaves only if the slot is still ours.
@@ -57,12 +57,13 @@ def _expiry(now: float) -> float:
     return now + float(conf("TRIVIA_PRESENCE_TTL_SECONDS"))
 
 
-async def claim(user_id: int, channel: str) -> tuple[str | None, bool]:
-    """Make `channel` the user's one live socket. Returns (previous channel, was already present)."""
+async def claim(user_id: int, channel: str) -> tuple[str | None, bool, int]:
+    """Make `channel` the user's one live socket, atomically. Returns (the previous channel,
+    whether the user was already present, how many players are present now)."""
     now = time.time()
     client = get_async_redis()
-    old, present = await client.eval(_CLAIM, 2, CONNS_KEY, PRESENCE_KEY, user_id, channel, _expiry(now), now)
-    return (old or None), bool(int(present))
+    old, present, count = await client.eval(_CLAIM, 2, CONNS_KEY, PRESENCE_KEY, user_id, channel, _expiry(now), now)
+    return (old or None), bool(int(present)), int(count)
 
 
 async def release(user_id: int, channel: str) -> bool:
