@@ -16,12 +16,15 @@ def release(user_id, channel):
 
 
 def test_a_second_socket_takes_the_slot_and_the_first_leaving_changes_nothing():
-    assert claim(1, "first") == (None, False, 1)
-    assert claim(2, "other") == (None, False, 2)
-    assert claim(1, "second") == ("first", True, 2)
-    assert release(1, "first") is False  # replaced: the user is still here
+    first = claim(1, "first")
+    assert (first.previous, first.was_present, first.players) == (None, False, 1)
+    assert claim(2, "other")[:3] == (None, False, 2)
+    second = claim(1, "second")
+    assert (second.previous, second.was_present, second.players) == ("first", True, 2)
+    assert release(1, "first") == 0  # replaced: the user is still here
     assert presence.count() == 2 and set(presence.player_ids()) == {1, 2}
-    assert release(1, "second") is True
+    left = release(1, "second")
+    assert left > second.seq > first.seq  # every change is numbered, in order
     assert presence.player_ids() == [2] and presence.playing([1, 2, 3]) == {2}
 
 
