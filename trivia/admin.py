@@ -12,6 +12,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from common.admin import ReadOnlyAdmin
 from common.errors import ServiceError
@@ -113,16 +115,6 @@ class EntryReportAdmin(admin.ModelAdmin):
         services.report_dismiss(actor=request.user, report_id=obj.pk, reason="admin site")
 
 
-class AttemptInline(admin.TabularInline):
-    model = Attempt
-    fields = ["created_at", "username", "message", "correct", "cost", "prize"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    max_num = 0
-    ordering = ["id"]
-
-
 @admin.register(Round)
 class RoundAdmin(ReadOnlyAdmin):
     list_display = ["number", "category", "answer", "state", "current_value", "winner", "prize", "started_at"]
@@ -131,7 +123,13 @@ class RoundAdmin(ReadOnlyAdmin):
     list_select_related = ["winner"]
     list_per_page = 50
     date_hierarchy = "started_at"
-    inlines = [AttemptInline]
+    readonly_fields = ["attempts_link"]
+
+    @admin.display(description="attempts")
+    def attempts_link(self, obj: Round) -> str:
+        # A link rather than an inline: a busy round has thousands of attempts.
+        url = reverse("admin:trivia_attempt_changelist") + f"?round__id__exact={obj.pk}"
+        return format_html('<a href="{}">{} attempts</a>', url, obj.attempts.count())
 
 
 @admin.register(Attempt)
@@ -140,4 +138,5 @@ class AttemptAdmin(ReadOnlyAdmin):
     list_filter = ["correct", "created_at"]
     search_fields = ["username", "message"]
     list_select_related = ["round"]
+    raw_id_fields = ["round", "gamer"]
     list_per_page = 50

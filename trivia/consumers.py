@@ -54,7 +54,8 @@ def db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
 class TriviaConsumer(JWTWebsocketConsumer):
     hub: Hub | None = None
     user_id: int = 0
-    counted_at: float = 0.0  # when the WELCOME player count was read (see trivia.hub)
+    # Joins and leaves numbered below this were counted in this socket's WELCOME.
+    counted_seq: int | None = None
 
     async def connect(self) -> None:
         self.frames = _bucket("TRIVIA_FRAME_RATE", "TRIVIA_FRAME_BURST")
@@ -63,7 +64,7 @@ class TriviaConsumer(JWTWebsocketConsumer):
         self._throttle_warned = 0.0
         # Hub frames that arrive before WELCOME is sent wait here, so WELCOME comes first.
         self._welcomed = False
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[tuple[dict[str, Any], int | None]] = []
         await super().connect()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -85,27 +86,24 @@ class TriviaConsumer(JWTWebsocketConsumer):
         self.user_id = self.user.pk
         self.hub = await get_hub()
         self.hub.add(self)
-        previous, was_present = await presence.claim(self.user_id, self.channel_name)
-        claimed_at = time.time()
-        if previous and previous != self.channel_name:
-            await self.channel_layer.send(previous, {"type": "trivia.replaced"})
-        self.counted_at = time.time()
-        players = await presence.acount()
-        state = await db(round_state)(user=self.user, players=players)
+        claim = await presence.claim(self.user_id, self.channel_name)
+        self.counted_seq = claim.seq
+        if claim.previous and claim.previous != self.channel_name:
+            await self.channel_layer.send(claim.previous, {"type": "trivia.replaced"})
+        state = await db(round_state)(user=self.user, players=claim.players)
         await self.send_event("WELCOME", state.welcome())
         self._welcomed = True
         pending, self._pending = self._pending, []
-        for message in pending:
-            await self.base_send(message)
-        if not was_present:
-            await abroadcast("PEER_JOIN", self._peer(), exclude_user=self.user_id, sheddable=True, at=claimed_at)
+        for message, seq in pending:
+            await self.deliver(message, seq)
+        if not claim.was_present:
+            await abroadcast("PEER_JOIN", self._peer(), exclude_user=self.user_id, sheddable=True, seq=claim.seq)
 
     async def on_disconnected(self, code: int) -> None:
         if self.hub is not None:
             self.hub.remove(self)
-        if self.user_id and await presence.release(self.user_id, self.channel_name):
-            left_at = time.time()
-            await abroadcast("PEER_LEFT", self._peer(), exclude_user=self.user_id, sheddable=True, at=left_at)
+        if self.user_id and (seq := await presence.release(self.user_id, self.channel_name)):
+            await abroadcast("PEER_LEFT", self._peer(), exclude_user=self.user_id, sheddable=True, seq=seq)
 
     async def trivia_replaced(self, event: dict[str, Any]) -> None:
         """A newer socket of the same user took over (on any process)."""
@@ -113,11 +111,14 @@ class TriviaConsumer(JWTWebsocketConsumer):
             self.hub.remove(self)
         await self.close(code=CLOSE_REPLACED)
 
-    async def deliver(self, message: dict[str, Any]) -> None:
-        """Called by the hub with an encoded broadcast frame."""
+    async def deliver(self, message: dict[str, Any], presence_seq: int | None = None) -> None:
+        """Called by the hub with an encoded broadcast frame (and, for a join or a leave, the
+        presence sequence number of that change)."""
         if not self._welcomed:
-            self._pending.append(message)
+            self._pending.append((message, presence_seq))
             return
+        if presence_seq is not None and self.counted_seq is not None and presence_seq < self.counted_seq:
+            return  # this join or leave is already counted in this socket's WELCOME
         await self.base_send(message)
 
     def _peer(self) -> dict[str, Any]:

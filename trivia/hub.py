@@ -23,8 +23,8 @@ in the database. On top of that the hub:
   TRIVIA_HUB_MAX_BUSY of the last second (the event loop must keep time for the players'
   own frames: attempts, WELCOMEs). The game frames (ROUND, SPLIT, REVEAL, the winning
   PEER_ATTEMPT, COIN_DIFF...) are never shed, so they stay on time when a process is flooded;
-* skips a PEER_JOIN / PEER_LEFT for a socket whose WELCOME already counted that change
-  (the presence change happened before the socket read the player count);
+* tags PEER_JOIN / PEER_LEFT with the presence sequence number of the change, so a socket skips
+  those its WELCOME already counted (trivia.presence orders both in Redis);
 * keeps its process's players present in Redis (trivia.presence) and closes them all on
   `disconnect-everyone`.
 """
@@ -52,7 +52,6 @@ logger = logging.getLogger("gameconnect.trivia.hub")
 
 FANOUT = "trivia.fanout"
 DISCONNECT_ALL = "trivia.disconnect_all"
-PRESENCE_EVENTS = frozenset({"PEER_JOIN", "PEER_LEFT"})
 
 
 def hub_channel() -> str:
@@ -83,21 +82,19 @@ def fanout_message(
     exclude_user: int | None = None,
     sheddable: bool = False,
     owner: int | None = None,
-    at: float | None = None,
+    seq: int | None = None,
 ) -> dict[str, Any]:
     """A broadcast for every hub. `owner` is the player a sheddable frame concerns (it still
-    gets it when the frame is shed for everybody else); `at`, for a join or a leave, is when the
-    presence changed."""
-    now = time.time()
+    gets it when the frame is shed for everybody else); `seq` is the presence sequence number
+    of a join or a leave."""
     return {
         "type": FANOUT,
         "frame": encode_frame(event, data),
         "exclude": exclude_user,
-        "at": now,
-        "changed_at": now if at is None else at,
+        "at": time.time(),
         "shed": sheddable,
         "owner": owner,
-        "presence": event in PRESENCE_EVENTS,
+        "seq": seq,
     }
 
 
@@ -139,10 +136,10 @@ async def abroadcast(
     exclude_user: int | None = None,
     sheddable: bool = False,
     owner: int | None = None,
-    at: float | None = None,
+    seq: int | None = None,
 ) -> None:
     """Broadcast from async code (the consumer): PEER_JOIN, PEER_LEFT, PEER_REACTION."""
-    message = fanout_message(event, data, exclude_user=exclude_user, sheddable=sheddable, owner=owner, at=at)
+    message = fanout_message(event, data, exclude_user=exclude_user, sheddable=sheddable, owner=owner, seq=seq)
     try:
         await get_async_redis().publish(hub_channel(), json.dumps(message))
     except Exception:
@@ -183,10 +180,8 @@ _sender: _Sender | None = None
 
 class Socket(Protocol):
     user_id: int
-    # When this socket read the player count for its WELCOME (the hub sets registration time).
-    counted_at: float
 
-    async def deliver(self, message: dict[str, Any]) -> None: ...
+    async def deliver(self, message: dict[str, Any], presence_seq: int | None = None) -> None: ...
 
     async def close(self, code: int | None = None) -> None: ...
 
@@ -243,7 +238,6 @@ class Hub:
 
     def add(self, socket: Socket) -> Socket | None:
         """Register a socket; returns the one it replaces on this process, if any."""
-        socket.counted_at = time.time()
         previous = self.sockets.get(socket.user_id)
         self.sockets[socket.user_id] = socket
         return previous if previous is not socket else None
@@ -321,8 +315,8 @@ class Hub:
         now = time.time()
         lag_limit = float(conf("TRIVIA_HUB_SHED_LAG_SECONDS"))
         overloaded = self.busy_share(started) > float(conf("TRIVIA_HUB_MAX_BUSY"))
-        # (ASGI message shared by every socket, excluded user, only this user, changed at, presence)
-        plan: list[tuple[dict[str, Any], Any, Any, float, bool]] = []
+        # (ASGI message shared by every socket, excluded user, only this user, presence seq)
+        plan: list[tuple[dict[str, Any], Any, Any, Any]] = []
         for message in fanouts:
             out = {"type": "websocket.send", "text": message["frame"]}
             sent_at = float(message.get("at") or 0.0)
@@ -330,16 +324,13 @@ class Hub:
             if message.get("shed") and (overloaded or now - sent_at > lag_limit):
                 only = message.get("owner") or -1
                 self.shed += len(self.sockets) - (1 if only in self.sockets else 0)
-            changed_at = float(message.get("changed_at") or sent_at)
-            plan.append((out, message.get("exclude"), only, changed_at, bool(message.get("presence"))))
+            plan.append((out, message.get("exclude"), only, message.get("seq")))
         for user_id, socket in list(self.sockets.items()):
             try:
-                for out, exclude, only, changed_at, is_presence in plan:
+                for out, exclude, only, seq in plan:
                     if user_id == exclude or (only is not None and user_id != only):
                         continue
-                    if is_presence and changed_at < socket.counted_at:
-                        continue  # already counted in this socket's WELCOME
-                    await socket.deliver(out)
+                    await socket.deliver(out, seq)
                     self.delivered += 1
             except Exception:
                 logger.debug("delivery to user %s failed", user_id, exc_info=True)

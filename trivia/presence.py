@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from common.redis import get_async_redis, get_redis
 from trivia.conf import conf
 
 PRESENCE_KEY = "trivia:presence"
 CONNS_KEY = "trivia:conns"
+# Bumped by every claim and release: orders presence changes against each socket's count.
+SEQ_KEY = "trivia:presence:seq"
 
-# KEYS: conns, presence. ARGV: user id, channel, expires_at, now.
-# Returns {previous channel or "", 1 if the user was already present}.
+# KEYS: conns, presence, seq. ARGV: user id, channel, expires_at, now. Returns {previous
+# channel or "", 1 if the user was already present, players present now, sequence number}.
 _CLAIM = """
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -31,15 +33,17 @@ local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
 local present = 0
 if score and tonumber(score) > tonumber(ARGV[4]) then present = 1 end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-return {old or '', present}
+local count = redis.call('ZCOUNT', KEYS[2], '(' .. ARGV[4], '+inf')
+return {old or '', present, count, redis.call('INCR', KEYS[3])}
 """
 
-# KEYS: conns, presence. ARGV: user id, channel. Leaves only if the slot is still ours.
+# KEYS: conns, presence, seq. ARGV: user id, channel. Leaves only if the slot is still ours;
+# returns the sequence number of the leave, or 0.
 _RELEASE = """
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
   redis.call('HDEL', KEYS[1], ARGV[1])
   redis.call('ZREM', KEYS[2], ARGV[1])
-  return 1
+  return redis.call('INCR', KEYS[3])
 end
 return 0
 """
@@ -57,17 +61,27 @@ def _expiry(now: float) -> float:
     return now + float(conf("TRIVIA_PRESENCE_TTL_SECONDS"))
 
 
-async def claim(user_id: int, channel: str) -> tuple[str | None, bool]:
-    """Make `channel` the user's one live socket. Returns (previous channel, was already present)."""
+class Claim(NamedTuple):
+    previous: str | None  # the channel of the socket this one replaces
+    was_present: bool
+    players: int  # present now, this user included
+    seq: int  # joins and leaves with a lower number are counted in `players`
+
+
+async def claim(user_id: int, channel: str) -> Claim:
+    """Make `channel` the user's one live socket, atomically, and count the players."""
     now = time.time()
     client = get_async_redis()
-    old, present = await client.eval(_CLAIM, 2, CONNS_KEY, PRESENCE_KEY, user_id, channel, _expiry(now), now)
-    return (old or None), bool(int(present))
+    old, present, count, seq = await client.eval(
+        _CLAIM, 3, CONNS_KEY, PRESENCE_KEY, SEQ_KEY, user_id, channel, _expiry(now), now
+    )
+    return Claim(old or None, bool(int(present)), int(count), int(seq))
 
 
-async def release(user_id: int, channel: str) -> bool:
-    """Leave, if `channel` still holds the user's slot. True when the user is now gone."""
-    return bool(int(await get_async_redis().eval(_RELEASE, 2, CONNS_KEY, PRESENCE_KEY, user_id, channel)))
+async def release(user_id: int, channel: str) -> int:
+    """Leave, if `channel` still holds the user's slot: the sequence number of the leave when
+    the user is now gone, else 0."""
+    return int(await get_async_redis().eval(_RELEASE, 3, CONNS_KEY, PRESENCE_KEY, SEQ_KEY, user_id, channel))
 
 
 async def refresh(user_ids: Iterable[int]) -> None:

@@ -248,7 +248,14 @@ def test_trivia_admin_pages_for_moderators(moderator):
     (report,) = _reported(1)
     browser = Client()
     browser.force_login(moderator)
-    for url in ["/admin/trivia/entry/", "/admin/trivia/entryreport/", "/admin/trivia/round/"]:
+    round_id = Round.objects.get().pk
+    for url in [
+        "/admin/trivia/entry/",
+        "/admin/trivia/entryreport/",
+        "/admin/trivia/round/",
+        f"/admin/trivia/round/{round_id}/change/",
+        f"/admin/trivia/entryreport/{report.pk}/change/",
+    ]:
         assert browser.get(url).status_code == 200, url
     assert browser.get("/admin/trivia/attempt/").status_code == 403
     response = browser.post(

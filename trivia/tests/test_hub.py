@@ -13,13 +13,14 @@ from trivia.hub import DISCONNECT_ALL, Hub, fanout_message
 class FakeSocket:
     def __init__(self, user_id: int) -> None:
         self.user_id = user_id
-        self.counted_at = 0.0
         self.frames: list[str] = []
+        self.seqs: list[int | None] = []
         self.closed_with: int | None = None
 
-    async def deliver(self, message: dict[str, Any]) -> None:
+    async def deliver(self, message: dict[str, Any], presence_seq: int | None = None) -> None:
         assert message["type"] == "websocket.send"
         self.frames.append(message["text"])
+        self.seqs.append(presence_seq)
 
     async def close(self, code: int | None = None) -> None:
         self.closed_with = code
@@ -71,16 +72,27 @@ async def test_a_late_sheddable_frame_goes_only_to_its_owner_and_game_frames_are
     assert hub.shed == 2 + 3
 
 
-async def test_joins_already_counted_in_a_welcome_are_skipped(hub):
+async def test_joins_and_leaves_carry_their_presence_sequence_number(hub):
     hub, sockets = hub
-    late = FakeSocket(4)
-    hub.add(late)
-    before = fanout_message("PEER_JOIN", {"userId": 1}, at=late.counted_at - 0.5)
-    sockets[0].counted_at = before["changed_at"] - 1  # this one counted players before the join
-    after = fanout_message("PEER_JOIN", {"userId": 5})
-    await hub.dispatch([before, after])
-    assert events(late) == ["PEER_JOIN"] and '"userId":5' in late.frames[0]
-    assert events(sockets[0]) == ["PEER_JOIN", "PEER_JOIN"]
+    await hub.dispatch([fanout_message("PEER_JOIN", {"userId": 9}, seq=41), fanout_message("SPLIT", {})])
+    assert sockets[0].seqs == [41, None]
+
+
+async def test_a_socket_skips_joins_and_leaves_its_welcome_already_counted():
+    from trivia.consumers import TriviaConsumer
+
+    consumer = TriviaConsumer()
+    sent: list[str] = []
+
+    async def base_send(message):
+        sent.append(message["text"])
+
+    consumer.base_send = base_send
+    consumer._welcomed, consumer._pending = True, []
+    consumer.counted_seq = 10
+    for seq, text in [(9, "counted join"), (10, "own join"), (11, "later join"), (None, "split")]:
+        await consumer.deliver({"type": "websocket.send", "text": text}, seq)
+    assert sent == ["own join", "later join", "split"]
 
 
 async def test_disconnect_all_keeps_order_and_closes_every_socket(hub):
