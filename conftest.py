@@ -20,6 +20,9 @@ def _is_postgres() -> bool:
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://... (CI's second run does)")
     skip_redis = pytest.mark.skip(reason="needs a real Redis: run with REDIS_URL=redis://... (CI's second run does)")
+    # Browser tests last: Playwright's sync API keeps an asyncio loop running in the main thread
+    # while it is open, which would break the async tests collected after it.
+    items.sort(key=lambda item: "browser" in item.keywords)
     for item in items:
         if "postgres" in item.keywords and not _is_postgres():
             item.add_marker(skip_pg)

@@ -106,7 +106,7 @@ EMBEDDED = not REDIS_URL  # no Redis: one process, in-memory layer, in-process c
 # --- applications -----------------------------------------------------------------------
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "config.admin_site.GameConnectAdminConfig",  # django.contrib.admin with our dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -357,6 +357,9 @@ TRIVIA_ROUND_END_SECONDS = env_float("TRIVIA_ROUND_END_SECONDS", 8)
 TRIVIA_FREE_ATTEMPTS = env_int("TRIVIA_FREE_ATTEMPTS", 3)
 TRIVIA_ATTEMPT_COST = env_int("TRIVIA_ATTEMPT_COST", 1)
 WS_AUTH_TIMEOUT_SECONDS = env_float("WS_AUTH_TIMEOUT_SECONDS", 10)
+# Leaderboards: live pushes are coalesced to one per window per interval; socket frame rate limit.
+LEADERBOARD_PUSH_INTERVAL_SECONDS = env_float("LEADERBOARD_PUSH_INTERVAL_SECONDS", 0.25)
+LEADERBOARD_WS_FRAMES_PER_SECOND = env_float("LEADERBOARD_WS_FRAMES_PER_SECOND", 20)
 
 SERVER_VERSION = "1.0.0"
 MIN_APP_VERSION_CODE = env_int("MIN_APP_VERSION_CODE", 1)

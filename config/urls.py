@@ -34,7 +34,3 @@ handler400 = "common.views.bad_request"
 handler403 = "common.views.permission_denied"
 handler404 = "common.views.not_found"
 handler500 = "common.views.server_error"
-
-admin.site.site_header = "GameConnect back office"
-admin.site.site_title = "GameConnect admin"
-admin.site.index_title = "Moderation and administration"

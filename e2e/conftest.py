@@ -111,8 +111,9 @@ def live_app(tmp_path_factory: Any) -> Iterator[LiveApp]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Headless Chromium, per module: the Playwright loop stops between modules."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -137,10 +137,11 @@ def gamer_update(*, gamer: Gamer, bio: str | None = None, email: str | None = No
 def _delete_account(gamer: Gamer) -> None:
     avatar = gamer.avatar.name if gamer.avatar else None
     storage = gamer.avatar.storage
+    pk = gamer.pk  # delete() clears it; the sockets to close are this user's
     gamer.delete()
     if avatar:
         transaction.on_commit(lambda: storage.delete(avatar))
-    broadcast_on_commit(user_group(gamer.pk or 0), {"type": "user.disconnect", "code": CLOSE_DISCONNECTED_BY_ADMIN})
+    broadcast_on_commit(user_group(pk), {"type": "user.disconnect", "code": CLOSE_DISCONNECTED_BY_ADMIN})
 
 
 @transaction.atomic

@@ -1,3 +1,5 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, re_path
 
-websocket_urlpatterns: list[URLPattern] = []
+from leaderboard.consumers import LeaderboardConsumer
+
+websocket_urlpatterns: list[URLPattern] = [re_path(r"^ws/leaderboard/?$", LeaderboardConsumer.as_asgi())]

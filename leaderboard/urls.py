@@ -1,3 +1,12 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from leaderboard import api
+
+urlpatterns = [
+    path("leaderboard/games", api.GameListApi.as_view(), name="leaderboard-games"),
+    path("leaderboard/scores", api.ScoreSubmitApi.as_view(), name="leaderboard-scores"),
+    path("leaderboard/reports", api.ReportApi.as_view(), name="leaderboard-reports"),
+    path("leaderboard/<str:board>", api.BoardApi.as_view(), name="leaderboard-board"),
+    path("leaderboard/<str:board>/me", api.BoardMeApi.as_view(), name="leaderboard-me"),
+    path("leaderboard/<str:board>/around-me", api.BoardAroundApi.as_view(), name="leaderboard-around-me"),
+]

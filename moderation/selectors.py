@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 
@@ -24,3 +25,34 @@ def audit_log_list(
     if until is not None:
         qs = qs.filter(at__lte=until)
     return qs
+
+
+@dataclass(frozen=True)
+class DashboardItem:
+    key: str
+    label: str
+    value: int
+    url: str = ""
+
+
+# Each domain app contributes its counts (kept here so the dashboard has one reader).
+def dashboard_counts() -> list[DashboardItem]:
+    """Counts for the back-office dashboard: one cheap aggregate query per item."""
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    from events.models import TicketOrder
+    from sessions_app.models import GameSession
+
+    now = timezone.now()
+    week_start = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    items = [
+        DashboardItem(
+            "sessions_this_week",
+            "Sessions starting this week",
+            GameSession.objects.filter(starts_at__gte=week_start, starts_at__lt=week_start + timedelta(days=7)).count(),
+            "/admin/sessions_app/gamesession/",
+        ),
+        DashboardItem("tickets_sold", "Tickets sold", TicketOrder.objects.aggregate(n=Sum("quantity"))["n"] or 0),
+    ]
+    return items

@@ -1,3 +1,5 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, re_path
 
-websocket_urlpatterns: list[URLPattern] = []
+from trivia.consumers import TriviaConsumer
+
+websocket_urlpatterns: list[URLPattern] = [re_path(r"^ws/trivia/?$", TriviaConsumer.as_asgi())]

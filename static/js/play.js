@@ -20,8 +20,9 @@ document.addEventListener("DOMContentLoaded", async () => {
   function setFree(n) { state.free = n; $("free-attempts").textContent = n === null || n === undefined ? "—" : n; }
 
   function showRound(d) {
-    $("category").textContent = d.category || "—";
-    $("clue").textContent = d.clue || "Waiting for the next round…";
+    // ROUND and WELCOME carry the clue and category; SPLIT carries only what changed.
+    if ("category" in d) $("category").textContent = d.category || "—";
+    if ("clue" in d) $("clue").textContent = d.clue || "Waiting for the next round…";
     if (d.answer !== undefined && d.answer !== null) $("answer").textContent = d.answer;
     if (d.currentValue !== undefined && d.currentValue !== null) $("value").textContent = d.currentValue;
     state.splitEndsAt = d.splitEndsAt ? new Date(d.splitEndsAt) : null;
@@ -71,13 +72,17 @@ document.addEventListener("DOMContentLoaded", async () => {
       setPlayable(true);
       $("report").disabled = false;
       notice("");
+      send("REQUEST_PLAYER_LIST"); // coins changed last round
     },
     SPLIT(d) { showRound(d); },
     REVEAL(d) { transition(d.answer, "Nobody found it. Next round soon"); },
     PEER_ATTEMPT(d) {
       addAttempt(d);
       if (d.userId === me.id && state.free > 0) setFree(state.free - 1);
-      if (d.correct) transition(d.correctAnswer, `${d.username} won! Next round soon`);
+      if (d.correct) {
+        transition(d.correctAnswer, `${d.username} won! Next round soon`);
+        send("REQUEST_PLAYER_LIST");
+      }
     },
     COIN_DIFF(d) {
       setCoins(state.coins + d.coinDiff);

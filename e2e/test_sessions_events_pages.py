@@ -1,0 +1,87 @@
+"""A session join and a ticket purchase through the pages, against a live server."""
+
+import json
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from e2e.conftest import register_in_browser
+
+pytestmark = pytest.mark.browser
+
+
+def api_call(base: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(
+        f"{base}/api/v1/{path}", data=json.dumps(body).encode() if body is not None else None, headers=headers
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"{}")
+
+
+def host_token(base: str) -> str:
+    return api_call(base, "auth/token", body={"login": "admin", "password": "GameConnect2026!"})["access"]
+
+
+def test_join_and_like_a_session_through_its_page(live_app, page_factory):
+    starts = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    session = api_call(
+        live_app.url,
+        "sessions/",
+        host_token(live_app.url),
+        {"title": "E2E scrim", "game": "Valorant", "platform": "pc", "starts_at": starts, "max_attendees": 5},
+    )
+    page = page_factory()
+    register_in_browser(page, live_app.url, "session joiner")
+    page.goto(f"{live_app.url}/sessions/{session['id']}")
+    page.get_by_role("heading", name="E2E scrim").wait_for()
+    expect(page.locator("#attendees")).to_have_text("0")
+    page.get_by_role("button", name="Join").click()
+    page.get_by_text("You joined this session.").wait_for()
+    expect(page.locator("#attendees")).to_have_text("1")
+    expect(page.get_by_role("button", name="Leave")).to_be_visible()
+    page.get_by_role("button", name="Like").click()
+    page.get_by_text("Liked!").wait_for()
+    expect(page.locator("#likes")).to_have_text("1")
+
+
+def test_buy_tickets_and_bookmark_through_the_event_page(live_app, page_factory):
+    starts = (datetime.now(UTC) + timedelta(days=9)).isoformat()
+    event = api_call(
+        live_app.url,
+        "events/",
+        host_token(live_app.url),
+        {
+            "title": "E2E Festival de Carthage",
+            "starts_at": starts,
+            "location": "Théâtre romain",
+            "city": "Tunis",
+            "category": "festival",
+            "tickets_total": 30,
+            "ticket_price": "25.00",
+        },
+    )
+    page = page_factory()
+    register_in_browser(page, live_app.url, "ticket buyer")
+    page.goto(f"{live_app.url}/events/{event['id']}")
+    page.get_by_role("heading", name="E2E Festival de Carthage").wait_for()
+    page.get_by_label("Tickets").fill("3")
+    page.get_by_role("button", name="Buy").click()
+    status = page.locator("#status")
+    status.get_by_text("Bought 3 ticket(s) for 75.00 TND").wait_for()
+    expect(page.locator("#available")).to_have_text("27")
+    page.get_by_role("button", name="Bookmark").click()
+    page.get_by_text("Bookmarked.").wait_for()
+    expect(page.get_by_role("button", name="Remove bookmark")).to_have_attribute("aria-pressed", "true")
+
+
+def test_home_lists_upcoming_events_for_anonymous_visitors(live_app, page_factory):
+    page = page_factory()
+    page.goto(live_app.url + "/")
+    first = page.locator("#events li a").first
+    first.wait_for()
+    assert first.get_attribute("href").startswith("/events/")

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from redis.exceptions import RedisError
+
+from common.errors import ServiceError
+from leaderboard.models import Game, Score
+from leaderboard.rebuild import boards_refresh_players
+
+logger = logging.getLogger("gameconnect.leaderboard")
+
+
+@admin.register(Game)
+class GameAdmin(admin.ModelAdmin):
+    list_display = ["slug", "label", "max_score"]
+    search_fields = ["slug", "label"]
+    ordering = ["label"]
+    list_per_page = 50
+
+
+def _refresh_after_commit(request: HttpRequest, user_ids: list[int]) -> None:
+    def refresh() -> None:
+        try:
+            boards_refresh_players(user_ids)
+        except (RedisError, ServiceError):
+            logger.warning("boards not refreshed after a score delete; run rebuild_leaderboards")
+
+    transaction.on_commit(refresh)
+
+
+@admin.register(Score)
+class ScoreAdmin(admin.ModelAdmin):
+    """Scores come from players; the back office views them and removes bad ones (the players'
+    boards are recomputed from what remains)."""
+
+    list_display = ["id", "user", "game", "value", "achieved_at"]
+    list_filter = ["game", "achieved_at"]
+    search_fields = ["user__username", "=user__id"]
+    list_select_related = ["user", "game"]
+    date_hierarchy = "achieved_at"
+    ordering = ["-achieved_at", "-id"]
+    list_per_page = 50
+    # Counting a million rows on every page is slow; the paginator shows "more" instead.
+    show_full_result_count = False
+    readonly_fields = ["user", "game", "value", "achieved_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: Score) -> None:
+        super().delete_model(request, obj)
+        _refresh_after_commit(request, [obj.user_id])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Score]) -> None:
+        user_ids = sorted(set(queryset.values_list("user_id", flat=True)))
+        super().delete_queryset(request, queryset)
+        _refresh_after_commit(request, user_ids)
+        messages.info(request, f"The boards of {len(user_ids)} player(s) were recomputed.")

@@ -1,0 +1,142 @@
+"""Leaderboard API (SPEC §6). Views parse input, call one service or selector, shape output."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.api import PublicApiView
+from common.errors import NotFound
+from common.pagination import PageNumberPagination
+from common.schema import error
+from leaderboard import selectors
+from leaderboard import serializers as s
+from leaderboard.games import board_name, game_catalog
+from leaderboard.services import score_submit
+
+BOARD_PARAM = OpenApiParameter(
+    "board", OpenApiTypes.STR, OpenApiParameter.PATH, description="A game slug, or `all` (each player's best summed)."
+)
+PERIOD_PARAM = OpenApiParameter(
+    "period", OpenApiTypes.STR, enum=["all", "month", "week", "day"], description="UTC periods; default `all`."
+)
+UNAVAILABLE = error("`leaderboard_unavailable`: Redis is down.")
+UNKNOWN_BOARD = error("`unknown_game`.")
+
+
+def _expected_slice(paginator: PageNumberPagination, request: Request) -> slice | None:
+    """The rows the paginator will ask for, when the page number is a plain positive integer."""
+    size = paginator.get_page_size(request) or paginator.page_size
+    raw = request.query_params.get(paginator.page_query_param, "1")
+    if not raw.isdigit() or int(raw) < 1:
+        return None
+    start = (int(raw) - 1) * size
+    return slice(start, start + size)
+
+
+def _period(request: Request) -> str:
+    query = s.PeriodQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data["period"]
+
+
+class GameListApi(PublicApiView):
+    """The games that have boards, with the highest score each accepts."""
+
+    @extend_schema(responses={200: s.GameSerializer(many=True)}, auth=[])
+    def get(self, request: Request) -> Response:
+        return Response(selectors.game_list())
+
+
+class ScoreSubmitApi(APIView):
+    """Submit a score: stored for good, then applied to the live boards (only improvements count)."""
+
+    @extend_schema(
+        request=s.ScoreSubmitSerializer,
+        responses={
+            201: s.SubmissionSerializer,
+            400: error("Validation errors, or `unknown_game`, `score_out_of_range`."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = s.ScoreSubmitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        submission = score_submit(user=request.user, **data.validated_data)
+        return Response(submission.as_dict(), status=status.HTTP_201_CREATED)
+
+
+class BoardApi(PublicApiView):
+    """A board page: players by score (a game's best, or `all`: bests summed), ties to who got there first."""
+
+    pagination_class = PageNumberPagination
+
+    @extend_schema(
+        parameters=[BOARD_PARAM, PERIOD_PARAM],
+        responses={200: s.BoardRowSerializer(many=True), 404: UNKNOWN_BOARD, 503: UNAVAILABLE},
+        auth=[],
+    )
+    def get(self, request: Request, board: str) -> Response:
+        board = board_name(game_catalog(), board)
+        paginator = self.pagination_class()
+        board_page = selectors.BoardPage(board, _period(request), expect=_expected_slice(paginator, request))
+        rows = paginator.paginate_queryset(board_page, request, view=self)  # type: ignore[arg-type]
+        return paginator.get_paginated_response(rows)
+
+
+class BoardMeApi(APIView):
+    """My row on a board."""
+
+    @extend_schema(
+        parameters=[BOARD_PARAM, PERIOD_PARAM],
+        responses={
+            200: s.BoardRowSerializer,
+            404: error("`unknown_game`, or `no_score` in that period."),
+            503: UNAVAILABLE,
+        },
+    )
+    def get(self, request: Request, board: str) -> Response:
+        board = board_name(game_catalog(), board)
+        row = selectors.board_me(game=board, period=_period(request), user_id=request.user.pk)
+        if row is None:
+            raise NotFound("You have no score on this board for that period.", code="no_score")
+        return Response(row)
+
+
+class BoardAroundApi(APIView):
+    """The players just above and below me on a board."""
+
+    @extend_schema(
+        parameters=[
+            BOARD_PARAM,
+            PERIOD_PARAM,
+            OpenApiParameter("radius", int, description="Rows above and below mine, 0 to 50; default 5."),
+        ],
+        responses={
+            200: s.AroundSerializer,
+            404: error("`unknown_game`, or `no_score` in that period."),
+            503: UNAVAILABLE,
+        },
+    )
+    def get(self, request: Request, board: str) -> Response:
+        board = board_name(game_catalog(), board)
+        query = s.AroundQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = selectors.board_around(game=board, user_id=request.user.pk, **query.validated_data)
+        if rows is None:
+            raise NotFound("You have no score on this board for that period.", code="no_score")
+        return Response({"results": rows})
+
+
+class ReportApi(APIView):
+    """Top players over a date range, from the score history (not the live boards)."""
+
+    @extend_schema(parameters=[s.ReportQuerySerializer], responses={200: s.ReportSerializer})
+    def get(self, request: Request) -> Response:
+        query = s.ReportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        report = selectors.report_top(**query.validated_data)
+        return Response(s.ReportSerializer(report).data)

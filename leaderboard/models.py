@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from leaderboard.rules import ALL_BOARD, VALUE_MAX
+
+# A single game's ceiling; the sum over every game must also fit the `all` board (rules.VALUE_MAX).
+MAX_SCORE_CEILING = 1_000_000
+# Path segments under /leaderboard/ that a game slug would shadow.
+RESERVED_SLUGS = {ALL_BOARD, "games", "scores", "reports"}
+
+
+class Game(models.Model):
+    slug = models.SlugField(max_length=32, unique=True)
+    label = models.CharField(max_length=80)
+    max_score = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_SCORE_CEILING)])
+
+    class Meta:
+        ordering = ["label"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_score__gte=1, max_score__lte=MAX_SCORE_CEILING), name="game_max_score_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self) -> None:
+        if self.slug in RESERVED_SLUGS:
+            raise ValidationError({"slug": f"'{self.slug}' is reserved by the leaderboard URLs."})
+        others = Game.objects.exclude(pk=self.pk).aggregate(total=Sum("max_score"))["total"] or 0
+        if self.max_score is not None and others + self.max_score > VALUE_MAX:
+            raise ValidationError(
+                {"max_score": f"The max scores of all games must add up to at most {VALUE_MAX:,} (the `all` board)."}
+            )
+
+
+class Score(models.Model):
+    """One submission, kept forever: the boards in Redis are rebuilt from these rows."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scores")
+    # Covered by the (game, achieved_at) index.
+    game = models.ForeignKey(Game, on_delete=models.PROTECT, related_name="scores", db_index=False)
+    value = models.PositiveIntegerField()
+    achieved_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-achieved_at", "-id"]
+        indexes = [
+            # Period reports and board rebuilds: a time range, over all games or one.
+            models.Index(fields=["achieved_at"], name="score_achieved_idx"),
+            models.Index(fields=["game", "achieved_at"], name="score_game_achieved_idx"),
+        ]
+        constraints = [models.CheckConstraint(condition=Q(value__gte=0), name="score_value_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.game_id} {self.value}"

@@ -1,0 +1,250 @@
+"""Reads: board windows, my row, around me (Redis), games, and period reports (database).
+
+Every board read takes an optional `at` (the instant whose periods are read; now by default)
+and has an async twin (`a...`) for the WebSocket consumer. Unknown periods raise InvalidInput;
+an unreachable Redis raises boards.BoardsUnavailable (503).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.db import connection
+
+from common.errors import InvalidInput
+from leaderboard import boards
+from leaderboard.games import game_catalog
+from leaderboard.models import Score
+from leaderboard.rules import PERIODS, as_utc
+
+MAX_WINDOW = 100
+MAX_RADIUS = 50
+MAX_REPORT_LIMIT = 100
+
+
+@dataclass
+class BoardWindow:
+    board: str
+    period: str
+    start: int
+    end: int
+    total_count: int
+    rows: list[dict[str, Any]]
+
+
+def check_period(period: object) -> str:
+    if not isinstance(period, str) or period not in PERIODS:
+        raise InvalidInput(f"period must be one of {', '.join(PERIODS)}.", code="invalid_period")
+    return period
+
+
+def check_range(start: object, end: object) -> tuple[int, int]:
+    if not _is_int(start) or not _is_int(end):
+        raise InvalidInput("start and end must be integers.", code="invalid_range")
+    assert isinstance(start, int) and isinstance(end, int)
+    if start < 0 or end < start or end - start + 1 > MAX_WINDOW:
+        raise InvalidInput(
+            f"Need 0 <= start <= end and at most {MAX_WINDOW} rows (end - start + 1).", code="invalid_range"
+        )
+    return start, end
+
+
+def check_radius(radius: object) -> int:
+    if not _is_int(radius) or not 0 <= radius <= MAX_RADIUS:  # type: ignore[operator]
+        raise InvalidInput(f"radius must be an integer from 0 to {MAX_RADIUS}.", code="invalid_radius")
+    return int(radius)  # type: ignore[call-overload]
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _from_db(sl: boards.Slice) -> boards.Slice:
+    """Fill what Redis lacked (it has everything unless a key was lost): names and `all`-time dates."""
+    from gamers.models import Gamer
+
+    names: dict[int, str] = {}
+    if sl.missing_names:
+        names = dict(Gamer.objects.filter(pk__in=sl.missing_names).values_list("pk", "username"))
+        boards.names_store(names)
+    dates: dict[int, datetime] = {}
+    if sl.score_ids:
+        dates = dict(Score.objects.filter(pk__in=sl.score_ids.values()).values_list("pk", "achieved_at"))
+        boards.when_store(dates)
+    boards.fill_from_db(sl, names, dates)
+    return sl
+
+
+def _finish(sl: boards.Slice) -> boards.Slice:
+    return _from_db(sl) if sl.missing_names or sl.score_ids else sl
+
+
+async def _afinish(sl: boards.Slice) -> boards.Slice:
+    return await database_sync_to_async(_from_db)(sl) if sl.missing_names or sl.score_ids else sl
+
+
+# --- board windows -------------------------------------------------------------------------
+
+
+def board_window(*, game: str, period: str, start: int, end: int, at: datetime | None = None) -> BoardWindow:
+    """Rows `start`..`end` (0-based, inclusive) of a board: `game` is a slug or `all`.
+
+    The caller has checked `game` (games.board_name); the bot and the socket use this too.
+    """
+    check_period(period)
+    start, end = check_range(start, end)
+    sl = _finish(boards.read_window(game, boards.window_of(period, at), start, end))
+    return BoardWindow(game, period, start, end, sl.total, sl.rows)
+
+
+async def aboard_window(*, game: str, period: str, start: int, end: int, at: datetime | None = None) -> BoardWindow:
+    check_period(period)
+    start, end = check_range(start, end)
+    sl = await _afinish(await boards.aread_window(game, boards.window_of(period, at), start, end))
+    return BoardWindow(game, period, start, end, sl.total, sl.rows)
+
+
+class BoardPage:
+    """A board as a sliceable sequence, for the project's page-number paginator.
+
+    The paginator asks for the count, then for one slice. Given the slice it will ask for
+    (`expect`), the count is read together with that slice: one Redis round trip per page.
+    """
+
+    def __init__(self, game: str, period: str, at: datetime | None = None, expect: slice | None = None) -> None:
+        self.game = game
+        self.window = boards.window_of(check_period(period), at)
+        self.expect = expect
+        self._total: int | None = None
+        self._rows: list[dict[str, Any]] | None = None
+
+    def count(self) -> int:
+        if self._total is None:
+            if self.expect is not None and self.expect.stop > self.expect.start:
+                sl = boards.read_window(self.game, self.window, self.expect.start, self.expect.stop - 1)
+                self._total, self._rows = sl.total, _finish(sl).rows
+            else:
+                self._total = boards.read_total(self.game, self.window)
+        return self._total
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item: slice) -> list[dict[str, Any]]:
+        if not isinstance(item, slice) or item.start is None or item.stop is None or item.stop <= item.start:
+            return []
+        expect = self.expect
+        if self._rows is not None and expect is not None and item.start == expect.start and item.stop <= expect.stop:
+            return self._rows[: item.stop - item.start]  # the paginator trims the last page
+        return _finish(boards.read_window(self.game, self.window, item.start, item.stop - 1)).rows
+
+
+# --- me and around me ----------------------------------------------------------------------
+
+
+def board_me(*, game: str, period: str, user_id: int, at: datetime | None = None) -> dict[str, Any] | None:
+    """My row on a board, or None when I have no score there in that period."""
+    rows = board_around(game=game, period=period, user_id=user_id, radius=0, at=at)
+    return rows[0] if rows else None
+
+
+async def aboard_me(*, game: str, period: str, user_id: int, at: datetime | None = None) -> dict[str, Any] | None:
+    rows = await aboard_around(game=game, period=period, user_id=user_id, radius=0, at=at)
+    return rows[0] if rows else None
+
+
+def board_around(
+    *, game: str, period: str, user_id: int, radius: int, at: datetime | None = None
+) -> list[dict[str, Any]] | None:
+    """Up to `radius` rows above mine, mine, and up to `radius` below; None when I'm not ranked."""
+    check_period(period)
+    radius = check_radius(radius)
+    sl = boards.read_around(game, boards.window_of(period, at), user_id, radius)
+    return _finish(sl).rows if sl.rows else None
+
+
+async def aboard_around(
+    *, game: str, period: str, user_id: int, radius: int, at: datetime | None = None
+) -> list[dict[str, Any]] | None:
+    check_period(period)
+    radius = check_radius(radius)
+    sl = await boards.aread_around(game, boards.window_of(period, at), user_id, radius)
+    return (await _afinish(sl)).rows if sl.rows else None
+
+
+# --- games and reports ---------------------------------------------------------------------
+
+
+def game_list() -> list[dict[str, Any]]:
+    return [{"slug": g.slug, "label": g.label, "max_score": g.max_score} for g in game_catalog().games]
+
+
+@dataclass
+class Report:
+    start: datetime
+    end: datetime
+    game: str | None
+    results: list[dict[str, Any]]
+
+
+# Per player and game in the range: the best value and the last submission; then per player the
+# sum of those bests, the number of games, the best game (highest best, then lowest game id) and
+# the last submission. Ties on the sum go to the earlier last submission, then the lower user id.
+_REPORT_SQL = """
+WITH per_game AS (
+    SELECT user_id, game_id, MAX(value) AS best, MAX(achieved_at) AS last_at
+    FROM leaderboard_score
+    WHERE achieved_at >= %s AND achieved_at <= %s {game_filter}
+    GROUP BY user_id, game_id
+), per_player AS (
+    SELECT user_id, game_id, best,
+           SUM(best) OVER (PARTITION BY user_id) AS total,
+           COUNT(*) OVER (PARTITION BY user_id) AS games,
+           MAX(last_at) OVER (PARTITION BY user_id) AS last_at,
+           ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY best DESC, game_id ASC) AS pick
+    FROM per_game
+)
+SELECT p.user_id, u.username, p.total, p.games, p.game_id, p.last_at
+FROM per_player p JOIN gamers_gamer u ON u.id = p.user_id
+WHERE p.pick = 1
+ORDER BY p.total DESC, p.last_at ASC, p.user_id ASC
+LIMIT %s
+"""
+
+
+def report_top(*, start: datetime, end: datetime, limit: int = 10, game: str | None = None) -> Report:
+    """Top players in [start, end] from the durable history (SPEC §6 reports)."""
+    if end < start:
+        raise InvalidInput("end must not be before start.", code="invalid_range")
+    if not _is_int(limit) or not 1 <= limit <= MAX_REPORT_LIMIT:
+        raise InvalidInput(f"limit must be an integer from 1 to {MAX_REPORT_LIMIT}.", code="invalid_limit")
+    catalog = game_catalog()
+    params: list[Any] = [start, end]
+    game_filter = ""
+    if game is not None:
+        info = catalog.by_slug.get(game)
+        if info is None:
+            raise InvalidInput(f"Unknown game {game!r}; see /leaderboard/games.", code="unknown_game")
+        game_filter = "AND game_id = %s"
+        params.append(info.id)
+    params.append(limit)
+    with connection.cursor() as cursor:
+        cursor.execute(_REPORT_SQL.format(game_filter=game_filter), params)
+        raw = cursor.fetchall()
+    results = []
+    for user_id, username, total, games, game_id, last_at in raw:
+        played = catalog.by_id.get(game_id)
+        results.append(
+            {
+                "user_id": user_id,
+                "name": username,
+                "score": int(total),
+                "games": int(games),
+                "game": played.slug if played else None,
+                "date": as_utc(last_at),
+            }
+        )
+    return Report(start=start, end=end, game=game, results=results)

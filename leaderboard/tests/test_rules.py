@@ -1,0 +1,117 @@
+"""Pure rules: periods and their keys, the 53-bit score encoding."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from leaderboard import rules
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def test_day_changes_between_23_59_59_and_midnight():
+    before = rules.period_window("day", utc(2026, 3, 14, 23, 59, 59, 999999))
+    after = rules.period_window("day", utc(2026, 3, 15, 0, 0, 0))
+    assert before.key == "d2026-03-14"
+    assert after.key == "d2026-03-15"
+    assert before.end == after.start == utc(2026, 3, 15)
+
+
+def test_day_is_utc_whatever_the_offset_of_the_given_time():
+    from datetime import timezone
+
+    tunis = timezone(timedelta(hours=1))
+    # 00:30 in Tunis is still the previous day in UTC.
+    assert rules.period_window("day", datetime(2026, 3, 15, 0, 30, tzinfo=tunis)).key == "d2026-03-14"
+
+
+def test_naive_datetimes_are_refused():
+    with pytest.raises(ValueError):
+        rules.period_window("day", datetime(2026, 3, 15))
+
+
+def test_iso_week_changes_on_monday_midnight():
+    sunday = rules.period_window("week", utc(2026, 3, 15, 23, 59, 59))
+    monday = rules.period_window("week", utc(2026, 3, 16, 0, 0, 0))
+    assert sunday.key == "w2026-W11"
+    assert monday.key == "w2026-W12"
+    assert monday.start == utc(2026, 3, 16)
+    assert monday.end == utc(2026, 3, 23)
+
+
+def test_iso_week_across_the_new_year_belongs_to_its_iso_year():
+    # 2027-01-01 is a Friday: it belongs to ISO week 53 of 2026, with 2026-12-28.
+    assert rules.period_window("week", utc(2027, 1, 1, 12)).key == "w2026-W53"
+    assert rules.period_window("week", utc(2026, 12, 28)).key == "w2026-W53"
+    assert rules.period_window("week", utc(2027, 1, 4)).key == "w2027-W01"
+    # 2024-12-30 (a Monday) starts ISO week 1 of 2025.
+    assert rules.period_window("week", utc(2024, 12, 30)).key == "w2025-W01"
+
+
+def test_month_changes_at_midnight_of_the_first_including_december():
+    assert rules.period_window("month", utc(2026, 1, 31, 23, 59, 59)).key == "m2026-01"
+    feb = rules.period_window("month", utc(2026, 2, 1))
+    assert feb.key == "m2026-02"
+    assert feb.end == utc(2026, 3, 1)
+    dec = rules.period_window("month", utc(2026, 12, 31, 23, 59, 59))
+    assert (dec.key, dec.end) == ("m2026-12", utc(2027, 1, 1))
+
+
+def test_period_keys_expire_an_hour_after_their_period_and_all_never():
+    day = rules.period_window("day", utc(2026, 3, 14, 10))
+    assert day.expire_at == int(utc(2026, 3, 15, 1).timestamp())
+    assert rules.period_window("all", utc(2026, 3, 14)).expire_at == 0
+
+
+def test_unknown_period_is_refused():
+    with pytest.raises(ValueError):
+        rules.period_window("year", utc(2026, 1, 1))
+
+
+def test_encoding_ranks_value_first_then_earliest_tie():
+    assert rules.encode(101, 5_000) > rules.encode(100, 0)
+    assert rules.encode(100, 10) > rules.encode(100, 11)
+    assert rules.decode(float(rules.encode(1234, 987_654_321))) == (1234, 987_654_321)
+
+
+def test_encoding_is_exact_in_a_double_at_the_extremes():
+    top = rules.encode(rules.VALUE_MAX, 0)
+    assert top == 2**53 - 1
+    assert float(top) == top  # exact
+    assert rules.decode(float(top)) == (rules.VALUE_MAX, 0)
+    assert rules.decode(float(rules.encode(rules.VALUE_MAX, 1))) == (rules.VALUE_MAX, 1)
+    assert rules.decode(float(rules.encode(0, rules.TIE_MAX))) == (0, rules.TIE_MAX)
+    with pytest.raises(ValueError):
+        rules.encode(rules.VALUE_MAX + 1, 0)
+    with pytest.raises(ValueError):
+        rules.encode(1, rules.TIE_MAX + 1)
+
+
+def test_a_whole_month_of_milliseconds_fits_the_tie_field():
+    month = rules.period_window("month", utc(2026, 1, 15))
+    last_ms = rules.tie_for(month, at=utc(2026, 1, 31, 23, 59, 59, 999999), score_id=0)
+    assert last_ms == 31 * 86_400_000 - 1 <= rules.TIE_MAX
+
+
+def test_ties_count_milliseconds_on_periods_and_score_ids_on_all_time():
+    day = rules.period_window("day", utc(2026, 3, 14))
+    assert rules.tie_for(day, at=utc(2026, 3, 14, 0, 0, 1, 2500), score_id=77) == 1002
+    assert rules.time_of(day, 1002) == utc(2026, 3, 14, 0, 0, 1, 2000)
+    everything = rules.period_window("all", utc(2026, 3, 14))
+    assert rules.tie_for(everything, at=utc(2026, 3, 14), score_id=77) == 77
+    assert rules.time_of(everything, 77) is None
+
+
+def test_as_utc_reads_what_raw_sql_returns():
+    assert rules.as_utc("2026-03-14 10:00:00.5") == utc(2026, 3, 14, 10, 0, 0, 500000)
+    assert rules.as_utc(datetime(2026, 3, 14, 10)) == utc(2026, 3, 14, 10)
+    assert rules.day_bounds(utc(2026, 3, 14).date()) == (utc(2026, 3, 14), utc(2026, 3, 14, 23, 59, 59, 999999))
+
+
+def test_the_lua_scripts_use_the_same_field_sizes():
+    from leaderboard import scripts
+
+    for lua in (scripts.RECORD_LUA, scripts.WINDOW_LUA, scripts.AROUND_LUA):
+        assert f"local SHIFT = {rules.SHIFT}" in lua

@@ -1,0 +1,185 @@
+"""The permission matrix: for every API endpoint and every persona, the status the spec says.
+
+One row per (URL name, method). Personas: `anon` (no token), `gamer` (signed in, owns nothing
+here), `owner` (a gamer who organises the session and the event, attends the session and wrote
+its review), `moderator`, `admin`. A row's `ok` is the status for allowed personas; refused
+personas get 401 (anonymous) or 403; `expect` overrides single cells where the spec says
+something else (e.g. a 409 because the owner already joined). test_permission_matrix.py runs
+every cell on a fresh world and fails when an endpoint has no row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+ANON, GAMER, OWNER, MOD, ADMIN = "anon", "gamer", "owner", "moderator", "admin"
+PERSONAS = (ANON, GAMER, OWNER, MOD, ADMIN)
+SIGNED_IN = frozenset({GAMER, OWNER, MOD, ADMIN})
+EVERYONE = frozenset(PERSONAS)
+STAFF = frozenset({MOD, ADMIN})
+PASSWORD = "S3cure-pass!"
+
+
+@dataclass
+class World:
+    """Objects every cell starts from (made anew for each cell)."""
+
+    owner: Any
+    caller: Any  # the persona's user, None for anonymous
+    objects: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.objects[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def build_world(owner: Any, caller: Any) -> World:
+    from events.services import event_create
+    from sessions_app.services import review_create, session_create, session_join, session_like
+
+    world = World(owner=owner, caller=caller)
+    soon = timezone.now() + timedelta(days=3)
+    session = session_create(
+        organizer=owner, title="Friday ranked", game="Valorant", platform="pc", starts_at=soon, max_attendees=10
+    )
+    session_join(session_id=session.pk, user=owner)
+    session_like(session_id=session.pk, user=owner)
+    world.objects["session"] = session
+    world.objects["review"] = review_create(session_id=session.pk, user=owner, rating=5, content="GG")
+    world.objects["event"] = event_create(
+        organizer=owner,
+        title="Esports night",
+        starts_at=soon,
+        location="Cité de la Culture",
+        city="Tunis",
+        tickets_total=100,
+        ticket_price=Decimal("15.00"),
+    )
+    from gamers.services import token_pair_for
+
+    world.objects["owner_refresh"] = token_pair_for(owner)["refresh"]
+    world.objects["caller_refresh"] = token_pair_for(caller)["refresh"] if caller is not None else "not-a-token"
+    return world
+
+
+Body = dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    method: str
+    path: Callable[[World], str]
+    allowed: frozenset[str]
+    ok: int
+    body: Callable[[World], Body] = lambda w: None
+    expect: dict[str, int] = field(default_factory=dict)
+    fmt: str = "json"
+
+    def status_for(self, persona: str) -> int:
+        if persona in self.expect:
+            return self.expect[persona]
+        if persona in self.allowed:
+            return self.ok
+        return 401 if persona == ANON else 403
+
+
+def _future() -> str:
+    return (timezone.now() + timedelta(days=5)).isoformat()
+
+
+def _session_body(w: World) -> Body:
+    return {"title": "New session", "game": "Chess", "platform": "pc", "starts_at": _future(), "max_attendees": 4}
+
+
+def _event_body(w: World) -> Body:
+    return {
+        "title": "Festival",
+        "starts_at": _future(),
+        "location": "Amphitheatre",
+        "city": "El Jem",
+        "category": "festival",
+        "tickets_total": 10,
+        "ticket_price": "5.00",
+    }
+
+
+S = "/api/v1/sessions/{}"
+E = "/api/v1/events/{}"
+
+ROWS: list[Row] = [
+    # --- accounts (SPEC §2) ---
+    Row("auth-register", "POST", lambda w: "/api/v1/auth/register", EVERYONE, 201,
+        body=lambda w: {"username": "brand new", "email": "new@example.com", "password": PASSWORD}),
+    Row("auth-availability", "GET", lambda w: "/api/v1/auth/availability/free%20name", EVERYONE, 200),
+    Row("auth-token", "POST", lambda w: "/api/v1/auth/token", EVERYONE, 200,
+        body=lambda w: {"login": w.owner.username, "password": PASSWORD}),
+    Row("auth-token-refresh", "POST", lambda w: "/api/v1/auth/token/refresh", EVERYONE, 200,
+        body=lambda w: {"refresh": w.owner_refresh}),
+    Row("auth-logout", "POST", lambda w: "/api/v1/auth/logout", SIGNED_IN, 204,
+        body=lambda w: {"refresh": w.caller_refresh}),
+    Row("auth-me", "GET", lambda w: "/api/v1/auth/me", SIGNED_IN, 200),
+    Row("auth-me", "PATCH", lambda w: "/api/v1/auth/me", SIGNED_IN, 200, body=lambda w: {"bio": "hi"}),
+    Row("auth-me", "DELETE", lambda w: "/api/v1/auth/me", SIGNED_IN, 204, expect={ADMIN: 403}),
+    # Social login is not configured in tests: 503 provider_disabled for everyone.
+    Row("auth-social", "POST", lambda w: "/api/v1/auth/social/google", EVERYONE, 503,
+        body=lambda w: {"code": "abc", "redirect_uri": "http://localhost/cb"}),
+    Row("auth-discord-link-code", "POST", lambda w: "/api/v1/auth/discord/link-code", SIGNED_IN, 201),
+    Row("gamer-list", "GET", lambda w: "/api/v1/gamers", STAFF, 200),
+    Row("gamer-detail", "GET", lambda w: f"/api/v1/gamers/{w.owner.pk}", SIGNED_IN, 200),
+    Row("gamer-detail", "DELETE", lambda w: f"/api/v1/gamers/{w.owner.pk}", frozenset({ADMIN}), 204),
+    Row("gamer-role", "PUT", lambda w: f"/api/v1/gamers/{w.owner.pk}/role", frozenset({ADMIN}), 200,
+        body=lambda w: {"role": "moderator"}),
+    # --- gaming sessions (SPEC §3) ---
+    Row("session-list", "GET", lambda w: "/api/v1/sessions", SIGNED_IN, 200),
+    Row("session-list", "POST", lambda w: "/api/v1/sessions", SIGNED_IN, 201, body=_session_body),
+    Row("session-detail", "GET", lambda w: S.format(w.session.pk), SIGNED_IN, 200),
+    Row("session-detail", "PUT", lambda w: S.format(w.session.pk), frozenset({OWNER, ADMIN}), 200, body=_session_body),
+    Row("session-detail", "PATCH", lambda w: S.format(w.session.pk), frozenset({OWNER, ADMIN}), 200,
+        body=lambda w: {"title": "Renamed"}),
+    Row("session-detail", "DELETE", lambda w: S.format(w.session.pk), frozenset({OWNER, MOD, ADMIN}), 204),
+    Row("session-join", "POST", lambda w: S.format(w.session.pk) + "/join", SIGNED_IN, 200, expect={OWNER: 409}),
+    Row("session-leave", "POST", lambda w: S.format(w.session.pk) + "/leave", SIGNED_IN, 409, expect={OWNER: 200}),
+    Row("session-attendees", "GET", lambda w: S.format(w.session.pk) + "/attendees", SIGNED_IN, 200),
+    Row("session-like", "POST", lambda w: S.format(w.session.pk) + "/like", SIGNED_IN, 201, expect={OWNER: 409}),
+    Row("session-like", "DELETE", lambda w: S.format(w.session.pk) + "/like", SIGNED_IN, 404, expect={OWNER: 204}),
+    Row("session-reviews", "GET", lambda w: S.format(w.session.pk) + "/reviews", SIGNED_IN, 200),
+    # Only attendees review: the owner attends (and already reviewed: 409), the others don't (403).
+    Row("session-reviews", "POST", lambda w: S.format(w.session.pk) + "/reviews", frozenset({OWNER}), 409,
+        body=lambda w: {"rating": 4, "content": "Fun"}),
+    Row("session-review-mine", "GET", lambda w: S.format(w.session.pk) + "/reviews/mine", SIGNED_IN, 404,
+        expect={OWNER: 200}),
+    Row("session-review-mine", "PUT", lambda w: S.format(w.session.pk) + "/reviews/mine", SIGNED_IN, 404,
+        body=lambda w: {"rating": 3, "content": "Edited"}, expect={OWNER: 200}),
+    Row("session-review-mine", "PATCH", lambda w: S.format(w.session.pk) + "/reviews/mine", SIGNED_IN, 404,
+        body=lambda w: {"rating": 2}, expect={OWNER: 200}),
+    Row("session-review-mine", "DELETE", lambda w: S.format(w.session.pk) + "/reviews/mine", SIGNED_IN, 404,
+        expect={OWNER: 204}),
+    Row("review-list", "GET", lambda w: "/api/v1/reviews", STAFF, 200),
+    Row("review-detail", "GET", lambda w: f"/api/v1/reviews/{w.review.pk}", STAFF, 200),
+    Row("review-detail", "DELETE", lambda w: f"/api/v1/reviews/{w.review.pk}", STAFF, 204),
+    Row("my-sessions", "GET", lambda w: "/api/v1/me/sessions", SIGNED_IN, 200),
+    # --- events and tickets (SPEC §4) ---
+    Row("event-list", "GET", lambda w: "/api/v1/events", EVERYONE, 200),
+    Row("event-list", "POST", lambda w: "/api/v1/events", SIGNED_IN, 201, body=_event_body),
+    Row("event-detail", "GET", lambda w: E.format(w.event.pk), EVERYONE, 200),
+    Row("event-detail", "PATCH", lambda w: E.format(w.event.pk), frozenset({OWNER, ADMIN}), 200,
+        body=lambda w: {"title": "Renamed"}),
+    Row("event-detail", "DELETE", lambda w: E.format(w.event.pk), frozenset({OWNER, ADMIN}), 204),
+    Row("event-tickets", "POST", lambda w: E.format(w.event.pk) + "/tickets", SIGNED_IN, 201,
+        body=lambda w: {"quantity": 2}),
+    Row("event-bookmark", "POST", lambda w: E.format(w.event.pk) + "/bookmark", SIGNED_IN, 201),
+    Row("event-bookmark", "DELETE", lambda w: E.format(w.event.pk) + "/bookmark", SIGNED_IN, 204),
+    Row("my-tickets", "GET", lambda w: "/api/v1/me/tickets", SIGNED_IN, 200),
+    Row("my-bookmarks", "GET", lambda w: "/api/v1/me/bookmarks", SIGNED_IN, 200),
+    # --- moderation (SPEC §7) ---
+    Row("moderation-log", "GET", lambda w: "/api/v1/moderation/log", STAFF, 200),
+]  # fmt: skip

@@ -1,0 +1,34 @@
+"""Trivia writes (SPEC §5). Each service owns its transaction; frames go out after commit."""
+
+from trivia.services.entries import ImportResult, entries_import, entry_create, entry_delete, entry_update
+from trivia.services.game import (
+    AttemptResult,
+    NoRound,
+    attempt_submit,
+    round_advance,
+    round_frame,
+    round_start,
+    tick,
+)
+from trivia.services.moderation import entry_report, report_ban, report_dismiss, report_unban
+from trivia.services.system import disconnect_everyone
+
+__all__ = [
+    "AttemptResult",
+    "ImportResult",
+    "NoRound",
+    "attempt_submit",
+    "disconnect_everyone",
+    "entries_import",
+    "entry_create",
+    "entry_delete",
+    "entry_report",
+    "entry_update",
+    "report_ban",
+    "report_dismiss",
+    "report_unban",
+    "round_advance",
+    "round_frame",
+    "round_start",
+    "tick",
+]
