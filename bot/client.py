@@ -26,6 +26,8 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.cogs.account",
     "bot.cogs.sessions",
     "bot.cogs.events",
+    "bot.cogs.leaderboard",
+    "bot.cogs.trivia",
 )
 
 

@@ -95,6 +95,10 @@ def _input_reason(ctx: commands.Context[Any], error: BaseException) -> str:
         parameter = ctx.current_parameter.name if ctx.current_parameter else "the argument"
         if argument:
             return f"`{argument}` isn't a number (for `{parameter}`)."
+    if isinstance(error, commands.BadLiteralArgument):
+        choices = ", ".join(f"`{choice}`" for choice in error.literals)
+        shown = error.argument.replace("`", "'")[:50]
+        return f"`{shown}` isn't a choice for `{error.param.name}`: use {choices}."
     if isinstance(error, commands.MissingRequiredArgument):
         return f"Missing `{error.param.name}`."
     if isinstance(error, commands.TooManyArguments):
@@ -104,4 +108,4 @@ def _input_reason(ctx: commands.Context[Any], error: BaseException) -> str:
         high = "" if error.maximum is None else error.maximum
         return f"`{error.value}` is out of range: it must be between {low} and {high}."
     text = str(error).strip()
-    return text[:200] if text else "Those arguments aren't valid."
+    return text[:500] if text else "Those arguments aren't valid."
