@@ -3,24 +3,32 @@
 Same reads as `GET /leaderboard/{game or all}?period=`: the game catalogue
 (`leaderboard.games.game_catalog`, cached per process) and `leaderboard.selectors.board_window`
 (Redis sorted sets; names and dates filled from the database when Redis lacks them).
+
+On the embedded defaults (no REDIS_URL) each process has its own in-memory Redis emulation, so
+the bot, a separate process, can't see the web's boards: it then ranks from the durable score
+history instead (`leaderboard.selectors.report_top` over the period), which gives the same
+players and scores; only ties may be ordered differently and the board's size is not shown.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from datetime import timedelta
+from typing import Any, Literal
 
 import discord
 from channels.db import database_sync_to_async
 from discord import app_commands
 from discord.ext import commands
+from django.utils import timezone
 
 from bot.cogs import GameConnectCog
 from bot.context import GameConnectContext
 from bot.embeds import embed, plain
+from common.redis import is_embedded
 from leaderboard.games import Catalog, agame_catalog, board_name, game_catalog
-from leaderboard.rules import ALL_BOARD
-from leaderboard.selectors import BoardWindow, board_window
+from leaderboard.rules import ALL_BOARD, EPOCH, period_window
+from leaderboard.selectors import board_window, report_top
 
 TOP = 10
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
@@ -40,7 +48,9 @@ class UnknownGame(commands.BadArgument):
 @dataclass(frozen=True)
 class Top:
     title: str  # the game's label, or "All games"
-    window: BoardWindow
+    period: str
+    rows: list[dict[str, Any]]  # {rank, player, score}
+    total_count: int | None  # players on the board; None when ranked from the history
 
 
 def resolve_board(catalog: Catalog, text: str) -> tuple[str, str]:
@@ -58,22 +68,37 @@ def resolve_board(catalog: Catalog, text: str) -> tuple[str, str]:
 
 def leaderboard_top(*, game: str, period: str) -> Top:
     board, title = resolve_board(game_catalog(), game)
-    return Top(title=title, window=board_window(game=board, period=period, start=0, end=TOP - 1))
+    if is_embedded():
+        return _top_from_history(board, title, period)
+    window = board_window(game=board, period=period, start=0, end=TOP - 1)
+    return Top(title=title, period=period, rows=window.rows, total_count=window.total_count)
+
+
+def _top_from_history(board: str, title: str, period: str) -> Top:
+    """The board computed from the stored scores: each player's best per game in the period,
+    summed over games for `all` (see the module docstring for when this is used)."""
+    now = timezone.now()
+    window = period_window(period, now)
+    start = window.start or EPOCH
+    end = (window.end - timedelta(microseconds=1)) if window.end else now  # report ranges are inclusive
+    report = report_top(start=start, end=end, limit=TOP, game=None if board == ALL_BOARD else board)
+    rows = [{"rank": i, "player": r["name"], "score": r["score"]} for i, r in enumerate(report.results, start=1)]
+    return Top(title=title, period=period, rows=rows, total_count=None)
 
 
 def top_embed(top: Top) -> discord.Embed:
-    window = top.window
-    heading = f"🏆 {top.title} · {PERIOD_NAMES.get(window.period, window.period)}"
-    if not window.rows:
+    heading = f"🏆 {top.title} · {PERIOD_NAMES.get(top.period, top.period)}"
+    if not top.rows:
         return embed(heading, "No scores yet: be the first!")
     lines = []
-    for row in window.rows:
+    for row in top.rows:
         rank = row["rank"]
         badge = MEDALS.get(rank, f"`{rank:>2}.`")
         lines.append(f"{badge} **{plain(row['player'] or 'deleted player', 60)}** · {row['score']:,}")
-    players = "player" if window.total_count == 1 else "players"
     box = embed(heading, "\n".join(lines))
-    box.set_footer(text=f"GameConnect · {window.total_count:,} {players} on this board")
+    if top.total_count is not None:
+        players = "player" if top.total_count == 1 else "players"
+        box.set_footer(text=f"GameConnect · {top.total_count:,} {players} on this board")
     return box
 
 

@@ -2,7 +2,8 @@
 
 `trivia` shows what `GET /trivia/rounds/current` shows (`trivia.selectors.round_state`):
 category, clue, masked answer, current value and time left; during the pause between rounds,
-the answer, the winner and when the next round starts.
+the answer, the winner and when the next round starts. The players-online count comes from
+Redis, so it is left out on the embedded defaults (the bot's in-process Redis isn't the web's).
 
 Announcements (optional, `DISCORD_TRIVIA_CHANNEL_ID`): the game's state lives in the database,
 so the bot learns of wins by reading it, and the web processes never call Discord. Every
@@ -29,6 +30,7 @@ from django.utils.dateparse import parse_datetime
 from bot.cogs import GameConnectCog
 from bot.context import GameConnectContext
 from bot.embeds import embed, plain, when
+from common.redis import is_embedded
 from trivia.models import Round
 from trivia.rules import HIDDEN
 from trivia.selectors import SPLIT, TRANSITION, RoundState, last_ended_round_number, round_state, rounds_ended_after
@@ -48,7 +50,7 @@ def _moment(iso: str | None) -> datetime | None:
     return parse_datetime(iso) if iso else None
 
 
-def round_embed(state: RoundState) -> discord.Embed:
+def round_embed(state: RoundState, *, show_players: bool = True) -> discord.Embed:
     if state.game_state == SPLIT:
         box = embed(f"🧠 Trivia · {plain(state.category or '', 100)}", plain(state.clue or "", 1000))
         masked = state.answer or ""
@@ -64,7 +66,8 @@ def round_embed(state: RoundState) -> discord.Embed:
             box.add_field(name=label, value=discord.utils.format_dt(split_ends, "R"), inline=True)
             if hidden > 1:
                 box.add_field(name="Time left", value=discord.utils.format_dt(round_ends, "R"), inline=True)
-        box.add_field(name="Players online", value=str(state.players), inline=True)
+        if show_players:
+            box.add_field(name="Players online", value=str(state.players), inline=True)
         box.set_footer(text="GameConnect · answer on the Play page")
         return box
     if state.game_state == TRANSITION:
@@ -115,8 +118,10 @@ class TriviaCog(GameConnectCog, name="Trivia"):
     @commands.hybrid_command(name="trivia", ignore_extra=False)
     async def trivia(self, ctx: GameConnectContext) -> None:
         """The current trivia round: category, clue, masked answer, value, time left."""
-        state = await database_sync_to_async(round_state)()
-        await ctx.send(embed=round_embed(state))
+        # Presence is in Redis; on the embedded defaults the bot's Redis is its own, not the web's.
+        shared = not is_embedded()
+        state = await database_sync_to_async(round_state)(players=None if shared else 0)
+        await ctx.send(embed=round_embed(state, show_players=shared))
 
     # --- announcements ----------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -11,6 +12,7 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from bot.tests.harness import say
+from common.redis import get_redis
 from conftest import make_gamer
 from leaderboard.boards import breaker_reset
 from leaderboard.games import catalog_invalidate
@@ -30,6 +32,33 @@ def games(transactional_db: Any) -> dict[str, Any]:
     catalog_invalidate()
 
 
+# Both patch the cog's module after the `bot` fixture loaded it (load_extension imports it afresh).
+@pytest.fixture(autouse=True)
+def boards_shared(bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bot reads the shared Redis boards (the production setup); in this test process the
+    embedded emulation is shared with the test code, so both configurations exercise them."""
+    monkeypatch.setattr(sys.modules["bot.cogs.leaderboard"], "is_embedded", lambda: False)
+
+
+@pytest.fixture(params=["boards", "history"])
+def source(request: Any, bot: Any, boards_shared: None, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test twice: on the Redis boards, and as the bot does on the embedded defaults
+    (its own in-process Redis knows nothing: emptied here to prove it reads the database)."""
+    if request.param == "history":
+        monkeypatch.setattr(sys.modules["bot.cogs.leaderboard"], "is_embedded", lambda: True)
+    return request.param
+
+
+def footer(source: str, players: int) -> str:
+    return f"GameConnect · {players} players on this board" if source == "boards" else "GameConnect"
+
+
+async def say_from(bot: Any, source: str, command: str) -> None:
+    if source == "history":
+        await sync_to_async(get_redis().flushdb)()
+    await say(bot, command)
+
+
 @sync_to_async
 def scores(*rows: tuple[str, str, int], at: Any = None) -> None:
     players: dict[str, Any] = {}
@@ -43,7 +72,7 @@ def lines(box) -> list[str]:
     return box.description.splitlines()
 
 
-async def test_leaderboard_of_a_game_shows_the_top_players_best_scores(bot, transcript):
+async def test_leaderboard_of_a_game_shows_the_top_players_best_scores(bot, transcript, source):
     await scores(
         ("ace player", "fortnite", 900),
         ("bee player", "fortnite", 1500),
@@ -53,7 +82,7 @@ async def test_leaderboard_of_a_game_shows_the_top_players_best_scores(bot, tran
         ("eve player", "valorant", 9000),  # another game
     )
 
-    await say(bot, "!leaderboard fortnite")
+    await say_from(bot, source, "!leaderboard fortnite")
 
     box = transcript.last.embed
     assert box.title == "🏆 Fortnite · all time"
@@ -63,13 +92,13 @@ async def test_leaderboard_of_a_game_shows_the_top_players_best_scores(bot, tran
         "🥉 **cee player** · 700",
         "` 4.` **dee player** · 20",
     ]
-    assert box.footer.text == "GameConnect · 4 players on this board"
+    assert box.footer.text == footer(source, 4)
 
 
-async def test_leaderboard_defaults_to_all_games_and_shows_only_the_top_ten(bot, transcript):
+async def test_leaderboard_defaults_to_all_games_and_shows_only_the_top_ten(bot, transcript, source):
     await scores(*[(f"player {i:02d}", "chess", 100 + i) for i in range(12)], ("player 00", "cod", 5000))
 
-    await say(bot, "!leaderboard")
+    await say_from(bot, source, "!leaderboard")
 
     box = transcript.last.embed
     assert box.title == "🏆 All games · all time"
@@ -78,24 +107,25 @@ async def test_leaderboard_defaults_to_all_games_and_shows_only_the_top_ten(bot,
     assert rows[0] == "🥇 **player 00** · 5,100", "the all board sums each player's best per game"
     assert rows[1] == "🥈 **player 11** · 111"
     assert rows[9] == "`10.` **player 03** · 103"
-    assert box.footer.text == "GameConnect · 12 players on this board"
+    assert box.footer.text == footer(source, 12)
 
 
-async def test_leaderboard_takes_a_game_name_in_any_case_and_a_period(bot, transcript):
+async def test_leaderboard_takes_a_game_name_in_any_case_and_a_period(bot, transcript, source):
     await scores(("old timer", "rocket", 4000), at=timezone.now() - timedelta(days=40))
     await scores(("new comer", "rocket", 100))
 
-    await say(bot, '!leaderboard "Rocket League" month')
+    await say_from(bot, source, '!leaderboard "Rocket League" month')
     box = transcript.last.embed
     assert box.title == "🏆 Rocket League · this month"
     assert lines(box) == ["🥇 **new comer** · 100"]
 
-    await say(bot, "!leaderboard ROCKET")
+    await say_from(bot, source, "!leaderboard ROCKET")
     assert lines(transcript.last.embed) == ["🥇 **old timer** · 4,000", "🥈 **new comer** · 100"]
 
 
-async def test_leaderboard_of_an_empty_board_says_so(bot, transcript):
-    await say(bot, "!leaderboard chess day")
+async def test_leaderboard_of_an_empty_board_says_so(bot, transcript, source):
+    await scores(("yesterday player", "chess", 100), at=timezone.now() - timedelta(days=1, hours=1))
+    await say_from(bot, source, "!leaderboard chess day")
     box = transcript.last.embed
     assert box.title == "🏆 Chess · today"
     assert box.description == "No scores yet: be the first!"

@@ -4,6 +4,7 @@ game engine (rounds started, revealed and won by `trivia.services`)."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from bot.client import GameConnectBot, create_bot
 from bot.tests.harness import BOT_USER, FakeChannel, Transcript, say
-from trivia import services
+from trivia import presence, services
 from trivia.models import Entry, Round
 from trivia.tests.factories import end_round, make_entry, next_round, start_round
 
@@ -67,8 +68,16 @@ async def test_trivia_without_a_round_says_the_game_has_not_started(bot, transcr
     assert transcript.last.embed.description.startswith("No round is being played right now")
 
 
-async def test_trivia_shows_the_round_being_played(bot, transcript, settings):
+def share_redis(monkeypatch: pytest.MonkeyPatch, shared: bool) -> None:
+    """As with a REDIS_URL (shared with the web processes) or not; after the bot loaded the cog."""
+    monkeypatch.setattr(sys.modules["bot.cogs.trivia"], "is_embedded", lambda: not shared)
+
+
+async def test_trivia_shows_the_round_being_played(bot, transcript, settings, monkeypatch):
+    share_redis(monkeypatch, True)
     round_ = await play("Buenos Aires", clue="Capital of *Argentina*", value=50)
+    await presence.claim(7, "channel-a")
+    await presence.claim(8, "channel-b")
 
     await say(bot, "!trivia")
 
@@ -83,7 +92,16 @@ async def test_trivia_shows_the_round_being_played(bot, transcript, settings):
     # 11 hidden: 10 more splits reveal a letter, the 11th split time ends the round.
     split = timedelta(seconds=settings.TRIVIA_SPLIT_SECONDS)
     assert shown["Time left"] == fmt(round_.split_ends_at + 10 * split)
-    assert shown["Players online"] == "0"
+    assert shown["Players online"] == "2"
+
+
+async def test_trivia_leaves_out_players_online_when_redis_is_not_shared(bot, transcript, monkeypatch):
+    share_redis(monkeypatch, False)
+    await play("Buenos Aires", clue="Capital of Argentina")
+    await presence.claim(7, "channel-a")  # this process's own emulation: not the web's players
+    await say(bot, "!trivia")
+    shown = fields(transcript.last.embed)
+    assert "Players online" not in shown and shown["Worth"] == "50 coins"
 
 
 async def test_trivia_shows_revealed_letters_and_the_lower_value(bot, transcript):
