@@ -24,6 +24,10 @@ COMMAND_PREFIX = "!"
 EXTENSIONS: tuple[str, ...] = (
     "bot.cogs.fun",
     "bot.cogs.account",
+    "bot.cogs.sessions",
+    "bot.cogs.events",
+    "bot.cogs.leaderboard",
+    "bot.cogs.trivia",
 )
 
 

@@ -60,7 +60,7 @@ async def command_error_reply(ctx: commands.Context[Any], error: BaseException) 
     if isinstance(error, NotLinked):
         box = not_linked_embed(ctx.clean_prefix if ctx.interaction is None else "/")
     elif isinstance(error, commands.UserInputError | app_commands.TransformerError):
-        reason = _input_reason(error)
+        reason = _input_reason(ctx, error)
         content = f"{reason}\n{usage(ctx)}".strip()
         logger.info("bad arguments for %s from %s: %s", name, ctx.author.id, error)
     elif isinstance(error, commands.CommandOnCooldown):
@@ -85,7 +85,20 @@ async def command_error_reply(ctx: commands.Context[Any], error: BaseException) 
         logger.warning("could not send the error reply for %s", name, exc_info=True)
 
 
-def _input_reason(error: BaseException) -> str:
+# discord.py's words when an argument isn't a number; we say it in the user's terms.
+_NOT_A_NUMBER = ('Converting to "int"', 'Converting to "float"')
+
+
+def _input_reason(ctx: commands.Context[Any], error: BaseException) -> str:
+    if isinstance(error, commands.BadArgument) and str(error).startswith(_NOT_A_NUMBER):
+        argument = (ctx.current_argument or "").replace("`", "'")[:50]
+        parameter = ctx.current_parameter.name if ctx.current_parameter else "the argument"
+        if argument:
+            return f"`{argument}` isn't a number (for `{parameter}`)."
+    if isinstance(error, commands.BadLiteralArgument):
+        choices = ", ".join(f"`{choice}`" for choice in error.literals)
+        shown = error.argument.replace("`", "'")[:50]
+        return f"`{shown}` isn't a choice for `{error.param.name}`: use {choices}."
     if isinstance(error, commands.MissingRequiredArgument):
         return f"Missing `{error.param.name}`."
     if isinstance(error, commands.TooManyArguments):
@@ -95,4 +108,4 @@ def _input_reason(error: BaseException) -> str:
         high = "" if error.maximum is None else error.maximum
         return f"`{error.value}` is out of range: it must be between {low} and {high}."
     text = str(error).strip()
-    return text[:200] if text else "Those arguments aren't valid."
+    return text[:500] if text else "Those arguments aren't valid."

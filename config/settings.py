@@ -376,6 +376,10 @@ DISCORD_BOT_TOKEN = env_str("DISCORD_BOT_TOKEN")
 DISCORD_GUILD_ID = env_int("DISCORD_GUILD_ID", 0)
 # Seconds between the bot's countdown steps (tests shorten it).
 BOT_COUNTDOWN_STEP_SECONDS = env_float("BOT_COUNTDOWN_STEP_SECONDS", 1.0)
+# A Discord channel id where the bot announces trivia wins (0 = no announcements), and how
+# often it looks for newly ended rounds in the database.
+DISCORD_TRIVIA_CHANNEL_ID = env_int("DISCORD_TRIVIA_CHANNEL_ID", 0)
+BOT_TRIVIA_POLL_SECONDS = env_float("BOT_TRIVIA_POLL_SECONDS", 3.0)
 
 # --- production hardening ---------------------------------------------------------------
 if not DEBUG:

@@ -208,3 +208,24 @@ def trivia_running(*, now: datetime | None = None) -> bool:
     due = round_.split_ends_at if round_.state == Round.State.PLAYING else round_.next_round_at
     grace = timedelta(seconds=max(5.0, 5 * float(settings.CLOCK_INTERVAL_SECONDS)))
     return due is not None and due + grace >= now
+
+
+def last_ended_round_number() -> int:
+    """The number of the newest round that is over (0 before any): where a reader of
+    `rounds_ended_after` starts so that it sees only rounds ending from now on."""
+    number = (
+        Round.objects.exclude(state=Round.State.PLAYING).order_by("-number").values_list("number", flat=True).first()
+    )
+    return number or 0
+
+
+def rounds_ended_after(*, number: int, limit: int = 20) -> list[Round]:
+    """Rounds numbered after `number` that are over (won or revealed), oldest first, with
+    their winner; the Discord bot polls it to announce wins. A range scan of the unique
+    `number` index: only the newest round or two are past a cursor that keeps up."""
+    return list(
+        Round.objects.filter(number__gt=number)
+        .exclude(state=Round.State.PLAYING)
+        .select_related("winner")
+        .order_by("number")[:limit]
+    )

@@ -33,7 +33,7 @@ class AccountCog(GameConnectCog, name="Account"):
         gamer = await database_sync_to_async(discord_link)(code=code, discord_id=ctx.author.id)
         box = embed(
             "Linked! ✅",
-            f"This Discord account is now linked to **{gamer.username}** on GameConnect. Try `{self._prefix(ctx)}me`.",
+            f"This Discord account is now linked to **{gamer.username}** on GameConnect. Try `{ctx.shown_prefix}me`.",
         )
         await ctx.send(embed=box, ephemeral=True)
 
@@ -44,10 +44,6 @@ class AccountCog(GameConnectCog, name="Account"):
         if ctx.gamer is None:  # linked_account() sets it; this only narrows the type
             raise NotLinked()
         await ctx.send(embed=gamer_embed(ctx.gamer), ephemeral=True)
-
-    @staticmethod
-    def _prefix(ctx: GameConnectContext) -> str:
-        return "/" if ctx.interaction is not None else ctx.clean_prefix
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -25,6 +25,8 @@ from gamers.models import Gamer
 
 SPEC_COMMANDS = {"send": [], "joke": [], "countdown": ["n"], "random": ["low", "high"], "motivate": []}
 SPEC_COMMANDS |= {"link": ["code"], "me": []}
+SPEC_COMMANDS |= {"sessions": ["game"], "join": ["session_id"], "leave": ["session_id"], "events": ["search"]}
+SPEC_COMMANDS |= {"leaderboard": ["game", "period"], "trivia": []}
 
 
 def test_create_bot_builds_without_an_event_loop_or_network():

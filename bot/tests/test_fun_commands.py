@@ -74,8 +74,8 @@ async def test_random_with_two_bounds_stays_inside_them(bot, transcript):
 @pytest.mark.parametrize(
     ("command", "reason"),
     [
-        ("!random abc", 'Converting to "int" failed for parameter "low"'),
-        ("!random 1 two", 'Converting to "int" failed for parameter "high"'),
+        ("!random abc", "`abc` isn't a number (for `low`)."),
+        ("!random 1 two", "`two` isn't a number (for `high`)."),
         ("!random 10 1", "`low` must not be greater than `high`"),
         ("!random 1 2 3", "Too many arguments"),
         ("!random 99999999999", "out of range"),
