@@ -207,7 +207,7 @@ async def test_two_web_processes_a_worker_and_beat_play_one_game(tmp_path):
             if "currentValue" in resumed:
                 assert resumed["answer"].count("_") == stopped.masked.count("_") - 1
             after = await asyncio.to_thread(lambda: Round.objects.get(pk=playing.pk))
-            assert after.reveals == stopped.reveals + 1 or after.state != Round.State.PLAYING
+            assert after.reveals > stopped.reveals or after.state != Round.State.PLAYING
             assert (await asyncio.to_thread(lambda: Attempt.objects.filter(message="during the outage").count())) == 1
 
             # A correct answer from A wins; B sees it; the next round follows by beat.
