@@ -168,7 +168,6 @@ async def test_two_web_processes_a_worker_and_beat_play_one_game(tmp_path):
         await asyncio.gather(wait_healthy(port_a, stack), wait_healthy(port_b, stack))
         async with aiohttp.ClientSession() as http:
             ws_a = await http.ws_connect(f"ws://127.0.0.1:{port_a}/ws/trivia/?token={AccessToken.for_user(alice)}")
-            ws_b = await http.ws_connect(f"ws://127.0.0.1:{port_b}/ws/trivia/?token={AccessToken.for_user(bob)}")
 
             async def a_event(*events: str, timeout: float = 15) -> dict[str, Any]:
                 async with asyncio.timeout(timeout):
@@ -179,6 +178,9 @@ async def test_two_web_processes_a_worker_and_beat_play_one_game(tmp_path):
                             return frame
 
             await a_event("WELCOME")
+            # B joins only after A's WELCOME: a join that A's WELCOME already counted is (rightly)
+            # not announced to A again, so connecting both at once would race.
+            ws_b = await http.ws_connect(f"ws://127.0.0.1:{port_b}/ws/trivia/?token={AccessToken.for_user(bob)}")
             await next_event(ws_b, "WELCOME")
             assert (await a_event("PEER_JOIN"))["data"]["userId"] == bob.pk
 
