@@ -98,6 +98,11 @@ CORS_ALLOWED_ORIGINS = env_list(
     "CORS_ALLOWED_ORIGINS", ["http://localhost:8000", "http://127.0.0.1:8000"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", CORS_ALLOWED_ORIGINS)
+if not DEBUG and any("*" in item for item in ALLOWED_HOSTS + CORS_ALLOWED_ORIGINS + CSRF_TRUSTED_ORIGINS):
+    # Production answers only the hosts and origins it is given by name (docs/hardening.md).
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS, CORS_ALLOWED_ORIGINS and CSRF_TRUSTED_ORIGINS take no wildcard when DEBUG is off."
+    )
 
 DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")

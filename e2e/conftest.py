@@ -46,9 +46,10 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
 
 
 class LiveApp:
-    def __init__(self, base_url: str, env: dict[str, str]) -> None:
+    def __init__(self, base_url: str, env: dict[str, str], log_path: Path) -> None:
         self.url = base_url
         self.env = env
+        self.log_path = log_path  # everything the server printed: access log and app logs
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(
@@ -77,13 +78,14 @@ def live_app(tmp_path_factory: Any) -> Iterator[LiveApp]:
             "THROTTLE_AUTH_RATE": "10000/min",
             "THROTTLE_USER_RATE": "100000/min",
             "THROTTLE_ANON_RATE": "100000/min",
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
         }
     )
-    app = LiveApp(f"http://127.0.0.1:{port}", env)
+    app = LiveApp(f"http://127.0.0.1:{port}", env, workdir / "daphne.log")
     app.manage("migrate", "--noinput")
     app.manage("seed_demo", "--players", "3", "--scores", "50")
-    log = open(workdir / "daphne.log", "w")  # noqa: SIM115 - closed in the finally below
+    log = open(app.log_path, "w")  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
         cwd=ROOT,
@@ -99,7 +101,7 @@ def live_app(tmp_path_factory: Any) -> Iterator[LiveApp]:
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((workdir / "daphne.log").read_text()) from None
+                    raise RuntimeError(app.log_path.read_text()) from None
                 time.sleep(0.1)
         yield app
     finally:
@@ -165,15 +167,23 @@ def register_in_browser(page: Any, base_url: str, username: str, password: str =
     page.wait_for_url(base_url + "/")
 
 
-def api_call(base: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
-    """Call the live server's REST API (for test set-up the pages don't do themselves)."""
+def api_call(
+    base: str, path: str, token: str | None = None, body: dict | None = None, *, method: str | None = None
+) -> dict:
+    """Call the live server's REST API (for test set-up the pages don't do themselves).
+
+    An error status raises urllib.error.HTTPError (its `.code` is the status).
+    """
     import json
 
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     request = urllib.request.Request(
-        f"{base}/api/v1/{path}", data=json.dumps(body).encode() if body is not None else None, headers=headers
+        f"{base}/api/v1/{path}",
+        data=json.dumps(body).encode() if body is not None else None,
+        headers=headers,
+        method=method,
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read() or b"{}")

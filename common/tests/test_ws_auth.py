@@ -110,3 +110,19 @@ async def test_browser_origin_must_match_allowed_hosts(gamer):
     comm, connected, _ = await connect(headers=[(b"origin", b"http://localhost:8000")])
     assert connected
     await comm.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("key", "algorithm"),
+    [("another-key-" + "k" * 40, "HS256"), (None, "HS512"), ("", "none")],
+    ids=["other-key", "our-key-other-alg", "unsigned"],
+)
+async def test_forged_tokens_are_unauthorized_on_the_socket_too(gamer, settings, key, algorithm):
+    import jwt
+
+    claims = {"user_id": gamer.pk, "token_type": "access", "exp": 9999999999, "jti": f"forged-{algorithm}"}
+    signing_key = settings.SIMPLE_JWT["SIGNING_KEY"] if key is None else (key or None)
+    forged = jwt.encode(claims, signing_key, algorithm)
+    comm, _, _ = await connect(f"/ws/echo/?token={forged}")
+    assert (await comm.receive_json_from())["event"] == "unauthorized"
+    assert (await comm.receive_output())["code"] == 4001

@@ -192,3 +192,44 @@ def test_createsuperuser_makes_an_admin(db):
 
 def test_client_for_authenticates_as_the_given_user(other_gamer):
     assert client_for(other_gamer).get(ME).json()["id"] == other_gamer.pk
+
+
+def jpeg_with_gps_and_trailer() -> bytes:
+    """A real JPEG carrying EXIF GPS coordinates, with a script appended after its end marker."""
+    exif = Image.Exif()
+    exif[0x8825] = {2: (36.0, 48.0, 0.0), 4: (10.0, 10.0, 0.0)}  # GPSInfo: latitude, longitude
+    exif[0x010F] = "LeakyPhone"  # Make
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), "blue").save(buf, format="JPEG", exif=exif)
+    return buf.getvalue() + b"<script>alert('avatar')</script>"
+
+
+def test_avatar_is_re_encoded_dropping_metadata_and_smuggled_bytes(gamer_client, gamer):
+    data = jpeg_with_gps_and_trailer()
+    with Image.open(io.BytesIO(data)) as original:  # the fixture really carries what we strip
+        assert original.getexif().get(0x010F) == "LeakyPhone"
+    response = gamer_client.patch(ME, {"avatar": upload("me.jpg", data)}, format="multipart")
+    assert response.status_code == 200, response.data
+    gamer.refresh_from_db()
+    stored = gamer.avatar.read()
+    assert b"<script>" not in stored and b"LeakyPhone" not in stored
+    with Image.open(io.BytesIO(stored)) as img:
+        assert img.format == "JPEG"
+        assert not img.getexif()
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("huge.png", png_bytes(12000, 12000, mode="1")),  # a small file that decodes to 144 Mpx
+        ("vector.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+        ("cut.png", png_bytes(50, 50)[:60]),
+    ],
+    ids=["decompression-bomb", "svg", "truncated"],
+)
+def test_avatar_bombs_svg_and_truncated_files_are_refused(gamer_client, gamer, name, data):
+    response = gamer_client.patch(ME, {"avatar": upload(name, data)}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_image"
+    gamer.refresh_from_db()
+    assert not gamer.avatar
