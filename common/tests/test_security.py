@@ -59,11 +59,12 @@ def test_no_secret_is_committed_to_the_repository():
 
 
 def test_the_secret_scan_catches_what_it_looks_for():
+    # Assembled at run time, so this file does not trip the scan above.
     samples = {
-        "private key": "-----BEGIN RSA PRIVATE KEY-----",
+        "private key": "-----BEGIN RSA " + "PRIVATE KEY-----",
         "JSON Web Token": jwt.encode({"user_id": 1, "token_type": "access"}, "k" * 40, "HS256"),
-        "hard-coded secret": 'SECRET_KEY = "django-insecure-0123456789abcdef"',
-        "Discord bot token": "MTA5ODc2NTQzMjEwOTg3NjU0Mw.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789",
+        "hard-coded secret": "SECRET_KEY = " + '"django-insecure-0123456789abcdef"',
+        "Discord bot token": "MTA5ODc2NTQzMjEwOTg3NjU0Mw" + ".GabcDE." + "abcdefghijklmnopqrstuvwxyz0123456789",
     }
     for what, sample in samples.items():
         assert SECRET_PATTERNS[what].search(sample), what
