@@ -39,7 +39,13 @@ NEVER_TRACKED = (".secret_key", ".env", "db.sqlite3", "media/")
 
 
 def tracked_files() -> list[Path]:
-    result = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, timeout=30)
+    """Files in git, and new ones that are not ignored (what the next commit could add)."""
+    result = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=30,
+    )
     assert result.returncode == 0, "the security scan needs a git checkout: " + result.stderr.decode()
     return [ROOT / name for name in result.stdout.decode().split("\0") if name]
 
