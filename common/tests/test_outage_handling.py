@@ -1,0 +1,56 @@
+"""The pieces that keep the service answering through a Redis or PostgreSQL outage (the fault
+drills in test_fault_drills.py exercise them end to end; docs/hardening.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+import psycopg
+import pytest
+import redis
+from django.db import connection
+from django.test import override_settings
+from psycopg_pool import ConnectionPool
+
+from common.drills import RedisServer, free_port
+from common.postgres.base import FIRST_WAIT_SECONDS, getconn_failing_fast
+from common.redis import client_options
+
+
+def _dead_port() -> int:
+    return free_port()  # nothing listens there
+
+
+# --- Redis clients --------------------------------------------------------------------------
+
+
+@pytest.mark.redis
+async def test_redis_clients_carry_over_a_redis_restart_and_fail_fast_while_it_is_down(tmp_path: Any) -> None:
+    import redis.asyncio as aioredis
+
+    server = RedisServer(tmp_path)
+    server.start()
+    sync = redis.Redis.from_url(server.url(), **client_options())
+    async_client = aioredis.Redis.from_url(server.url(), **client_options(asynchronous=True))
+    try:
+        assert sync.set("k", "1") and await async_client.set("k", "1")
+        server.kill()
+        server.start()  # empty
+        # The pooled connections died with the old server: the retry reconnects on first use
+        # (without it the async client fails this first command: "Connection closed by server").
+        assert await async_client.get("k") is None
+        assert sync.get("k") is None
+        server.kill()
+        started = time.monotonic()
+        with pytest.raises(redis.ConnectionError):
+            sync.get("k")
+        with pytest.raises(redis.ConnectionError):
+            await async_client.get("k")
+        assert time.monotonic() - started < 1
+    finally:
+        await async_client.aclose()
+        sync.close()
+        server.kill()
