@@ -257,7 +257,7 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "common.channel_layer.RedisChannelLayer",
             "CONFIG": {
                 # max_connections: redis-py's async pool default is too small under load.
                 "hosts": [{"address": REDIS_URL, "max_connections": env_int("REDIS_MAX_CONNECTIONS", 1000)}],

@@ -54,3 +54,31 @@ async def test_redis_clients_carry_over_a_redis_restart_and_fail_fast_while_it_i
         await async_client.aclose()
         sync.close()
         server.kill()
+
+
+# --- channel layer --------------------------------------------------------------------------
+
+
+@pytest.mark.redis
+async def test_channel_layer_receive_waits_out_a_redis_restart(tmp_path: Any) -> None:
+    from common.channel_layer import RedisChannelLayer
+
+    server = RedisServer(tmp_path)
+    server.start()
+    layer = RedisChannelLayer(hosts=[server.url()], prefix="drill-layer")
+    try:
+        channel = await layer.new_channel()
+        receiving = asyncio.ensure_future(layer.receive(channel))
+        await asyncio.sleep(0.2)  # let it block on Redis (BRPOP)
+        server.kill()
+        # channels-redis's own receive() raises here, which ends the consumer (socket closed 1011).
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(receiving), 1.5)
+        assert not receiving.done()
+        server.start()
+        await layer.send(channel, {"type": "hello"})
+        assert await asyncio.wait_for(receiving, 10) == {"type": "hello"}
+    finally:
+        await layer.flush()
+        await layer.close_pools()
+        server.kill()
