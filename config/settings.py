@@ -253,7 +253,16 @@ AVATAR_MAX_SIDE = 320
 
 # --- Redis, cache, channel layer, Celery -------------------------------------------------
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Fail fast when Redis is down, as common/redis.py's clients do.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 5, "retry": Retry(NoBackoff(), 1)},
+        }
     }
     CHANNEL_LAYERS = {
         "default": {

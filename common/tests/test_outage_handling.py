@@ -82,3 +82,19 @@ async def test_channel_layer_receive_waits_out_a_redis_restart(tmp_path: Any) ->
         await layer.flush()
         await layer.close_pools()
         server.kill()
+
+
+# --- throttling -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_api_requests_pass_unthrottled_while_the_cache_redis_is_down(settings: Any, gamer_client: Any) -> None:
+    dead_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{_dead_port()}/0",
+    }
+    settings.THROTTLE_USER_RATE = "1/min"  # would refuse the second request, if it could count
+    with override_settings(CACHES={"default": dead_cache}):
+        for _ in range(2):
+            response = gamer_client.get("/api/v1/leaderboard/games")
+            assert response.status_code == 200, response.content
