@@ -183,6 +183,10 @@ if DATABASE_URL:
         # (DB_POOL_MAX_SIZE per process) makes requests wait for a connection instead, and
         # saves the connection set-up on each request. Off by default (tests, dev).
         if env_int("DB_POOL_MAX_SIZE", 0) > 0:
+            # Our backend fails fast instead of waiting out the pool timeout when the server is
+            # down; the health check on checkout drops connections a server restart killed.
+            DATABASES["default"]["ENGINE"] = "common.postgres"
+            DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
             DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses pooling with persistent connections
             DATABASES["default"]["OPTIONS"]["pool"] = {
                 "min_size": min(2, env_int("DB_POOL_MAX_SIZE", 0)),

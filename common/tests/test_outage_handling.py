@@ -98,3 +98,39 @@ def test_api_requests_pass_unthrottled_while_the_cache_redis_is_down(settings: A
         for _ in range(2):
             response = gamer_client.get("/api/v1/leaderboard/games")
             assert response.status_code == 200, response.content
+
+
+# --- PostgreSQL pool ------------------------------------------------------------------------
+
+
+def test_pool_fails_fast_when_the_server_is_down() -> None:
+    conninfo = f"host=127.0.0.1 port={_dead_port()} dbname=x user=postgres connect_timeout=2"
+    pool = ConnectionPool(conninfo, min_size=1, max_size=2, timeout=10, open=True, reconnect_timeout=60)
+    try:
+        started = time.monotonic()
+        with pytest.raises(psycopg.OperationalError):
+            getconn_failing_fast(pool, lambda: psycopg.connect(conninfo).close())
+        assert time.monotonic() - started < 2  # not the pool's 10 s timeout
+    finally:
+        pool.close(timeout=0)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_pool_waits_for_a_busy_connection_when_the_server_is_up() -> None:
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    pool = ConnectionPool(kwargs=params, min_size=1, max_size=1, timeout=10, open=True)
+    try:
+        busy = pool.getconn()
+        releaser = threading.Timer(FIRST_WAIT_SECONDS + 0.5, pool.putconn, args=[busy])
+        releaser.start()
+        started = time.monotonic()
+        conn = getconn_failing_fast(pool, lambda: psycopg.connect(**params).close())
+        assert time.monotonic() - started >= FIRST_WAIT_SECONDS + 0.4  # it waited for the busy one
+        assert conn is busy
+        pool.putconn(conn)
+        releaser.join()
+    finally:
+        pool.close(timeout=0)
