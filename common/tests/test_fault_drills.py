@@ -408,9 +408,10 @@ async def test_killed_web_process_clients_carry_on_on_the_other(stack: Stack) ->
             # Dave does not come back: his presence, last refreshed by the dead process, expires.
             expected = sorted([alice.pk, bob.pk, carol.pk])
             await wait_until(lambda: present(stack) == expected, 10, "dave's presence did not expire")
-            # The game goes on across the surviving process: an attempt seen by the others, a win.
+            # The game goes on across the surviving process: a paid attempt, a win seen by all.
+            # (Not "others see the wrong attempt": under load the hub rightly sheds those.)
             await b.attempt("back on b")
-            assert (await c.event("PEER_ATTEMPT"))["data"]["message"] == "back on b"
+            assert (await b.event("COIN_DIFF"))["data"]["coinDiff"] == -1
             await win_current_round(a, c)
             await healthy_at_the_end(url_b)
     except BaseException:
@@ -499,6 +500,11 @@ async def test_postgres_outage_gives_503_and_recovers_without_restart(tmp_path: 
             for n in (2, 3):
                 after = await everyone(n)
                 assert all(status < 500 for status in after), [c for c in calls[-len(after) :] if c[2] >= 500][:3]
+            # A quick restart while nobody asks: every idle pooled connection is dead afterwards,
+            # and still no request fails (the pool checks connections on checkout).
+            cluster.stop("fast")
+            cluster.start()
+            assert set(await everyone(4, ("score",))) == {201}
             await healthy_at_the_end(url)
     except BaseException:
         print(stack.logs())
