@@ -184,9 +184,8 @@ if DATABASE_URL:
         # saves the connection set-up on each request. Off by default (tests, dev).
         if env_int("DB_POOL_MAX_SIZE", 0) > 0:
             # Our backend fails fast instead of waiting out the pool timeout when the server is
-            # down; the health check on checkout drops connections a server restart killed.
+            # down, and drops idle connections a server restart killed (common/postgres/base.py).
             DATABASES["default"]["ENGINE"] = "common.postgres"
-            DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
             DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses pooling with persistent connections
             DATABASES["default"]["OPTIONS"]["pool"] = {
                 "min_size": min(2, env_int("DB_POOL_MAX_SIZE", 0)),

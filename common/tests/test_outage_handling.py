@@ -15,8 +15,8 @@ from django.db import connection
 from django.test import override_settings
 from psycopg_pool import ConnectionPool
 
-from common.drills import RedisServer, free_port
-from common.postgres.base import FIRST_WAIT_SECONDS, getconn_failing_fast
+from common.drills import RedisServer, free_port, wait_sync
+from common.postgres.base import FIRST_WAIT_SECONDS, ended_by_server, getconn_alive, getconn_failing_fast
 from common.redis import client_options
 
 
@@ -132,5 +132,31 @@ def test_pool_waits_for_a_busy_connection_when_the_server_is_up() -> None:
         assert conn is busy
         pool.putconn(conn)
         releaser.join()
+    finally:
+        pool.close(timeout=0)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_pool_replaces_an_idle_connection_the_server_killed() -> None:
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params["autocommit"] = True
+    pool = ConnectionPool(kwargs=params, min_size=1, max_size=1, timeout=10, open=True)
+    probe = lambda: psycopg.connect(**params).close()  # noqa: E731
+    try:
+        conn = getconn_alive(pool, probe)
+        dead_pid = conn.info.backend_pid
+        pool.putconn(conn)
+        assert getconn_alive(pool, probe) is conn  # alive: handed out again
+        pool.putconn(conn)
+        with connection.cursor() as cursor:  # what a server restart does to idle connections
+            cursor.execute("SELECT pg_terminate_backend(%s)", [dead_pid])
+        wait_sync(lambda: ended_by_server(conn), 5, "the server did not end the connection")
+        fresh = getconn_alive(pool, probe)
+        assert fresh.info.backend_pid != dead_pid
+        assert fresh.execute("SELECT 1").fetchone() == (1,)
+        pool.putconn(fresh)
     finally:
         pool.close(timeout=0)
