@@ -76,14 +76,15 @@ def database_url(*, host: str | None = None, port: int | None = None, name: str 
 class Stack:
     """The production processes, started and stopped by one test only."""
 
-    def __init__(self, tmp: Path, *, env: dict[str, str] | None = None) -> None:
+    def __init__(self, tmp: Path, *, env: dict[str, str] | None = None, redis: RedisServer | None = None) -> None:
         self.tmp = tmp
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.ports: dict[str, int] = {}
+        self.redis = redis  # the private Redis the processes use, if any (else the test Redis)
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url(),
-            "REDIS_URL": settings.REDIS_URL,
+            "REDIS_URL": redis.url(0) if redis else settings.REDIS_URL,
             "SECRET_KEY": settings.SECRET_KEY,
             "DEBUG": "true",
             "INPROCESS_CLOCK": "false",

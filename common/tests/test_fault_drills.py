@@ -62,8 +62,7 @@ def _drill_stack(tmp_path_factory: Any, django_db_setup: Any) -> Iterator[Stack]
     tmp = tmp_path_factory.mktemp("drills")
     redis_server = RedisServer(tmp)
     redis_server.start()
-    stack = Stack(tmp, env={"REDIS_URL": redis_server.url(0), "TRIVIA_FREE_ATTEMPTS": "0"})
-    stack.redis = redis_server  # type: ignore[attr-defined]
+    stack = Stack(tmp, env={"TRIVIA_FREE_ATTEMPTS": "0"}, redis=redis_server)
     try:
         yield stack
     finally:
@@ -74,7 +73,8 @@ def _drill_stack(tmp_path_factory: Any, django_db_setup: Any) -> Iterator[Stack]
 @pytest.fixture
 async def stack(_drill_stack: Stack) -> Stack:
     """The shared processes, each running (restarted if a drill killed it) and healthy."""
-    redis_server: RedisServer = _drill_stack.redis  # type: ignore[attr-defined]
+    redis_server = _drill_stack.redis
+    assert redis_server is not None
     if redis_server.proc is None:
         redis_server.start()
     for name in ("web-a", "web-b"):
@@ -91,7 +91,8 @@ async def stack(_drill_stack: Stack) -> Stack:
 
 def present(stack: Stack) -> list[int]:
     """The players present now, in the stack's Redis."""
-    client = redis.Redis.from_url(stack.redis.url(0), decode_responses=True)  # type: ignore[attr-defined]
+    assert stack.redis is not None
+    client = redis.Redis.from_url(stack.redis.url(0), decode_responses=True)
     try:
         return sorted(int(i) for i in client.zrangebyscore(presence.PRESENCE_KEY, f"({time.time()}", "+inf"))
     finally:
@@ -200,7 +201,8 @@ async def test_redis_restart_mid_round_the_game_carries_on(stack: Stack) -> None
     await entries()
     alice = await in_thread(make_gamer, "alice drill")
     bob = await in_thread(make_gamer, "bob drill")
-    redis_server: RedisServer = stack.redis  # type: ignore[attr-defined]
+    redis_server = stack.redis
+    assert redis_server is not None
     url_a, url_b = stack.url("web-a"), stack.url("web-b")
     try:
         async with aiohttp.ClientSession() as http:
@@ -240,7 +242,8 @@ async def test_redis_restart_mid_leaderboard_burst(stack: Stack) -> None:
     tokens = {u.pk: str(AccessToken.for_user(u)) for u in users}
     games = ["cod", "chess", "valorant"]
     per_player = 45
-    redis_server: RedisServer = stack.redis  # type: ignore[attr-defined]
+    redis_server = stack.redis
+    assert redis_server is not None
     # (user id, game, value, status, body); values fall over time, so the best scores are the
     # early ones, which the restart wipes from Redis: the boards are wrong until repaired.
     results: list[tuple[int, str, int, int, Any]] = []
