@@ -14,11 +14,35 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 from django.conf import settings
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 _lock = threading.Lock()
 _sync_client: redis.Redis | None = None
 _fake_server: Any = None
 _async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+
+
+# Fail fast when Redis is down, so the code paths that tolerate it (leaderboard submissions,
+# presence, /healthz) answer at once: a short connect timeout, and exactly one immediate retry.
+# The retry is what carries a client over a Redis restart: a pooled connection the old server
+# closed fails its next command ("Connection closed by server"), and the retry reconnects.
+# Without it (from_url's default is none) the async client fails the first command on every
+# pooled connection after a restart; with redis-py's own client default (3 retries, exponential
+# backoff up to 10 s) a request would stall for seconds while Redis is down.
+SOCKET_TIMEOUT_SECONDS = 5
+CONNECT_TIMEOUT_SECONDS = 1
+
+
+def client_options(*, asynchronous: bool = False) -> dict[str, Any]:
+    """Timeouts and retry for every real Redis client of the project (and the cache)."""
+    retry = AsyncRetry(NoBackoff(), 1) if asynchronous else Retry(NoBackoff(), 1)
+    return {
+        "socket_timeout": SOCKET_TIMEOUT_SECONDS,
+        "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "retry": retry,
+    }
 
 
 def is_embedded() -> bool:
@@ -44,9 +68,7 @@ def get_redis() -> redis.Redis:
 
                 _sync_client = fakeredis.FakeRedis(server=_server(), decode_responses=True)
             else:
-                _sync_client = redis.Redis.from_url(
-                    settings.REDIS_URL, decode_responses=True, socket_timeout=5, socket_connect_timeout=2
-                )
+                _sync_client = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True, **client_options())
         return _sync_client
 
 
@@ -63,8 +85,7 @@ def get_async_redis() -> aioredis.Redis:
             client = aioredis.Redis.from_url(
                 settings.REDIS_URL,
                 decode_responses=True,
-                socket_timeout=5,
-                socket_connect_timeout=2,
+                **client_options(asynchronous=True),
                 max_connections=settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["max_connections"],
             )
         _async_clients[loop] = client

@@ -189,6 +189,9 @@ if DATABASE_URL:
         # (DB_POOL_MAX_SIZE per process) makes requests wait for a connection instead, and
         # saves the connection set-up on each request. Off by default (tests, dev).
         if env_int("DB_POOL_MAX_SIZE", 0) > 0:
+            # Our backend fails fast instead of waiting out the pool timeout when the server is
+            # down, and drops idle connections a server restart killed (common/postgres/base.py).
+            DATABASES["default"]["ENGINE"] = "common.postgres"
             DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses pooling with persistent connections
             DATABASES["default"]["OPTIONS"]["pool"] = {
                 "min_size": min(2, env_int("DB_POOL_MAX_SIZE", 0)),
@@ -259,10 +262,20 @@ AVATAR_MAX_SIDE = 320
 
 # --- Redis, cache, channel layer, Celery -------------------------------------------------
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Fail fast when Redis is down, as common/redis.py's clients do.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 5, "retry": Retry(NoBackoff(), 1)},
+        }
+    }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "common.channel_layer.RedisChannelLayer",
             "CONFIG": {
                 # max_connections: redis-py's async pool default is too small under load.
                 "hosts": [{"address": REDIS_URL, "max_connections": env_int("REDIS_MAX_CONNECTIONS", 1000)}],
@@ -366,6 +379,10 @@ TRIVIA_ROUND_END_SECONDS = env_float("TRIVIA_ROUND_END_SECONDS", 8)
 TRIVIA_FREE_ATTEMPTS = env_int("TRIVIA_FREE_ATTEMPTS", 3)
 TRIVIA_ATTEMPT_COST = env_int("TRIVIA_ATTEMPT_COST", 1)
 WS_AUTH_TIMEOUT_SECONDS = env_float("WS_AUTH_TIMEOUT_SECONDS", 10)
+# Presence timings (defaults in trivia/conf.py); the fault drills shorten them for their servers.
+for _name in ("TRIVIA_PRESENCE_TTL_SECONDS", "TRIVIA_PRESENCE_REFRESH_SECONDS"):
+    if env_str(_name):
+        globals()[_name] = env_float(_name, 0.0)
 # Leaderboards: live pushes are coalesced to one per window per interval; socket frame rate limit.
 LEADERBOARD_PUSH_INTERVAL_SECONDS = env_float("LEADERBOARD_PUSH_INTERVAL_SECONDS", 0.25)
 LEADERBOARD_WS_FRAMES_PER_SECOND = env_float("LEADERBOARD_WS_FRAMES_PER_SECOND", 20)

@@ -8,23 +8,21 @@ worker mid-round loses nothing.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db.models import Sum
 from rest_framework_simplejwt.tokens import AccessToken
 
+from common.drills import (
+    SPLIT_SECONDS,
+    Stack,
+    in_thread,
+    invariant_violations,
+    next_event,
+    splits_are_one_reveal_each,
+    wait_healthy,
+)
 from conftest import make_gamer
-from gamers.models import CoinTransaction, Gamer
 from trivia.models import Attempt, Round
 from trivia.tests.factories import make_entry
 
@@ -35,137 +33,26 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-SPLIT_SECONDS = 0.8
 ANSWERS = ["Buenos Aires", "Tom and Jerry", "Sidi Bou Said"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def database_url() -> str:
-    db = settings.DATABASES["default"]
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-class Stack:
-    """The production processes, started and stopped by this test only."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": database_url(),
-            "REDIS_URL": settings.REDIS_URL,
-            "SECRET_KEY": settings.SECRET_KEY,
-            "DEBUG": "true",
-            "INPROCESS_CLOCK": "false",
-            "CLOCK_INTERVAL_SECONDS": "0.2",
-            "TRIVIA_SPLIT_SECONDS": str(SPLIT_SECONDS),
-            "TRIVIA_ROUND_END_SECONDS": "0.5",
-            "CHANNEL_PREFIX": f"mp-{os.getpid()}",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
-        self.env.pop("GAMECONNECT_TESTING", None)
-
-    def start(self, name: str, args: list[str]) -> None:
-        log = open(self.tmp / f"{name}.log", "ab")
-        self.procs[name] = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-
-    def start_web(self, name: str, port: int) -> None:
-        self.start(name, [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"])
-
-    def start_worker(self) -> None:
-        self.start(
-            "worker",
-            [
-                str(BIN / "celery"), "-A", "config", "worker", "--pool=solo", "--without-gossip",
-                "--without-mingle", "--without-heartbeat", "--loglevel=WARNING",
-            ],
-        )  # fmt: skip
-
-    def start_beat(self) -> None:
-        schedule = self.tmp / "beat-schedule"
-        self.start("beat", [str(BIN / "celery"), "-A", "config", "beat", "--loglevel=WARNING", "-s", str(schedule)])
-
-    def kill(self, name: str) -> None:
-        proc = self.procs.pop(name)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-
-    def stop_all(self) -> None:
-        for proc in self.procs.values():
-            proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        self.procs.clear()
-
-    def logs(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in self.tmp.glob("*.log"))
-
-
-async def wait_healthy(port: int, stack: Stack, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            await asyncio.to_thread(urllib.request.urlopen, f"http://127.0.0.1:{port}/healthz", None, 1)
-            return
-        except OSError:
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"daphne on {port} did not come up\n{stack.logs()}")
-
-
-async def next_event(ws: Any, *events: str, timeout: float = 10) -> dict[str, Any]:
-    async with asyncio.timeout(timeout):
-        while True:
-            frame = await ws.receive_json()
-            if frame["event"] in events:
-                return frame
-
-
-def splits_are_one_reveal_each(frames: list[dict[str, Any]]) -> bool:
-    """Within a round, each SPLIT hides exactly one character less than the frame before it."""
-    hidden = None
-    for frame in frames:
-        if frame["event"] == "ROUND":
-            hidden = frame["data"]["answer"].count("_")
-        elif frame["event"] == "SPLIT":
-            now = frame["data"]["answer"].count("_")
-            if hidden is not None and now != hidden - 1:
-                return False
-            hidden = now
-        elif frame["event"] in {"REVEAL", "PEER_ATTEMPT"}:
-            hidden = None if frame["event"] == "REVEAL" or frame["data"]["correct"] else hidden
-    return True
 
 
 async def test_two_web_processes_a_worker_and_beat_play_one_game(tmp_path):
     import aiohttp
 
     for answer in ANSWERS:
-        await asyncio.to_thread(make_entry, answer, value=60)
-    alice = await asyncio.to_thread(make_gamer, "alice on a")
-    bob = await asyncio.to_thread(make_gamer, "bob on b")
-    boss = await asyncio.to_thread(make_gamer, "the boss", role="admin")
-    port_a, port_b = free_port(), free_port()
+        await in_thread(make_entry, answer, value=60)
+    alice = await in_thread(make_gamer, "alice on a")
+    bob = await in_thread(make_gamer, "bob on b")
+    boss = await in_thread(make_gamer, "the boss", role="admin")
     stack = Stack(tmp_path)
     seen: list[dict[str, Any]] = []
     try:
-        stack.start_web("web-a", port_a)
-        stack.start_web("web-b", port_b)
+        url_a = stack.start_web("web-a")
+        url_b = stack.start_web("web-b")
         stack.start_worker()
         stack.start_beat()
-        await asyncio.gather(wait_healthy(port_a, stack), wait_healthy(port_b, stack))
+        await asyncio.gather(wait_healthy(url_a, stack), wait_healthy(url_b, stack))
+        port_a, port_b = stack.ports["web-a"], stack.ports["web-b"]
         async with aiohttp.ClientSession() as http:
             ws_a = await http.ws_connect(f"ws://127.0.0.1:{port_a}/ws/trivia/?token={AccessToken.for_user(alice)}")
 
@@ -193,14 +80,14 @@ async def test_two_web_processes_a_worker_and_beat_play_one_game(tmp_path):
 
             # Kill the worker in the middle of a round.
             await a_event("SPLIT", "ROUND", timeout=20)
-            playing = await asyncio.to_thread(lambda: Round.objects.get(state=Round.State.PLAYING))
+            playing = await in_thread(lambda: Round.objects.get(state=Round.State.PLAYING))
             stack.kill("worker")
             # The web processes keep serving the game; only the clock waits for a worker.
             await ws_b.send_json({"event": "ATTEMPT", "data": {"message": "during the outage"}})
             assert (await a_event("PEER_ATTEMPT"))["data"]["message"] == "during the outage"
             with pytest.raises(TimeoutError):
                 await a_event("SPLIT", "REVEAL", "ROUND", timeout=3 * SPLIT_SECONDS)
-            stopped = await asyncio.to_thread(lambda: Round.objects.get(pk=playing.pk))
+            stopped = await in_thread(lambda: Round.objects.get(pk=playing.pk))
             assert stopped.state == Round.State.PLAYING  # nothing advanced while no worker ran
 
             stack.start_worker()
@@ -208,15 +95,15 @@ async def test_two_web_processes_a_worker_and_beat_play_one_game(tmp_path):
             resumed = (await a_event("SPLIT", "REVEAL", timeout=30))["data"]
             if "currentValue" in resumed:
                 assert resumed["answer"].count("_") == stopped.masked.count("_") - 1
-            after = await asyncio.to_thread(lambda: Round.objects.get(pk=playing.pk))
+            after = await in_thread(lambda: Round.objects.get(pk=playing.pk))
             assert after.reveals > stopped.reveals or after.state != Round.State.PLAYING
-            assert (await asyncio.to_thread(lambda: Attempt.objects.filter(message="during the outage").count())) == 1
+            assert (await in_thread(lambda: Attempt.objects.filter(message="during the outage").count())) == 1
 
             # A correct answer from A wins; B sees it; the next round follows by beat.
-            round_ = await asyncio.to_thread(lambda: Round.objects.filter(state=Round.State.PLAYING).first())
+            round_ = await in_thread(lambda: Round.objects.filter(state=Round.State.PLAYING).first())
             if round_ is None:
                 await a_event("ROUND", timeout=20)
-                round_ = await asyncio.to_thread(lambda: Round.objects.get(state=Round.State.PLAYING))
+                round_ = await in_thread(lambda: Round.objects.get(state=Round.State.PLAYING))
             await ws_a.send_json({"event": "ATTEMPT", "data": {"message": round_.answer.lower()}})
             won = (await next_event(ws_b, "PEER_ATTEMPT"))["data"]
             while won["userId"] != alice.pk:
@@ -251,14 +138,6 @@ async def test_two_web_processes_a_worker_and_beat_play_one_game(tmp_path):
         stack.stop_all()
 
     assert splits_are_one_reveal_each(seen), [f for f in seen if f["event"] in {"ROUND", "SPLIT", "REVEAL"}]
-    rounds = await asyncio.to_thread(lambda: list(Round.objects.order_by("number")))
-    assert [r.number for r in rounds] == list(range(1, len(rounds) + 1))
-    assert sum(r.state != Round.State.CLOSED for r in rounds) == 1
-    assert all(r.reveals < r.hidden_total for r in rounds)
+    rounds = await in_thread(lambda: list(Round.objects.order_by("number")))
     assert sum(r.winner_id == alice.pk for r in rounds) == 1
-
-    def balances() -> list[tuple[int, int]]:
-        ledger = dict(CoinTransaction.objects.values_list("gamer").annotate(s=Sum("amount")).values_list("gamer", "s"))
-        return [(coins, ledger[pk]) for pk, coins in Gamer.objects.values_list("id", "coins")]
-
-    assert all(coins == total for coins, total in await asyncio.to_thread(balances))
+    assert await in_thread(invariant_violations) == []
