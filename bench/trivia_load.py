@@ -49,7 +49,9 @@ os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 
 from bench.harness import PY, ROOT, bench_env, ensure_database, percentile  # noqa: E402
 
-PORTS = range(8300, 8400)
+# The daphne port range; BENCH_PORTS=first-last picks another (helpers share the machine).
+_first, _last = (int(x) for x in os.environ.get("BENCH_PORTS", "8300-8399").split("-"))
+PORTS = range(_first, _last + 1)
 GAME_ENV = {
     # The script drives the game; nothing else may advance it.
     "INPROCESS_CLOCK": "false",
@@ -199,7 +201,7 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port in 8300-8399")
+    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 SERVER_LOG = Path(os.environ.get("TMPDIR", "/tmp")) / "trivia_load_daphne.log"
