@@ -241,6 +241,12 @@ def daphne_server(env: dict[str, str], port: int) -> Iterator[subprocess.Popen[b
             proc.kill()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (utime and stime in /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_bytes(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -419,12 +425,16 @@ async def attempt_phase(bench: Bench, players: list[Player], rate_each: float, s
         await asyncio.sleep(offset)
         sent = 0
         end = time.perf_counter() + seconds
-        while time.perf_counter() < end:
+        next_at = time.perf_counter()
+        while next_at < end:
             message = f"guess {player.index} {sent}"
             player.sent[message] = time.perf_counter()
             player.send_json({"event": "ATTEMPT", "data": {"message": message}})
             sent += 1
-            await asyncio.sleep(1 / rate_each)
+            # On a schedule, not "sleep after each send": a client busy receiving frames still
+            # offers the full rate (catching up in small bursts).
+            next_at += 1 / rate_each
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
         return sent
 
     async def race() -> tuple[int, int]:
@@ -505,10 +515,16 @@ async def run_size(env: dict[str, str], n: int, trials: int) -> dict[str, Any]:
         warm[0].close()
         await settle(bench, quiet=0.5)
         rss_before = rss_bytes(proc.pid)
+        server_cpu, client_cpu = cpu_seconds(proc.pid), time.process_time()
         players, connect_seconds = await connect_players(bench, port, accounts)
         join_settle = await settle(bench)
+        connect_cpu = (cpu_seconds(proc.pid) - server_cpu, time.process_time() - client_cpu)
         rss_after = rss_bytes(proc.pid)
+        server_cpu, client_cpu = cpu_seconds(proc.pid), time.process_time()
         delays = await fanout_trials(bench, players, host, trials)
+        # CPU per broadcast: the server's, and this client's (receiving it on N sockets, plus the
+        # service call it makes as the worker would), both on the same two cores.
+        fanout_cpu = (cpu_seconds(proc.pid) - server_cpu, time.process_time() - client_cpu)
         for player in players:
             player.close()
     return {
@@ -519,6 +535,10 @@ async def run_size(env: dict[str, str], n: int, trials: int) -> dict[str, Any]:
         "peer_joins": bench.counts["PEER_JOIN"],
         "peer_joins_full": n * (n - 1) // 2,
         "mem_per_player_kib": (rss_after - rss_before) / n / 1024,
+        "server_ms_per_connect": connect_cpu[0] / n * 1000,
+        "client_ms_per_connect": connect_cpu[1] / n * 1000,
+        "server_ms_per_broadcast": fanout_cpu[0] / (3 * trials) * 1000,
+        "client_ms_per_broadcast": fanout_cpu[1] / (3 * trials) * 1000,
         "rss_mib": rss_after / 2**20,
         **{f"{e}_p50": percentile(v, 50) for e, v in delays.items()},
         **{f"{e}_p99": percentile(v, 99) for e, v in delays.items()},
@@ -528,11 +548,14 @@ async def run_size(env: dict[str, str], n: int, trials: int) -> dict[str, Any]:
 async def run_attempts(env: dict[str, str], n: int, rate_each: float, seconds: float, racers: int) -> dict[str, Any]:
     accounts, _ = await asyncio.to_thread(reset_game, n)
     port = free_port()
-    with daphne_server(env, port):
+    with daphne_server(env, port) as proc:
         bench = Bench()
         players, _ = await connect_players(bench, port, accounts)
         await settle(bench)
+        server_cpu, client_cpu = cpu_seconds(proc.pid), time.process_time()
         result = await attempt_phase(bench, players, rate_each, seconds, racers)
+        result["server_ms_per_attempt"] = (cpu_seconds(proc.pid) - server_cpu) / max(1, result["processed"]) * 1000
+        result["client_cpu_share"] = (time.process_time() - client_cpu) / result["elapsed"]
         for player in players:
             player.close()
     return result
@@ -576,6 +599,12 @@ def main() -> int:
             flush=True,
         )
         print(
+            f"         CPU per connect: server {row['server_ms_per_connect']:.2f} ms, client "
+            f"{row['client_ms_per_connect']:.2f} ms;  CPU per broadcast: server "
+            f"{row['server_ms_per_broadcast']:.1f} ms, client {row['client_ms_per_broadcast']:.1f} ms",
+            flush=True,
+        )
+        print(
             "         to the last player: "
             + "   ".join(
                 f"{e} p50 {row[e + '_p50'] * 1000:6.1f} ms p99 {row[e + '_p99'] * 1000:6.1f} ms"
@@ -584,14 +613,20 @@ def main() -> int:
             flush=True,
         )
 
-    print("\n| players | connect/s | ROUND p50 / p99 | SPLIT p50 / p99 | PEER_ATTEMPT p50 / p99 | KiB per player |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print(
+        "\n| players | connect/s | ROUND p50 / p99 | SPLIT p50 / p99 | PEER_ATTEMPT p50 / p99 | KiB per player "
+        "| CPU per broadcast server / client |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         cells = " | ".join(
             f"{row[e + '_p50'] * 1000:.0f} / {row[e + '_p99'] * 1000:.0f} ms"
             for e in ("ROUND", "SPLIT", "PEER_ATTEMPT")
         )
-        print(f"| {row['n']:,} | {row['connect_rate']:.0f} | {cells} | {row['mem_per_player_kib']:.0f} |")
+        print(
+            f"| {row['n']:,} | {row['connect_rate']:.0f} | {cells} | {row['mem_per_player_kib']:.0f} "
+            f"| {row['server_ms_per_broadcast']:.1f} / {row['client_ms_per_broadcast']:.1f} ms |"
+        )
 
     for rate in [float(x) for x in args.attempt_rates.split(",") if x.strip()] if args.attempt_players else []:
         result = asyncio.run(run_attempts(env, args.attempt_players, rate, args.attempt_seconds, args.racers))
@@ -602,7 +637,9 @@ def main() -> int:
             f"throttle, no round, coins); "
             f"echo to the attempter p50 {result['echo_p50'] * 1000:.0f} ms p99 {result['echo_p99'] * 1000:.0f} ms; "
             f"PEER_ATTEMPT frames delivered {result['frames_delivered']} of {result['frames_full']} "
-            f"(the rest shed by the hub: other players' wrong attempts)"
+            f"(the rest shed by the hub: other players' wrong attempts); server CPU "
+            f"{result['server_ms_per_attempt']:.2f} ms per attempt processed; this client used "
+            f"{result['client_cpu_share'] * 100:.0f} % of a core"
         )
         print(
             f"race: {args.racers} simultaneous correct answers -> {result['race_winners']} winner, "

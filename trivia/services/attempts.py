@@ -29,8 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count
+from django.db import connection, transaction
 from django.utils import timezone
 
 from common.errors import Conflict, InvalidInput, NotFound, ServiceError
@@ -137,30 +136,17 @@ def _decide_valid(
 ) -> None:
     free = int(settings.TRIVIA_FREE_ATTEMPTS)
     price = int(settings.TRIVIA_ATTEMPT_COST)
-    with transaction.atomic():
-        round_ = Round.objects.select_for_update().filter(state=Round.State.PLAYING).order_by("-number").first()
+    with transaction.atomic(), connection.cursor() as cursor:
+        round_ = _lock_playing_round()
         if round_ is None:
             for i in cleaned:
                 results[i] = NoRound(NO_ROUND_MESSAGE)
             return
         gamer_ids = sorted({requests[i].user_id for i in cleaned})
-        # Locked in id order (as any multi-row lock should be); a concurrent coins change waits.
-        coins: dict[int, int] = dict(
-            Gamer.objects.select_for_update(no_key=True)
-            .filter(pk__in=gamer_ids)
-            .order_by("pk")
-            .values_list("id", "coins")
-        )
-        used: dict[int, int] = dict(
-            Attempt.objects.filter(round_id=round_.pk, gamer_id__in=gamer_ids)
-            .order_by()
-            .values("gamer_id")
-            .annotate(n=Count("id"))
-            .values_list("gamer_id", "n")
-        )
+        coins, used = _lock_players(cursor, round_.pk, gamer_ids)
         ref = round_ref(round_.pk)
-        attempts: list[Attempt] = []
-        ledger: list[CoinTransaction] = []
+        attempts: list[tuple[Any, ...]] = []
+        ledger: list[tuple[Any, ...]] = []
         frames: list[dict[str, Any]] = []
         changed: set[int] = set()
         for i, message in cleaned.items():
@@ -180,7 +166,7 @@ def _decide_valid(
                     continue
                 coins[gamer_id] -= cost
                 changed.add(gamer_id)
-                ledger.append(_ledger_row(gamer_id, -cost, CoinTransaction.Reason.ATTEMPT, ref, coins[gamer_id], now))
+                ledger.append((gamer_id, -cost, CoinTransaction.Reason.ATTEMPT.value, ref, coins[gamer_id]))
             used[gamer_id] = n + 1
             correct = rules.is_correct(message, round_.answer)
             prize = 0
@@ -192,19 +178,8 @@ def _decide_valid(
                 round_.version += 1
                 coins[gamer_id] += prize
                 changed.add(gamer_id)
-                ledger.append(_ledger_row(gamer_id, prize, CoinTransaction.Reason.PRIZE, ref, coins[gamer_id], now))
-            attempts.append(
-                Attempt(
-                    round_id=round_.pk,
-                    gamer_id=gamer_id,
-                    username=request.username,
-                    message=message,
-                    correct=correct,
-                    cost=cost,
-                    prize=prize,
-                    created_at=now,
-                )
-            )
+                ledger.append((gamer_id, prize, CoinTransaction.Reason.PRIZE.value, ref, coins[gamer_id]))
+            attempts.append((round_.pk, gamer_id, request.username, message, correct, cost, prize))
             frame: dict[str, Any] = {
                 "userId": gamer_id,
                 "username": request.username,
@@ -218,11 +193,7 @@ def _decide_valid(
             results[i] = AttemptResult(
                 round_id=round_.pk, correct=correct, cost=cost, prize=prize, free_attempts_left=max(0, free - n - 1)
             )
-        if changed:
-            Gamer.objects.bulk_update([Gamer(pk=pk, coins=coins[pk]) for pk in sorted(changed)], ["coins"])
-        Attempt.objects.bulk_create(attempts)
-        if ledger:
-            CoinTransaction.objects.bulk_create(ledger)
+        _write(cursor, coins={pk: coins[pk] for pk in sorted(changed)}, attempts=attempts, ledger=ledger, now=now)
         if round_.state != Round.State.PLAYING:
             round_.save(
                 update_fields=[
@@ -240,7 +211,80 @@ def _decide_valid(
             hub_send_on_commit(frames)
 
 
-def _ledger_row(gamer_id: int, amount: int, reason: str, ref: str, balance: int, now: datetime) -> CoinTransaction:
-    return CoinTransaction(
-        gamer_id=gamer_id, amount=amount, reason=reason, ref=ref, balance_after=balance, created_at=now
+# --- the statements ---------------------------------------------------------------------------
+# Written as SQL, not through the ORM: the statements are the same for every group, and compiling
+# ORM queries cost more CPU than the database's work (measured: ~2 ms per SELECT on this VM,
+# in the thread that shares the GIL with the event loop). Portable to SQLite, where the row
+# locks are left out (IMMEDIATE transactions serialise writers there).
+
+ROWS_PER_INSERT = 100
+
+
+def _for_update(clause: str) -> str:
+    return f" FOR {clause}" if connection.vendor == "postgresql" else ""
+
+
+def _placeholders(n: int) -> str:
+    return ", ".join(["%s"] * n)
+
+
+def _lock_playing_round() -> Round | None:
+    """The round being played, locked exclusively: the groups of every process queue here."""
+    sql = f"SELECT * FROM {Round._meta.db_table} WHERE state = %s ORDER BY number DESC LIMIT 1" + _for_update("UPDATE")
+    rows = list(Round.objects.raw(sql, [int(Round.State.PLAYING)]))
+    return rows[0] if rows else None
+
+
+def _lock_players(cursor: Any, round_id: int, gamer_ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """The players' balances (their rows locked, in id order, as any multi-row lock should be;
+    a concurrent coins change waits) and how many attempts each made in the round."""
+    ids = _placeholders(len(gamer_ids))
+    cursor.execute(
+        f"SELECT id, coins FROM {Gamer._meta.db_table} WHERE id IN ({ids}) ORDER BY id" + _for_update("NO KEY UPDATE"),
+        gamer_ids,
     )
+    coins = dict(cursor.fetchall())
+    cursor.execute(
+        f"SELECT gamer_id, COUNT(*) FROM {Attempt._meta.db_table} WHERE round_id = %s AND gamer_id IN ({ids}) "
+        "GROUP BY gamer_id",
+        [round_id, *gamer_ids],
+    )
+    used = dict(cursor.fetchall())
+    return coins, used
+
+
+def _write(
+    cursor: Any,
+    *,
+    coins: dict[int, int],
+    attempts: list[tuple[Any, ...]],
+    ledger: list[tuple[Any, ...]],
+    now: datetime,
+) -> None:
+    """New balances, attempts and ledger rows: one statement each (per ROWS_PER_INSERT rows)."""
+    if coins:
+        cases = " ".join(["WHEN %s THEN %s"] * len(coins))
+        cursor.execute(
+            f"UPDATE {Gamer._meta.db_table} SET coins = CASE id {cases} END WHERE id IN ({_placeholders(len(coins))})",
+            [value for item in coins.items() for value in item] + list(coins),
+        )
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    _insert(
+        cursor,
+        Attempt._meta.db_table,
+        "round_id, gamer_id, username, message, correct, cost, prize, created_at",
+        [(*row, stamp) for row in attempts],
+    )
+    _insert(
+        cursor,
+        CoinTransaction._meta.db_table,
+        "gamer_id, amount, reason, ref, balance_after, created_at",
+        [(*row, stamp) for row in ledger],
+    )
+
+
+def _insert(cursor: Any, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        chunk = rows[start : start + ROWS_PER_INSERT]
+        values = ", ".join([f"({_placeholders(len(chunk[0]))})"] * len(chunk))
+        cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", [value for row in chunk for value in row])
