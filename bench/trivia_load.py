@@ -386,7 +386,7 @@ async def fanout_trials(bench: Bench, players: list[Player], host: Any, trials: 
 async def attempt_phase(bench: Bench, players: list[Player], rate_each: float, seconds: float, racers: int) -> dict:
     """Every player sends attempts at `rate_each`/s; halfway, `racers` players send the right
     answer at once. A ticker thread starts the next round after each win."""
-    from django.db import close_old_connections
+    from django.db import close_old_connections, connection, transaction
     from django.db.models import Count, Sum
 
     from gamers.models import CoinTransaction, Gamer
@@ -471,6 +471,13 @@ async def attempt_phase(bench: Bench, players: list[Player], rate_each: float, s
     paid = await asyncio.to_thread(lambda: Attempt.objects.filter(cost__gt=0).count())
 
     def invariants() -> tuple[bool, bool]:
+        # One snapshot: attempts may still be committing (a queue of them, when the server is
+        # behind), and balances read a moment after the ledger would not match.
+        with transaction.atomic():
+            connection.cursor().execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            return _invariants()
+
+    def _invariants() -> tuple[bool, bool]:
         ledger = dict(CoinTransaction.objects.values_list("gamer").annotate(s=Sum("amount")).values_list("gamer", "s"))
         balanced = all(coins == ledger.get(pk, 0) for pk, coins in Gamer.objects.values_list("id", "coins"))
         one_prize = all(
