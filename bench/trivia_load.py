@@ -49,7 +49,9 @@ os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 
 from bench.harness import PY, ROOT, bench_env, ensure_database, percentile  # noqa: E402
 
-PORTS = range(8300, 8400)
+# The daphne port range; BENCH_PORTS=first-last picks another (helpers share the machine).
+_first, _last = (int(x) for x in os.environ.get("BENCH_PORTS", "8300-8399").split("-"))
+PORTS = range(_first, _last + 1)
 GAME_ENV = {
     # The script drives the game; nothing else may advance it.
     "INPROCESS_CLOCK": "false",
@@ -199,7 +201,7 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port in 8300-8399")
+    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 SERVER_LOG = Path(os.environ.get("TMPDIR", "/tmp")) / "trivia_load_daphne.log"
@@ -237,6 +239,12 @@ def daphne_server(env: dict[str, str], port: int) -> Iterator[subprocess.Popen[b
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (utime and stime in /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_bytes(pid: int) -> int:
@@ -378,7 +386,7 @@ async def fanout_trials(bench: Bench, players: list[Player], host: Any, trials: 
 async def attempt_phase(bench: Bench, players: list[Player], rate_each: float, seconds: float, racers: int) -> dict:
     """Every player sends attempts at `rate_each`/s; halfway, `racers` players send the right
     answer at once. A ticker thread starts the next round after each win."""
-    from django.db import close_old_connections
+    from django.db import close_old_connections, connection, transaction
     from django.db.models import Count, Sum
 
     from gamers.models import CoinTransaction, Gamer
@@ -417,12 +425,16 @@ async def attempt_phase(bench: Bench, players: list[Player], rate_each: float, s
         await asyncio.sleep(offset)
         sent = 0
         end = time.perf_counter() + seconds
-        while time.perf_counter() < end:
+        next_at = time.perf_counter()
+        while next_at < end:
             message = f"guess {player.index} {sent}"
             player.sent[message] = time.perf_counter()
             player.send_json({"event": "ATTEMPT", "data": {"message": message}})
             sent += 1
-            await asyncio.sleep(1 / rate_each)
+            # On a schedule, not "sleep after each send": a client busy receiving frames still
+            # offers the full rate (catching up in small bursts).
+            next_at += 1 / rate_each
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
         return sent
 
     async def race() -> tuple[int, int]:
@@ -459,6 +471,13 @@ async def attempt_phase(bench: Bench, players: list[Player], rate_each: float, s
     paid = await asyncio.to_thread(lambda: Attempt.objects.filter(cost__gt=0).count())
 
     def invariants() -> tuple[bool, bool]:
+        # One snapshot: attempts may still be committing (a queue of them, when the server is
+        # behind), and balances read a moment after the ledger would not match.
+        with transaction.atomic():
+            connection.cursor().execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            return _invariants()
+
+    def _invariants() -> tuple[bool, bool]:
         ledger = dict(CoinTransaction.objects.values_list("gamer").annotate(s=Sum("amount")).values_list("gamer", "s"))
         balanced = all(coins == ledger.get(pk, 0) for pk, coins in Gamer.objects.values_list("id", "coins"))
         one_prize = all(
@@ -503,10 +522,16 @@ async def run_size(env: dict[str, str], n: int, trials: int) -> dict[str, Any]:
         warm[0].close()
         await settle(bench, quiet=0.5)
         rss_before = rss_bytes(proc.pid)
+        server_cpu, client_cpu = cpu_seconds(proc.pid), time.process_time()
         players, connect_seconds = await connect_players(bench, port, accounts)
         join_settle = await settle(bench)
+        connect_cpu = (cpu_seconds(proc.pid) - server_cpu, time.process_time() - client_cpu)
         rss_after = rss_bytes(proc.pid)
+        server_cpu, client_cpu = cpu_seconds(proc.pid), time.process_time()
         delays = await fanout_trials(bench, players, host, trials)
+        # CPU per broadcast: the server's, and this client's (receiving it on N sockets, plus the
+        # service call it makes as the worker would), both on the same two cores.
+        fanout_cpu = (cpu_seconds(proc.pid) - server_cpu, time.process_time() - client_cpu)
         for player in players:
             player.close()
     return {
@@ -517,6 +542,10 @@ async def run_size(env: dict[str, str], n: int, trials: int) -> dict[str, Any]:
         "peer_joins": bench.counts["PEER_JOIN"],
         "peer_joins_full": n * (n - 1) // 2,
         "mem_per_player_kib": (rss_after - rss_before) / n / 1024,
+        "server_ms_per_connect": connect_cpu[0] / n * 1000,
+        "client_ms_per_connect": connect_cpu[1] / n * 1000,
+        "server_ms_per_broadcast": fanout_cpu[0] / (3 * trials) * 1000,
+        "client_ms_per_broadcast": fanout_cpu[1] / (3 * trials) * 1000,
         "rss_mib": rss_after / 2**20,
         **{f"{e}_p50": percentile(v, 50) for e, v in delays.items()},
         **{f"{e}_p99": percentile(v, 99) for e, v in delays.items()},
@@ -526,11 +555,14 @@ async def run_size(env: dict[str, str], n: int, trials: int) -> dict[str, Any]:
 async def run_attempts(env: dict[str, str], n: int, rate_each: float, seconds: float, racers: int) -> dict[str, Any]:
     accounts, _ = await asyncio.to_thread(reset_game, n)
     port = free_port()
-    with daphne_server(env, port):
+    with daphne_server(env, port) as proc:
         bench = Bench()
         players, _ = await connect_players(bench, port, accounts)
         await settle(bench)
+        server_cpu, client_cpu = cpu_seconds(proc.pid), time.process_time()
         result = await attempt_phase(bench, players, rate_each, seconds, racers)
+        result["server_ms_per_attempt"] = (cpu_seconds(proc.pid) - server_cpu) / max(1, result["processed"]) * 1000
+        result["client_cpu_share"] = (time.process_time() - client_cpu) / result["elapsed"]
         for player in players:
             player.close()
     return result
@@ -574,6 +606,12 @@ def main() -> int:
             flush=True,
         )
         print(
+            f"         CPU per connect: server {row['server_ms_per_connect']:.2f} ms, client "
+            f"{row['client_ms_per_connect']:.2f} ms;  CPU per broadcast: server "
+            f"{row['server_ms_per_broadcast']:.1f} ms, client {row['client_ms_per_broadcast']:.1f} ms",
+            flush=True,
+        )
+        print(
             "         to the last player: "
             + "   ".join(
                 f"{e} p50 {row[e + '_p50'] * 1000:6.1f} ms p99 {row[e + '_p99'] * 1000:6.1f} ms"
@@ -582,14 +620,20 @@ def main() -> int:
             flush=True,
         )
 
-    print("\n| players | connect/s | ROUND p50 / p99 | SPLIT p50 / p99 | PEER_ATTEMPT p50 / p99 | KiB per player |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print(
+        "\n| players | connect/s | ROUND p50 / p99 | SPLIT p50 / p99 | PEER_ATTEMPT p50 / p99 | KiB per player "
+        "| CPU per broadcast server / client |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         cells = " | ".join(
             f"{row[e + '_p50'] * 1000:.0f} / {row[e + '_p99'] * 1000:.0f} ms"
             for e in ("ROUND", "SPLIT", "PEER_ATTEMPT")
         )
-        print(f"| {row['n']:,} | {row['connect_rate']:.0f} | {cells} | {row['mem_per_player_kib']:.0f} |")
+        print(
+            f"| {row['n']:,} | {row['connect_rate']:.0f} | {cells} | {row['mem_per_player_kib']:.0f} "
+            f"| {row['server_ms_per_broadcast']:.1f} / {row['client_ms_per_broadcast']:.1f} ms |"
+        )
 
     for rate in [float(x) for x in args.attempt_rates.split(",") if x.strip()] if args.attempt_players else []:
         result = asyncio.run(run_attempts(env, args.attempt_players, rate, args.attempt_seconds, args.racers))
@@ -600,7 +644,9 @@ def main() -> int:
             f"throttle, no round, coins); "
             f"echo to the attempter p50 {result['echo_p50'] * 1000:.0f} ms p99 {result['echo_p99'] * 1000:.0f} ms; "
             f"PEER_ATTEMPT frames delivered {result['frames_delivered']} of {result['frames_full']} "
-            f"(the rest shed by the hub: other players' wrong attempts)"
+            f"(the rest shed by the hub: other players' wrong attempts); server CPU "
+            f"{result['server_ms_per_attempt']:.2f} ms per attempt processed; this client used "
+            f"{result['client_cpu_share'] * 100:.0f} % of a core"
         )
         print(
             f"race: {args.racers} simultaneous correct answers -> {result['race_winners']} winner, "

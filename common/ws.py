@@ -11,13 +11,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlparse
 
-from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.http.request import validate_host
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
@@ -25,6 +29,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from common.broadcast import user_group
 
 logger = logging.getLogger("gameconnect.ws")
+T = TypeVar("T")
 
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_REPLACED = 4002
@@ -77,11 +82,28 @@ def _user_for_token(token: str) -> Any:
     return get_user_model().objects.filter(pk=user_id, is_active=True).first()
 
 
+_db_pool: ThreadPoolExecutor | None = None
+
+
+def ws_db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """How sockets reach the database. On PostgreSQL: WS_DB_THREADS threads of their own (4), so
+    a socket's token check, WELCOME or attempt doesn't queue behind every other socket's round
+    trips on the one thread `database_sync_to_async` shares with the whole process (row locks
+    keep concurrent writes correct). On SQLite: that shared thread (one writer anyway)."""
+    global _db_pool
+    if connection.vendor != "postgresql":
+        return database_sync_to_async(fn)
+    if _db_pool is None:
+        threads = int(getattr(settings, "WS_DB_THREADS", 4))
+        _db_pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ws-db")
+    return DatabaseSyncToAsync(fn, thread_sensitive=False, executor=_db_pool)
+
+
 async def user_for_token(token: Any) -> Any:
     """The active user an access JWT belongs to, or None (bad signature, expired, refresh token...)."""
     if not isinstance(token, str) or not token or len(token) > 4096:
         return None
-    return await database_sync_to_async(_user_for_token)(token)
+    return await ws_db(_user_for_token)(token)
 
 
 class JWTWebsocketConsumer(AsyncWebsocketConsumer):
@@ -94,6 +116,17 @@ class JWTWebsocketConsumer(AsyncWebsocketConsumer):
 
     user: Any = None
     _auth_task: asyncio.Task[None] | None = None
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch first closes stale database connections through the one shared
+        sync thread, for every message (client frames, channel-layer events). These consumers
+        touch the database only through `ws_db` / `database_sync_to_async`, which do that
+        themselves around each call, so the hop is skipped: a frame doesn't queue behind that
+        thread."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         self.user = None

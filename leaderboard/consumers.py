@@ -20,7 +20,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from django.conf import settings
 from rest_framework import serializers as drf
@@ -88,16 +87,6 @@ class LeaderboardConsumer(JWTWebsocketConsumer):
         await self.send_json({"type": "authenticated", "user_id": self.user.pk, "username": self.user.username})
 
     # --- lifecycle ---
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        """Channels' dispatch first closes stale database connections through the one shared
-        sync thread, for every message. This consumer (and its base) touch the database only
-        through database_sync_to_async, which does that itself around each call, so the hop is
-        skipped: a board notice fanned out to many sockets doesn't queue behind that thread."""
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
-
     async def connect(self) -> None:
         self.feeds = {}
         self.window_feed = None

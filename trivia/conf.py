@@ -29,9 +29,10 @@ DEFAULTS: dict[str, Any] = {
     "TRIVIA_HUB_SHED_LAG_SECONDS": 0.25,
     # ... or when fanning out took more than this share of the last second.
     "TRIVIA_HUB_MAX_BUSY": 0.5,
-    # Threads a web process uses for trivia database work on PostgreSQL (attempts, WELCOME,
-    # reports, player lists); each holds a database connection (kept with DB_CONN_MAX_AGE).
-    "TRIVIA_DB_THREADS": 4,
+    # Attempt group commit (trivia.batching): a group gathers this long before it goes to the
+    # database (more arrive while a group is in the database), and holds at most MAX attempts.
+    "TRIVIA_ATTEMPT_GATHER_SECONDS": 0.002,
+    "TRIVIA_ATTEMPT_GROUP_MAX": 200,
     # The attempts feed a WELCOME / rounds/current carries (the newest ones).
     "TRIVIA_WELCOME_ATTEMPTS": 100,
     # PLAYER_LIST lists at most this many players (richest first).

@@ -10,24 +10,20 @@ channel-layer groups.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
-
-from channels.db import DatabaseSyncToAsync, database_sync_to_async
-from django.db import connection
+from typing import Any, Literal
 
 from common.errors import ServiceError
 from common.ratelimit import TokenBucket
-from common.ws import CLOSE_REPLACED, JWTWebsocketConsumer
+from common.ws import CLOSE_REPLACED, JWTWebsocketConsumer, ws_db
+from common.ws_wire import RawWriter, raw_writer
 from gamers.services import InsufficientFunds
 from trivia import presence, rules
+from trivia.batching import attempt_batcher
 from trivia.conf import conf
-from trivia.hub import Hub, abroadcast, get_hub
+from trivia.hub import Frames, Hub, abroadcast, get_hub
 from trivia.selectors import player_list, round_state
-from trivia.services import attempt_submit, entry_report
+from trivia.services import AttemptRequest, entry_report
 
-T = TypeVar("T")
 REACTION_MAX_BYTES = 16
 THROTTLE_MESSAGE = "Too many messages; slow down."
 
@@ -36,19 +32,7 @@ def _bucket(rate: str, burst: str) -> TokenBucket:
     return TokenBucket(rate=float(conf(rate)), capacity=float(conf(burst)))
 
 
-_db_pool: ThreadPoolExecutor | None = None
-
-
-def db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
-    """How the socket reaches the database. On PostgreSQL: a few threads of its own, so one
-    player's attempt or WELCOME doesn't wait behind another's round trips (row locks keep the
-    attempts correct). On SQLite: the one thread every consumer shares (one writer anyway)."""
-    global _db_pool
-    if connection.vendor != "postgresql":
-        return database_sync_to_async(fn)
-    if _db_pool is None:
-        _db_pool = ThreadPoolExecutor(max_workers=int(conf("TRIVIA_DB_THREADS")), thread_name_prefix="trivia-db")
-    return DatabaseSyncToAsync(fn, thread_sensitive=False, executor=_db_pool)
+db = ws_db
 
 
 class TriviaConsumer(JWTWebsocketConsumer):
@@ -64,7 +48,9 @@ class TriviaConsumer(JWTWebsocketConsumer):
         self._throttle_warned = 0.0
         # Hub frames that arrive before WELCOME is sent wait here, so WELCOME comes first.
         self._welcomed = False
-        self._pending: list[tuple[dict[str, Any], int | None]] = []
+        self._pending: list[Frames] = []
+        # How broadcasts are written: raw bytes on daphne (None: not looked up yet; False: no).
+        self._raw: RawWriter | Literal[False] | None = None
         await super().connect()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -93,9 +79,7 @@ class TriviaConsumer(JWTWebsocketConsumer):
         state = await db(round_state)(user=self.user, players=claim.players)
         await self.send_event("WELCOME", state.welcome())
         self._welcomed = True
-        pending, self._pending = self._pending, []
-        for message, seq in pending:
-            await self.deliver(message, seq)
+        await self._flush_pending()
         if not claim.was_present:
             await abroadcast("PEER_JOIN", self._peer(), exclude_user=self.user_id, sheddable=True, seq=claim.seq)
 
@@ -111,15 +95,27 @@ class TriviaConsumer(JWTWebsocketConsumer):
             self.hub.remove(self)
         await self.close(code=CLOSE_REPLACED)
 
-    async def deliver(self, message: dict[str, Any], presence_seq: int | None = None) -> None:
-        """Called by the hub with an encoded broadcast frame (and, for a join or a leave, the
-        presence sequence number of that change)."""
+    async def deliver(self, frames: Frames) -> None:
+        """Called by the hub with broadcast frames for this socket (already filtered by its
+        `counted_seq` once that is known)."""
         if not self._welcomed:
-            self._pending.append((message, presence_seq))
+            self._pending.append(frames)
             return
-        if presence_seq is not None and self.counted_seq is not None and presence_seq < self.counted_seq:
-            return  # this join or leave is already counted in this socket's WELCOME
-        await self.base_send(message)
+        if self._raw is None:
+            self._raw = raw_writer(self.base_send) or False
+        if self._raw:
+            self._raw.write(frames.wire)  # dropped if the socket is closing, as daphne does
+            return
+        for text, _ in frames.items:
+            await self.base_send({"type": "websocket.send", "text": text})
+
+    async def _flush_pending(self) -> None:
+        """The broadcasts that came before WELCOME, without the joins and leaves it counted."""
+        pending, self._pending = self._pending, []
+        for frames in pending:
+            for text, seq in frames.items:
+                if seq is None or self.counted_seq is None or seq >= self.counted_seq:
+                    await self.base_send({"type": "websocket.send", "text": text})
 
     def _peer(self) -> dict[str, Any]:
         return {"userId": self.user_id, "username": self.user.username}
@@ -148,7 +144,8 @@ class TriviaConsumer(JWTWebsocketConsumer):
 
     async def on_attempt(self, data: dict[str, Any]) -> None:
         try:
-            result = await db(attempt_submit)(user=self.user, message=data.get("message"))
+            request = AttemptRequest(self.user_id, self.user.username, data.get("message"))
+            result = await attempt_batcher().submit(request)
         except InsufficientFunds:
             await self.send_event("INSUFFICIENT_FUNDS", {})
             return

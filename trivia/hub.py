@@ -45,6 +45,7 @@ from django.db import transaction
 
 from common.redis import get_async_redis, get_redis, is_embedded
 from common.ws import CLOSE_DISCONNECTED_BY_ADMIN
+from common.ws_wire import text_frame
 from trivia import presence
 from trivia.conf import conf
 
@@ -63,7 +64,7 @@ def hub_channel() -> str:
     return f"{prefix}:trivia:hub:{url.rsplit('/', 1)[-1]}"
 
 
-def _publish_now(message: dict[str, Any]) -> None:
+def _publish_now(message: dict[str, Any] | list[dict[str, Any]]) -> None:
     """Publish from sync code. A failure is logged, never raised: the data is committed."""
     try:
         get_redis().publish(hub_channel(), json.dumps(message))
@@ -110,8 +111,9 @@ def broadcast_on_commit(
     hub_send_on_commit(fanout_message(event, data, exclude_user=exclude_user, sheddable=sheddable, owner=owner))
 
 
-def hub_send_on_commit(message: dict[str, Any]) -> None:
-    """Queue `message` for every process's hub once the transaction commits.
+def hub_send_on_commit(message: dict[str, Any] | list[dict[str, Any]]) -> None:
+    """Queue `message` (or several, in order, as one Redis message) for every process's hub once
+    the transaction commits.
 
     Inside a web process (a hub is running) the send is handed to the hub's sender task and the
     caller does not wait for Redis: the database thread is free for the next attempt at once,
@@ -120,7 +122,9 @@ def hub_send_on_commit(message: dict[str, Any]) -> None:
     """
 
     def send() -> None:
-        message["at"] = time.time()
+        stamp = time.time()
+        for item in message if isinstance(message, list) else [message]:
+            item["at"] = stamp
         sender = _sender
         if sender is not None and sender.submit(message):
             return
@@ -151,10 +155,10 @@ class _Sender:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.queue: asyncio.Queue[dict[str, Any] | list[dict[str, Any]]] = asyncio.Queue()
         self.task = loop.create_task(self._run(), name="trivia-hub-sender")
 
-    def submit(self, message: dict[str, Any]) -> bool:
+    def submit(self, message: dict[str, Any] | list[dict[str, Any]]) -> bool:
         """Thread-safe; False if the loop is gone (the caller then publishes synchronously)."""
         if self.loop.is_closed() or not self.loop.is_running():
             return False
@@ -178,10 +182,31 @@ class _Sender:
 _sender: _Sender | None = None
 
 
+class Frames:
+    """Broadcast frames for one socket, in order: their JSON texts with, for a join or a leave,
+    the presence sequence number. The wire bytes are built once and shared by every socket that
+    gets the same frames (`common.ws_wire`)."""
+
+    __slots__ = ("_wire", "items", "parts")
+
+    def __init__(self, items: tuple[tuple[str, int | None], ...], parts: tuple[bytes, ...]) -> None:
+        self.items = items
+        self.parts = parts
+        self._wire: bytes | None = None
+
+    @property
+    def wire(self) -> bytes:
+        if self._wire is None:
+            self._wire = b"".join(self.parts)
+        return self._wire
+
+
 class Socket(Protocol):
     user_id: int
+    # Joins and leaves numbered below this are already counted (None: not known yet).
+    counted_seq: int | None
 
-    async def deliver(self, message: dict[str, Any], presence_seq: int | None = None) -> None: ...
+    async def deliver(self, frames: Frames) -> None: ...
 
     async def close(self, code: int | None = None) -> None: ...
 
@@ -257,10 +282,14 @@ class Hub:
                     if item.get("type") != "message":
                         continue
                     try:
-                        self._inbox.append(json.loads(item["data"]))
+                        message = json.loads(item["data"])
                     except (TypeError, ValueError):
                         logger.warning("ignoring a malformed hub message")
                         continue
+                    if isinstance(message, list):
+                        self._inbox.extend(message)
+                    else:
+                        self._inbox.append(message)
                     self._wake.set()
             except asyncio.CancelledError:
                 raise
@@ -309,29 +338,58 @@ class Hub:
         return sum(seconds for _, seconds in self._busy)
 
     async def _fan_out(self, fanouts: list[dict[str, Any]]) -> None:
+        """Each frame is encoded once; sockets that get the same frames share one buffer, so a
+        socket costs one write per batch (see `Frames`)."""
         if not fanouts:
             return
         started = time.perf_counter()
         now = time.time()
         lag_limit = float(conf("TRIVIA_HUB_SHED_LAG_SECONDS"))
         overloaded = self.busy_share(started) > float(conf("TRIVIA_HUB_MAX_BUSY"))
-        # (ASGI message shared by every socket, excluded user, only this user, presence seq)
-        plan: list[tuple[dict[str, Any], Any, Any, Any]] = []
+        # (text, wire bytes, excluded user, only this user, presence seq)
+        plan: list[tuple[str, bytes, Any, Any, Any]] = []
         for message in fanouts:
-            out = {"type": "websocket.send", "text": message["frame"]}
+            text = message["frame"]
             sent_at = float(message.get("at") or 0.0)
             only = None
             if message.get("shed") and (overloaded or now - sent_at > lag_limit):
                 only = message.get("owner") or -1
                 self.shed += len(self.sockets) - (1 if only in self.sockets else 0)
-            plan.append((out, message.get("exclude"), only, message.get("seq")))
+            plan.append((text, text_frame(text), message.get("exclude"), only, message.get("seq")))
+        everything = tuple(range(len(plan)))
+        # Which frames a socket gets depends only on its user id (exclusion, shedding) and on
+        # the joins and leaves it already counted: the rare exceptions are computed per socket.
+        special = {user for _, _, exclude, only, _ in plan for user in (exclude, only) if user is not None}
+        seqs = [seq for *_, seq in plan if seq is not None]
+        lowest_seq = min(seqs) if seqs else None
+        shed_any = any(only is not None for *_, only, _ in plan)
+        shared: dict[tuple[int, ...], Frames] = {}
         for user_id, socket in list(self.sockets.items()):
+            counted = socket.counted_seq
+            if (
+                not shed_any
+                and user_id not in special
+                and (lowest_seq is None or counted is None or counted <= lowest_seq)
+            ):
+                key = everything
+            else:
+                key = tuple(
+                    i
+                    for i, (_, _, exclude, only, seq) in enumerate(plan)
+                    if user_id != exclude
+                    and (only is None or user_id == only)
+                    and (seq is None or counted is None or seq >= counted)
+                )
+                if not key:
+                    continue
+            frames = shared.get(key)
+            if frames is None:
+                frames = shared[key] = Frames(
+                    tuple((plan[i][0], plan[i][4]) for i in key), tuple(plan[i][1] for i in key)
+                )
             try:
-                for out, exclude, only, seq in plan:
-                    if user_id == exclude or (only is not None and user_id != only):
-                        continue
-                    await socket.deliver(out, seq)
-                    self.delivered += 1
+                await socket.deliver(frames)
+                self.delivered += len(key)
             except Exception:
                 logger.debug("delivery to user %s failed", user_id, exc_info=True)
         self._busy.append((time.perf_counter(), time.perf_counter() - started))

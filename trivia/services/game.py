@@ -4,9 +4,8 @@ Invariants (SPEC §5):
 * only the newest round is ever PLAYING or ENDED; every transition takes a row lock on the
   round it changes and bumps its `version`, so a duplicate, late or concurrent tick (one beat,
   many processes, a restarted worker) never advances anything twice;
-* `attempt_submit` decides correctness, cost and prize under the same row lock, so exactly one
-  attempt can end a round, and writes the attempt, its ledger rows and balances in one
-  transaction (the partial unique index `one_prize_per_round` backs this up in the database);
+* attempts (`trivia.services.attempts`) are decided under an exclusive lock on the round, so
+  exactly one attempt can end a round;
 * frames go out only after commit (`trivia.hub.broadcast_on_commit`).
 """
 
@@ -14,23 +13,17 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from common.errors import Conflict, InvalidInput
-from gamers.models import CoinTransaction, Gamer
-from gamers.services import coins_apply
 from trivia import rules
 from trivia.conf import conf
 from trivia.hub import broadcast_on_commit
-from trivia.models import Attempt, Entry, Round
+from trivia.models import Entry, Round
 
 logger = logging.getLogger("gameconnect.trivia")
 
@@ -210,148 +203,3 @@ def tick(*, now: datetime | None = None) -> str:
     if latest.next_round_at is None or latest.next_round_at <= now:
         return "started" if round_start(now=now) else "idle"
     return "idle"
-
-
-# --- attempts ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AttemptResult:
-    round_id: int
-    correct: bool
-    cost: int
-    prize: int
-    free_attempts_left: int
-
-    @property
-    def coin_diffs(self) -> list[int]:
-        """The attempter's COIN_DIFF frames, one per ledger row (cost first, then prize)."""
-        return [diff for diff in (-self.cost, self.prize) if diff]
-
-
-class NoRound(Conflict):
-    default_code = "no_round"
-
-
-def clean_attempt(message: Any) -> str:
-    if not isinstance(message, str):
-        raise InvalidInput("An attempt needs a `message` string.", code="invalid_attempt")
-    message = rules.clean_text(message)
-    if not message:
-        raise InvalidInput("An attempt can't be empty.", code="invalid_attempt")
-    if len(message) > rules.ATTEMPT_MAX_CHARS:
-        raise InvalidInput(f"Attempts are at most {rules.ATTEMPT_MAX_CHARS} characters.", code="invalid_attempt")
-    return message
-
-
-def _lock_playing_round(*, gamer_id: int, exclusive: bool) -> Round | None:
-    """The round being played, locked, with `used` = this player's attempts in it.
-
-    On PostgreSQL one statement takes both locks: the round FOR SHARE (wrong attempts then run
-    side by side, yet the round can't end under them) or FOR UPDATE (a correct attempt, which
-    waits for those in flight), and the player's row FOR NO KEY UPDATE, so one player's
-    attempts are counted one at a time wherever they come from. Elsewhere (SQLite, whose
-    IMMEDIATE transactions already serialise writers) the ORM's select_for_update is used.
-    """
-    if connection.vendor == "postgresql":
-        sql = f"""
-            SELECT r.*, (SELECT COUNT(*) FROM {Attempt._meta.db_table} a
-                         WHERE a.round_id = r.id AND a.gamer_id = %s) AS used
-            FROM {Round._meta.db_table} r, {Gamer._meta.db_table} g
-            WHERE r.state = %s AND g.id = %s
-            ORDER BY r.number DESC LIMIT 1
-            FOR {"UPDATE" if exclusive else "SHARE"} OF r FOR NO KEY UPDATE OF g
-        """
-        rows = list(Round.objects.raw(sql, [gamer_id, Round.State.PLAYING, gamer_id]))
-        return rows[0] if rows else None
-    used_in_round = (
-        Attempt.objects.filter(round_id=OuterRef("pk"), gamer_id=gamer_id)
-        .order_by()
-        .values("round_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    return (
-        Round.objects.select_for_update(of=("self",))
-        .filter(state=Round.State.PLAYING)
-        .annotate(used=Coalesce(Subquery(used_in_round, output_field=IntegerField()), 0))
-        .order_by("-number")
-        .first()
-    )
-
-
-def attempt_submit(*, user: Any, message: Any, now: datetime | None = None) -> AttemptResult:
-    """Play one attempt in the round being played.
-
-    Under a lock on the round: count the player's attempts (the first TRIVIA_FREE_ATTEMPTS are
-    free, then each costs TRIVIA_ATTEMPT_COST, debited through the ledger; InsufficientFunds
-    drops the attempt), decide correctness, and on the first correct attempt end the round and
-    pay the current value. Wrong attempts share the lock; a correct one takes it exclusively
-    (it starts again with the exclusive lock when it finds out under the shared one), so
-    exactly one attempt ends a round. Raises NoRound when no round is being played (also for a
-    correct attempt that lost the race to another).
-    """
-    message = clean_attempt(message)
-    now = now or timezone.now()
-    free = int(settings.TRIVIA_FREE_ATTEMPTS)
-    exclusive = False
-    while True:
-        with transaction.atomic():
-            round_ = _lock_playing_round(gamer_id=user.pk, exclusive=exclusive)
-            if round_ is None:
-                raise NoRound("No round is being played right now; wait for the next one.")
-            correct = rules.is_correct(message, round_.answer)
-            if correct and not exclusive:
-                exclusive = True  # nothing written yet: leave, and lock again exclusively
-                continue
-            used = round_.used
-            cost = int(settings.TRIVIA_ATTEMPT_COST) if used >= free else 0
-            if cost:
-                coins_apply(
-                    gamer_id=user.pk, amount=-cost, reason=CoinTransaction.Reason.ATTEMPT, ref=round_ref(round_.pk)
-                )
-            prize = 0
-            if correct:
-                prize = round_.current_value
-                _end(round_, now=now, reason=Round.EndReason.WON)
-                round_.winner_id = user.pk
-                round_.prize = prize
-                round_.version += 1
-                round_.save(
-                    update_fields=[
-                        "state",
-                        "end_reason",
-                        "ended_at",
-                        "split_ends_at",
-                        "next_round_at",
-                        "winner",
-                        "prize",
-                        "version",
-                    ]
-                )
-                coins_apply(
-                    gamer_id=user.pk, amount=prize, reason=CoinTransaction.Reason.PRIZE, ref=round_ref(round_.pk)
-                )
-            Attempt.objects.create(
-                round_id=round_.pk,
-                gamer_id=user.pk,
-                username=user.username,
-                message=message,
-                correct=correct,
-                cost=cost,
-                prize=prize,
-                created_at=now,
-            )
-            frame: dict[str, Any] = {
-                "userId": user.pk,
-                "username": user.username,
-                "message": message,
-                "correct": correct,
-            }
-            if correct:
-                frame["correctAnswer"] = round_.answer
-            # Other players' wrong attempts may be shed by a flooded web process (trivia.hub).
-            broadcast_on_commit("PEER_ATTEMPT", frame, sheddable=not correct, owner=user.pk)
-        return AttemptResult(
-            round_id=round_.pk, correct=correct, cost=cost, prize=prize, free_attempts_left=max(0, free - used - 1)
-        )

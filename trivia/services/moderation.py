@@ -12,7 +12,7 @@ from django.utils import timezone
 from common.errors import Conflict, NotFound
 from moderation.services import audit_record
 from trivia.models import Entry, EntryReport, EntryReporter, Round
-from trivia.services.game import NoRound
+from trivia.services.attempts import NoRound
 
 TARGET = "trivia_entry"
 

@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 
-from trivia.hub import DISCONNECT_ALL, Hub, fanout_message
+from common.ws_wire import text_frame
+from trivia.hub import DISCONNECT_ALL, Frames, Hub, fanout_message
 
 
 class FakeSocket:
-    def __init__(self, user_id: int) -> None:
+    def __init__(self, user_id: int, counted_seq: int | None = None) -> None:
         self.user_id = user_id
+        self.counted_seq = counted_seq
         self.frames: list[str] = []
         self.seqs: list[int | None] = []
+        self.wires: list[bytes] = []
+        self.batches: list[Frames] = []
         self.closed_with: int | None = None
 
-    async def deliver(self, message: dict[str, Any], presence_seq: int | None = None) -> None:
-        assert message["type"] == "websocket.send"
-        self.frames.append(message["text"])
-        self.seqs.append(presence_seq)
+    async def deliver(self, frames: Frames) -> None:
+        self.batches.append(frames)
+        self.wires.append(frames.wire)
+        for text, seq in frames.items:
+            self.frames.append(text)
+            self.seqs.append(seq)
 
     async def close(self, code: int | None = None) -> None:
         self.closed_with = code
@@ -78,7 +83,16 @@ async def test_joins_and_leaves_carry_their_presence_sequence_number(hub):
     assert sockets[0].seqs == [41, None]
 
 
-async def test_a_socket_skips_joins_and_leaves_its_welcome_already_counted():
+async def test_a_socket_gets_only_the_joins_and_leaves_its_welcome_did_not_count(hub):
+    hub, sockets = hub
+    sockets[1].counted_seq = 10
+    joins = [fanout_message("PEER_JOIN", {"userId": 20 + seq}, seq=seq) for seq in (9, 10, 11)]
+    await hub.dispatch([*joins, fanout_message("SPLIT", {})])
+    assert sockets[1].seqs == [10, 11, None]
+    assert sockets[0].seqs == [9, 10, 11, None]
+
+
+async def test_a_socket_welcomed_after_the_frames_came_skips_the_joins_it_counted():
     from trivia.consumers import TriviaConsumer
 
     consumer = TriviaConsumer()
@@ -88,11 +102,34 @@ async def test_a_socket_skips_joins_and_leaves_its_welcome_already_counted():
         sent.append(message["text"])
 
     consumer.base_send = base_send
-    consumer._welcomed, consumer._pending = True, []
+    consumer._welcomed, consumer._pending, consumer._raw = False, [], None
+    consumer.counted_seq = None  # frames arrive before the socket's presence claim returns
+    items = ((("counted join"), 9), ("own join", 10), ("later join", 11), ("split", None))
+    await consumer.deliver(Frames(items, tuple(text_frame(t) for t, _ in items)))
+    assert sent == []
     consumer.counted_seq = 10
-    for seq, text in [(9, "counted join"), (10, "own join"), (11, "later join"), (None, "split")]:
-        await consumer.deliver({"type": "websocket.send", "text": text}, seq)
+    consumer._welcomed = True
+    await consumer._flush_pending()
     assert sent == ["own join", "later join", "split"]
+
+
+async def test_every_frame_is_encoded_once_and_sockets_with_the_same_frames_share_the_bytes():
+    hub = Hub()
+    sockets = [FakeSocket(i) for i in range(1, 6)]
+    for socket in sockets:
+        hub.add(socket)
+    await hub.dispatch(
+        [
+            fanout_message("ROUND", {"clue": "é"}),
+            fanout_message("PEER_JOIN", {"userId": 2}, exclude_user=2, seq=3),
+            fanout_message("SPLIT", {"answer": "_" * 300}),
+        ]
+    )
+    # One write per socket per batch, holding complete frames in order.
+    assert all(len(s.wires) == 1 for s in sockets)
+    assert sockets[0].wires[0] == b"".join(text_frame(t) for t in sockets[0].frames)
+    assert len(sockets[1].frames) == 2 and sockets[1].wires[0] != sockets[0].wires[0]
+    assert sockets[0].batches[0] is sockets[2].batches[0] is sockets[4].batches[0]
 
 
 async def test_disconnect_all_keeps_order_and_closes_every_socket(hub):
