@@ -129,22 +129,25 @@ INSTALLED_APPS = [
     "bot",
 ]
 
+# Every middleware is async-capable and runs on the event loop under ASGI (no thread hop per
+# hook): Django's Security/Session/Common/Csrf/Authentication/Message/XFrameOptions through the
+# `Inline*` subclasses of common/middleware.py, which behave exactly like them.
 MIDDLEWARE = [
     "common.middleware.OptionalTrailingSlashMiddleware",
-    "django.middleware.security.SecurityMiddleware",
+    "common.middleware.InlineSecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "common.middleware.InlineSessionMiddleware",
+    "common.middleware.InlineCommonMiddleware",
+    "common.middleware.InlineCsrfViewMiddleware",
+    "common.middleware.InlineAuthenticationMiddleware",
+    "common.middleware.InlineMessageMiddleware",
+    "common.middleware.InlineXFrameOptionsMiddleware",
 ]
 
 if not DEBUG:
     # Production serves collected static files itself; in development daphne's
     # ASGIStaticFilesHandler serves them from the apps (see config/asgi.py).
-    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(2, "common.middleware.InlineWhiteNoiseMiddleware")
 
 # Every API path answers with and without a trailing slash, without redirecting (SPEC §1):
 # OptionalTrailingSlashMiddleware strips it, so Django must not add one.
