@@ -27,6 +27,24 @@ class PooledThreadASGIHandler(ASGIHandler):
         super().__init__()
         self._idle: list[ThreadPoolExecutor] = []
 
+    def load_middleware(self, is_async: bool = False) -> None:
+        """Django's, building the event-loop twin of each Django middleware of MIDDLEWARE
+        (common.middleware.INLINE_TWINS) in its place. Runs once, at start-up."""
+        from django.core.handlers import base
+
+        from common.middleware import INLINE_TWINS
+
+        real_import = base.import_string
+
+        def twin_or_real(path: str) -> Any:
+            return INLINE_TWINS.get(path) or real_import(path)
+
+        base.import_string = twin_or_real  # load_middleware's only way to find the classes
+        try:
+            super().load_middleware(is_async=is_async)
+        finally:
+            base.import_string = real_import
+
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")

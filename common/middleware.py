@@ -1,12 +1,14 @@
 """Request-level plumbing shared by every app.
 
-Under ASGI every middleware here runs on the event loop without a thread hop. Django's
+Under ASGI every middleware runs on the event loop without a thread hop. Django's
 `MiddlewareMixin` runs each `process_request`/`process_response` of a built-in middleware
 through `sync_to_async` (a trip to a worker thread and back), and a sync-only middleware
-splits the chain in two adapters; with the stock list that made about 30 thread switches per
-request. The hooks of the built-ins we use only look at headers and cookies (no I/O), so the
-`Inline*` subclasses below call them directly on the loop; the one hook that can do I/O (a
-session save) still goes to a thread. Under WSGI (the test client) they behave as before.
+splits the chain in two adapters; with the stock list that made more than a dozen thread
+switches per request. The hooks of the built-ins we use only look at headers and cookies (no
+I/O), so the `Inline*` subclasses below call them directly on the loop; the hooks that can do
+I/O (a session save, the CSRF check of a non-exempt view, which reads the body) still go to a
+thread. Settings keep Django's dotted paths (its deploy checks look for them); the ASGI handler
+(common/asgi.py) builds the twin listed in INLINE_TWINS instead. WSGI runs Django's classes.
 """
 
 from __future__ import annotations
@@ -165,3 +167,16 @@ class InlineWhiteNoiseMiddleware(WhiteNoiseMiddleware):
         if static_file is not None:
             return await sync_to_async(self.serve, thread_sensitive=False)(static_file, request)
         return await self.get_response(request)
+
+
+# Django's middleware -> the twin the ASGI handler builds in its place.
+INLINE_TWINS = {
+    "django.middleware.security.SecurityMiddleware": InlineSecurityMiddleware,
+    "django.contrib.sessions.middleware.SessionMiddleware": InlineSessionMiddleware,
+    "django.middleware.common.CommonMiddleware": InlineCommonMiddleware,
+    "django.middleware.csrf.CsrfViewMiddleware": InlineCsrfViewMiddleware,
+    "django.contrib.auth.middleware.AuthenticationMiddleware": InlineAuthenticationMiddleware,
+    "django.contrib.messages.middleware.MessageMiddleware": InlineMessageMiddleware,
+    "django.middleware.clickjacking.XFrameOptionsMiddleware": InlineXFrameOptionsMiddleware,
+    "whitenoise.middleware.WhiteNoiseMiddleware": InlineWhiteNoiseMiddleware,
+}

@@ -129,25 +129,25 @@ INSTALLED_APPS = [
     "bot",
 ]
 
-# Every middleware is async-capable and runs on the event loop under ASGI (no thread hop per
-# hook): Django's Security/Session/Common/Csrf/Authentication/Message/XFrameOptions through the
-# `Inline*` subclasses of common/middleware.py, which behave exactly like them.
+# Django's deploy checks look for these dotted paths, so they stay here; under ASGI the handler
+# (common/asgi.py) builds the `Inline*` twin of each Django one (common/middleware.py), which runs
+# the same hooks on the event loop instead of a thread hop per hook.
 MIDDLEWARE = [
     "common.middleware.OptionalTrailingSlashMiddleware",
-    "common.middleware.InlineSecurityMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "common.middleware.InlineSessionMiddleware",
-    "common.middleware.InlineCommonMiddleware",
-    "common.middleware.InlineCsrfViewMiddleware",
-    "common.middleware.InlineAuthenticationMiddleware",
-    "common.middleware.InlineMessageMiddleware",
-    "common.middleware.InlineXFrameOptionsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 if not DEBUG:
     # Production serves collected static files itself; in development daphne's
     # ASGIStaticFilesHandler serves them from the apps (see config/asgi.py).
-    MIDDLEWARE.insert(2, "common.middleware.InlineWhiteNoiseMiddleware")
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 # Every API path answers with and without a trailing slash, without redirecting (SPEC §1):
 # OptionalTrailingSlashMiddleware strips it, so Django must not add one.
