@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 DEFAULT_DB = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gameconnect_bench")
 DEFAULT_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+# base URL -> pid of the daphne process serving it (for server_cpu_seconds).
+SERVER_PIDS: dict[str, int] = {}
 
 
 def bench_env(**extra: str) -> dict[str, str]:
@@ -77,6 +79,7 @@ def daphne(env: dict[str, str], port: int = 8765) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
+    SERVER_PIDS[base] = proc.pid
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -95,6 +98,12 @@ def daphne(env: dict[str, str], port: int = 8765) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def server_cpu_seconds(base: str) -> float:
+    """CPU time (user + system) the daphne process serving `base` has used so far (Linux)."""
+    fields = Path(f"/proc/{SERVER_PIDS[base]}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], pct: float) -> float:

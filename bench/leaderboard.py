@@ -36,7 +36,16 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gameconnect_bench_leaderboard")
 os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
 
-from bench.harness import PY, LoadResult, bench_env, daphne, http_load, manage, percentile  # noqa: E402
+from bench.harness import (  # noqa: E402
+    PY,
+    LoadResult,
+    bench_env,
+    daphne,
+    http_load,
+    manage,
+    percentile,
+    server_cpu_seconds,
+)
 
 PORT = int(os.environ.get("BENCH_LEADERBOARD_PORT", "8400"))  # this benchmark's range: 8400-8499
 SCORES = int(os.environ.get("BENCH_SCORES", "1000000"))
@@ -94,8 +103,11 @@ def tokens(env: dict[str, str], n: int) -> list[tuple[int, str]]:
     return [(pk, token) for pk, token in json.loads(out.strip().splitlines()[-1])]
 
 
-def line(label: str, result: LoadResult) -> str:
-    return result.summary(label)
+def line(label: str, result: LoadResult, cpu: float) -> str:
+    """The load summary, plus the server's CPU time per request (the machine is shared: a
+    figure that moves less with the load than the rates do)."""
+    per_request = cpu / len(result.latencies) * 1000 if result.latencies else float("nan")
+    return f"{result.summary(label)}   server CPU {per_request:.2f} ms/req"
 
 
 async def _submit_load(base: str, players: list[tuple[int, str]], duration: float) -> LoadResult:
@@ -198,8 +210,9 @@ def main() -> int:
         auth = {"Authorization": f"Bearer {me_token}"}
         # Warm up (connections, caches, scripts).
         http_load(f"{api}/cod?page_size=10", concurrency=4, duration=2)
+        cpu = server_cpu_seconds(base)
         submits = asyncio.run(_submit_load(base, players, DURATION))
-        results = [line(f"POST /leaderboard/scores x{CLIENTS} clients", submits)]
+        results = [line(f"POST /leaderboard/scores x{CLIENTS} clients", submits, server_cpu_seconds(base) - cpu)]
         print(results[-1], flush=True)
         reads = [
             # Baselines: the same stack (daphne, Django middleware, DRF, throttle) with no board work.
@@ -212,10 +225,11 @@ def main() -> int:
         ]
         for concurrency in (1, CLIENTS):
             for label, url, headers in reads:
+                cpu = server_cpu_seconds(base)
                 result = http_load(
                     url, concurrency=concurrency, duration=30, headers=headers, max_requests=READ_REQUESTS
                 )
-                results.append(line(f"{label} c={concurrency}", result))
+                results.append(line(f"{label} c={concurrency}", result, server_cpu_seconds(base) - cpu))
                 print(results[-1], flush=True)
         frames = [
             ("WS subscribe cod 0..9 -> scores", {"action": "subscribe", "game": "cod", "start": 0, "end": 9}, "scores"),
@@ -225,13 +239,15 @@ def main() -> int:
         for sockets in (1, CLIENTS):
             for label, frame, answer in frames:
                 per_socket = max(1, READ_REQUESTS // sockets)
+                cpu = server_cpu_seconds(base)
                 result = asyncio.run(_ws_load(base, players[:sockets], frame, answer, per_socket))
-                results.append(line(f"{label} sockets={sockets}", result))
+                results.append(line(f"{label} sockets={sockets}", result, server_cpu_seconds(base) - cpu))
                 print(results[-1], flush=True)
         # Submissions over the socket (one JWT check per connection, no HTTP or DRF per frame).
         add = {"action": "add_score", "game": "cod", "score": None}
+        cpu = server_cpu_seconds(base)
         ws_submits = asyncio.run(_ws_load(base, players, add, "score_added", 10**6, duration=DURATION))
-        results.append(line(f"WS add_score x{CLIENTS} sockets", ws_submits))
+        results.append(line(f"WS add_score x{CLIENTS} sockets", ws_submits, server_cpu_seconds(base) - cpu))
         print(results[-1], flush=True)
 
     print("\n######## leaderboard figures")

@@ -3,52 +3,170 @@
 DRF binds rates when the module is imported; reading them per instance lets tests and
 deployments change them through settings.
 
-The request counts live in the cache, which is Redis in production. When Redis is down the
-throttles let requests through (and log it) instead of failing them: otherwise every API
-request, including the ones that work without Redis (tickets, sessions, score submissions),
-would be a 500 for the length of the outage.
+Storage: DRF keeps each client's request times as a pickled list in the Django cache (a get and
+a set per throttle, a new Redis client per call with the Redis cache backend, and the whole list
+unpickled and pickled again on each request). Ours keep the same sliding window in a Redis list
+(newest first) updated by one Lua script: one round trip on the process-wide client checks and
+records every throttle of a request, atomically (two concurrent requests can't both take the
+last slot). Same rates, same keys per scope and client, same 429 and `Retry-After` as DRF's.
+If Redis can't be reached the request is let through (and logged): a throttle must not turn an
+outage of Redis into an outage of the API.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from typing import Any
 
 from django.conf import settings
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 from rest_framework import throttling
 
+from common.redis import get_async_redis, get_redis
+
 logger = logging.getLogger("gameconnect.throttling")
-_warned_at = 0.0
+
+KEY_PREFIX = "thr:"
+
+# KEYS: one history list per throttle. ARGV: now, then (duration, limit) per key.
+# -> per key {allowed 0|1, requests in the window (before this one when refused), oldest time}
+THROTTLE_LUA = """
+local now = tonumber(ARGV[1])
+local out = {}
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local duration = tonumber(ARGV[2 * i])
+  local limit = tonumber(ARGV[2 * i + 1])
+  while true do
+    local oldest = redis.call('LINDEX', key, -1)
+    if (not oldest) or tonumber(oldest) > now - duration then break end
+    redis.call('RPOP', key)
+  end
+  local n = redis.call('LLEN', key)
+  local allowed = 0
+  if n < limit then
+    redis.call('LPUSH', key, ARGV[1])
+    redis.call('EXPIRE', key, math.ceil(duration))
+    n = n + 1
+    allowed = 1
+  end
+  out[i] = {allowed, n, redis.call('LINDEX', key, -1) or ARGV[1]}
+end
+return out
+"""
+_SHA = hashlib.sha1(THROTTLE_LUA.encode()).hexdigest()
 
 
-class _SettingsRateMixin:
+class _RedisWindowMixin:
+    """DRF's sliding-window throttle (SimpleRateThrottle) kept in Redis, one round trip."""
+
     rate_setting: str
+    # Set by SimpleRateThrottle: rate, num_requests, duration, timer, get_cache_key.
+    rate: str | None
+    num_requests: int
+    duration: int
+    now: float
+    _count: int = 0
+    _oldest: float = 0.0
 
     def get_rate(self) -> str | None:
         return getattr(settings, self.rate_setting)
 
     def allow_request(self, request: Any, view: Any) -> bool:
-        global _warned_at
+        return throttles_check([self], request, view) is None  # type: ignore[list-item]
+
+    def wait(self) -> float | None:
+        # DRF's formula, from the window's size and oldest entry instead of the whole list.
+        remaining = self.duration - (self.now - self._oldest) if self._count else self.duration
+        available = self.num_requests - self._count + 1
+        if available <= 0:
+            return None
+        return remaining / float(available)
+
+
+def _plan(throttles: list[Any], request: Any, view: Any) -> tuple[list[Any], list[str], list[Any]]:
+    active, keys, args = [], [], []
+    now = None
+    for throttle in throttles:
+        if throttle.rate is None:
+            continue
+        key = throttle.get_cache_key(request, view)
+        if key is None:
+            continue
+        now = now if now is not None else throttle.timer()
+        throttle.now = now
+        active.append(throttle)
+        keys.append(KEY_PREFIX + key)
+        args += [throttle.duration, throttle.num_requests]
+    return active, keys, [repr(now), *args]
+
+
+def _apply(active: list[Any], result: list[Any]) -> list[float] | None:
+    """Waits of the refusing throttles (DRF's APIView.check_throttles), or None when all allow."""
+    waits = []
+    for throttle, (allowed, count, oldest) in zip(active, result, strict=True):
+        throttle._count, throttle._oldest = int(count), float(oldest)
+        if not int(allowed):
+            waits.append(throttle.wait())
+    return waits or None
+
+
+_warned_at = 0.0
+
+
+def _storage_down(exc: Exception) -> None:
+    """Log that throttling is off, at most every 10 s: an outage must not flood the log."""
+    global _warned_at
+    if time.monotonic() - _warned_at > 10:
+        _warned_at = time.monotonic()
+        logger.warning("throttle storage unavailable, requests let through: %s", exc)
+
+
+def throttles_check(throttles: list[Any], request: Any, view: Any) -> list[float | None] | None:
+    """Check and record every throttle of a request in one round trip; the waits when refused."""
+    active, keys, args = _plan(throttles, request, view)
+    if not active:
+        return None
+    client = get_redis()
+    try:
         try:
-            return super().allow_request(request, view)  # type: ignore[misc]
-        except RedisError as exc:
-            if time.monotonic() - _warned_at > 10:
-                _warned_at = time.monotonic()
-                logger.warning("throttling is off while the cache (Redis) is unavailable: %s", exc)
-            return True
+            result = client.evalsha(_SHA, len(keys), *keys, *args)
+        except NoScriptError:
+            result = client.eval(THROTTLE_LUA, len(keys), *keys, *args)
+    except RedisError as exc:
+        _storage_down(exc)
+        return None
+    return _apply(active, result)
 
 
-class UserRateThrottle(_SettingsRateMixin, throttling.UserRateThrottle):
+async def athrottles_check(throttles: list[Any], request: Any, view: Any) -> list[float | None] | None:
+    """throttles_check on the event loop's client."""
+    active, keys, args = _plan(throttles, request, view)
+    if not active:
+        return None
+    client = get_async_redis()
+    try:
+        try:
+            result = await client.evalsha(_SHA, len(keys), *keys, *args)
+        except NoScriptError:
+            result = await client.eval(THROTTLE_LUA, len(keys), *keys, *args)
+    except RedisError as exc:
+        _storage_down(exc)
+        return None
+    return _apply(active, result)
+
+
+class UserRateThrottle(_RedisWindowMixin, throttling.UserRateThrottle):
     rate_setting = "THROTTLE_USER_RATE"
 
 
-class AnonRateThrottle(_SettingsRateMixin, throttling.AnonRateThrottle):
+class AnonRateThrottle(_RedisWindowMixin, throttling.AnonRateThrottle):
     rate_setting = "THROTTLE_ANON_RATE"
 
 
-class AuthRateThrottle(_SettingsRateMixin, throttling.SimpleRateThrottle):
+class AuthRateThrottle(_RedisWindowMixin, throttling.SimpleRateThrottle):
     """Login and register: per client IP, whoever is signed in."""
 
     scope = "auth"

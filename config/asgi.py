@@ -9,7 +9,7 @@ from config.boot import load_settings_or_exit
 
 load_settings_or_exit()
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+from common.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 

@@ -135,6 +135,9 @@ INSTALLED_APPS = [
     "bot",
 ]
 
+# Django's deploy checks look for these dotted paths, so they stay here; under ASGI the handler
+# (common/asgi.py) builds the `Inline*` twin of each Django one (common/middleware.py), which runs
+# the same hooks on the event loop instead of a thread hop per hook.
 MIDDLEWARE = [
     "common.middleware.OptionalTrailingSlashMiddleware",
     "django.middleware.security.SecurityMiddleware",

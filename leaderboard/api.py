@@ -1,6 +1,13 @@
-"""Leaderboard API (SPEC §6). Views parse input, call one service or selector, shape output."""
+"""Leaderboard API (SPEC §6). Views parse input, call one service or selector, shape output.
+
+The hot endpoints (submitting a score, a board page, me, around me) also have an async twin
+`fast_<method>` that common.fastpath runs on the event loop for the ordinary request; anything
+else goes to the DRF method, which stays the contract (and what the schema describes).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -10,13 +17,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import PublicApiView
-from common.errors import NotFound
+from common.errors import NotFound, ServiceError
+from common.fastpath import Fallback, FastRequest, Prepared
 from common.pagination import PageNumberPagination
 from common.schema import error
 from leaderboard import selectors
 from leaderboard import serializers as s
-from leaderboard.games import board_name, game_catalog
-from leaderboard.services import score_submit
+from leaderboard.games import agame_catalog, board_name, game_catalog
+from leaderboard.services import ascore_submit, score_check, score_submit
 
 BOARD_PARAM = OpenApiParameter(
     "board", OpenApiTypes.STR, OpenApiParameter.PATH, description="A game slug, or `all` (each player's best summed)."
@@ -44,6 +52,17 @@ def _period(request: Request) -> str:
     return query.validated_data["period"]
 
 
+async def _afast_board(request: FastRequest, board: str) -> tuple[str, str]:
+    """The board and period of a fast read, or Fallback (the DRF view answers 400/404)."""
+    query = s.PeriodQuerySerializer(data=request.query_params)
+    if not query.is_valid():
+        raise Fallback()
+    try:
+        return board_name(await agame_catalog(), board), query.validated_data["period"]
+    except ServiceError:
+        raise Fallback() from None
+
+
 class GameListApi(PublicApiView):
     """The games that have boards, with the highest score each accepts."""
 
@@ -68,6 +87,22 @@ class ScoreSubmitApi(APIView):
         submission = score_submit(user=request.user, **data.validated_data)
         return Response(submission.as_dict(), status=status.HTTP_201_CREATED)
 
+    async def fast_post(self, request: FastRequest) -> Prepared:
+        """`post` on the event loop (common.fastpath), with group commit; invalid input: Fallback."""
+        data = s.ScoreSubmitSerializer(data=request.json())
+        if not data.is_valid():
+            raise Fallback()
+        try:
+            entry = score_check(user=request.user, catalog=await agame_catalog(), **data.validated_data)
+        except ServiceError:
+            raise Fallback() from None
+
+        async def run() -> tuple[dict[str, Any], int]:
+            submission = await ascore_submit(entry)
+            return submission.as_dict(), status.HTTP_201_CREATED
+
+        return run
+
 
 class BoardApi(PublicApiView):
     """A board page: players by score (a game's best, or `all`: bests summed), ties to who got there first."""
@@ -85,6 +120,21 @@ class BoardApi(PublicApiView):
         board_page = selectors.BoardPage(board, _period(request), expect=_expected_slice(paginator, request))
         rows = paginator.paginate_queryset(board_page, request, view=self)  # type: ignore[arg-type]
         return paginator.get_paginated_response(rows)
+
+    async def fast_get(self, request: FastRequest, board: str) -> Prepared:
+        board, period = await _afast_board(request, board)
+        drf_request = request.drf()
+        paginator = self.pagination_class()
+        expect = _expected_slice(paginator, drf_request)
+        if expect is None:
+            raise Fallback()
+
+        async def run() -> tuple[dict[str, Any], int]:
+            board_page = await selectors.aboard_page(board, period, expect=expect)
+            rows = paginator.paginate_queryset(board_page, drf_request, view=self)  # type: ignore[arg-type]
+            return paginator.get_paginated_response(rows).data, status.HTTP_200_OK
+
+        return run
 
 
 class BoardMeApi(APIView):
@@ -104,6 +154,17 @@ class BoardMeApi(APIView):
         if row is None:
             raise NotFound("You have no score on this board for that period.", code="no_score")
         return Response(row)
+
+    async def fast_get(self, request: FastRequest, board: str) -> Prepared:
+        board, period = await _afast_board(request, board)
+
+        async def run() -> tuple[dict[str, Any], int]:
+            row = await selectors.aboard_me(game=board, period=period, user_id=request.user.pk)
+            if row is None:
+                raise NotFound("You have no score on this board for that period.", code="no_score")
+            return row, status.HTTP_200_OK
+
+        return run
 
 
 class BoardAroundApi(APIView):
@@ -129,6 +190,20 @@ class BoardAroundApi(APIView):
         if rows is None:
             raise NotFound("You have no score on this board for that period.", code="no_score")
         return Response({"results": rows})
+
+    async def fast_get(self, request: FastRequest, board: str) -> Prepared:
+        board, _ = await _afast_board(request, board)
+        query = s.AroundQuerySerializer(data=request.query_params)
+        if not query.is_valid():
+            raise Fallback()
+
+        async def run() -> tuple[dict[str, Any], int]:
+            rows = await selectors.aboard_around(game=board, user_id=request.user.pk, **query.validated_data)
+            if rows is None:
+                raise NotFound("You have no score on this board for that period.", code="no_score")
+            return {"results": rows}, status.HTTP_200_OK
+
+        return run
 
 
 class ReportApi(APIView):

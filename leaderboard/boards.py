@@ -194,6 +194,36 @@ def record_keys(*, game: str, slugs: list[str], windows: list[PeriodWindow]) -> 
     return keys
 
 
+@dataclass(frozen=True)
+class RecordCall:
+    """One submission for the record script: its keys and arguments, and what it applies to."""
+
+    game: str
+    windows: list[PeriodWindow]
+    keys: list[str]
+    args: list[Any]
+
+
+def record_call(
+    *, user_id: int, username: str, game: str, slugs: list[str], value: int, achieved_at: datetime, score_id: int
+) -> RecordCall:
+    # A backdated score whose day (week, month) board has expired only counts for the others.
+    now = time.time()
+    windows = [w for w in rules.period_windows(achieved_at) if not w.expire_at or w.expire_at > now]
+    args: list[Any] = [
+        user_id,
+        username,
+        value,
+        len(slugs),
+        slugs.index(game) + 1,
+        _gate_ms(),
+        rules.epoch_ms(achieved_at),
+    ]
+    for window in windows:
+        args += [rules.tie_for(window, at=achieved_at, score_id=score_id), window.expire_at]
+    return RecordCall(game, windows, record_keys(game=game, slugs=slugs, windows=windows), args)
+
+
 def board_record(
     *,
     user_id: int,
@@ -211,21 +241,77 @@ def board_record(
     Idempotent and order-independent (see the module docstring). `slugs` is every game slug in
     a fixed order (Catalog.slugs). Raises BoardsUnavailable when Redis can't be reached.
     """
-    # A backdated score whose day (week, month) board has expired only counts for the others.
-    now = time.time()
-    windows = [w for w in rules.period_windows(achieved_at) if not w.expire_at or w.expire_at > now]
-    args: list[Any] = [
-        user_id,
-        username,
-        value,
-        len(slugs),
-        slugs.index(game) + 1,
-        _gate_ms(),
-        rules.epoch_ms(achieved_at),
-    ]
-    for window in windows:
-        args += [rules.tie_for(window, at=achieved_at, score_id=score_id), window.expire_at]
-    result = run_script(RECORD_LUA, record_keys(game=game, slugs=slugs, windows=windows), args, client=client)
+    call = record_call(
+        user_id=user_id,
+        username=username,
+        game=game,
+        slugs=slugs,
+        value=value,
+        achieved_at=achieved_at,
+        score_id=score_id,
+    )
+    result = run_script(RECORD_LUA, call.keys, call.args, client=client)
+    recorded, notices = _recorded(call, result)
+    if notify and notices:
+        boards_notify(notices)
+    return recorded
+
+
+def boards_record_many(calls: list[RecordCall]) -> list[Recorded | BoardsUnavailable]:
+    """Apply several submissions in one round trip (a pipeline of record scripts, in order),
+    then send their board notices in one trip to the channel layer.
+
+    Each submission is its own atomic script, so one that fails doesn't stop the others: its
+    place in the answer holds BoardsUnavailable. Raises BoardsUnavailable when Redis can't be
+    reached at all.
+    """
+    if not calls:
+        return []
+    if len(calls) == 1:
+        results: list[Any] = [run_script(RECORD_LUA, calls[0].keys, calls[0].args)]
+    else:
+        results = _pipelined(RECORD_LUA, calls)
+    out: list[Recorded | BoardsUnavailable] = []
+    notices: list[tuple[str, str]] = []
+    for call, answer in zip(calls, results, strict=True):
+        if isinstance(answer, Exception):
+            _trip(answer)
+            out.append(BoardsUnavailable())
+            continue
+        recorded, notes = _recorded(call, answer)
+        out.append(recorded)
+        notices += [n for n in notes if n not in notices]
+    if notices:
+        boards_notify(notices)
+    return out
+
+
+def _pipelined(lua: str, calls: list[RecordCall]) -> list[Any]:
+    """Run a script once per call in one pipeline; per-call errors are returned in place."""
+    _check_breaker()
+    client = get_redis()
+    results: list[Any] = [None] * len(calls)
+    todo = list(range(len(calls)))
+    try:
+        for attempt in range(2):
+            pipe = client.pipeline(transaction=False)
+            for i in todo:
+                pipe.evalsha(_SHA[lua], len(calls[i].keys), *calls[i].keys, *calls[i].args)
+            for i, answer in zip(todo, pipe.execute(raise_on_error=False), strict=True):
+                results[i] = answer
+            todo = [i for i in todo if isinstance(results[i], NoScriptError)]
+            if not todo:
+                break
+            if attempt == 0:
+                client.script_load(lua)  # Redis restarted or its script cache was flushed
+    except RedisError as exc:
+        _trip(exc)
+        raise BoardsUnavailable() from exc
+    return results
+
+
+def _recorded(call: RecordCall, result: list[Any]) -> tuple[Recorded, list[tuple[str, str]]]:
+    game, windows = call.game, call.windows
     ranks: dict[str, int | None] = dict.fromkeys(PERIODS)
     improved: dict[str, bool] = dict.fromkeys(PERIODS, False)
     best = 0
@@ -239,9 +325,7 @@ def board_record(
             notices.append((game, window.period))
         if note_all:
             notices.append((rules.ALL_BOARD, window.period))
-    if notify and notices:
-        boards_notify(notices)
-    return Recorded(best=best, ranks=ranks, improved=improved)
+    return Recorded(best=best, ranks=ranks, improved=improved), notices
 
 
 def _gate_ms() -> int:

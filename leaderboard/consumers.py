@@ -31,7 +31,7 @@ from leaderboard import selectors
 from leaderboard import serializers as s
 from leaderboard.boards import board_group
 from leaderboard.games import agame_catalog, board_name
-from leaderboard.services import score_submit
+from leaderboard.services import ascore_submit, score_check
 
 logger = logging.getLogger("gameconnect.leaderboard")
 
@@ -169,9 +169,10 @@ class LeaderboardConsumer(JWTWebsocketConsumer):
 
     async def add_score(self, content: dict[str, Any]) -> None:
         data = _validated(s.ScoreSubmitSerializer, content)
-        # Not thread-sensitive: submissions from many sockets run in parallel worker threads (each
-        # with its own database connection) instead of queueing behind one shared thread.
-        submission = await database_sync_to_async(score_submit, thread_sensitive=False)(user=self.user, **data)
+        # Group commit: submissions from every socket (and the REST fast path) of this process
+        # share one INSERT and one Redis round trip per batch, in a worker thread.
+        entry = score_check(user=self.user, catalog=await agame_catalog(), **data)
+        submission = await ascore_submit(entry)
         await self.send_json({"type": "score_added", **submission.as_dict()})
 
     async def report(self, content: dict[str, Any]) -> None:

@@ -142,6 +142,16 @@ class BoardPage:
         return _finish(boards.read_window(self.game, self.window, item.start, item.stop - 1)).rows
 
 
+async def aboard_page(game: str, period: str, *, expect: slice, at: datetime | None = None) -> BoardPage:
+    """A BoardPage whose count and expected rows are already read (one Redis round trip), for
+    async callers: the paginator then asks it for nothing it doesn't hold."""
+    page = BoardPage(game, period, at, expect=expect)
+    if expect.stop > expect.start:
+        sl = await boards.aread_window(game, page.window, expect.start, expect.stop - 1)
+        page._total, page._rows = sl.total, (await _afinish(sl)).rows
+    return page
+
+
 # --- me and around me ----------------------------------------------------------------------
 
 

@@ -1,0 +1,214 @@
+"""An async path for a few hot DRF endpoints, with the contract of the DRF view unchanged.
+
+Under ASGI a DRF view is sync: Django runs it in a worker thread, and authentication,
+throttling and the work each block that thread in turn. `fast_view(ViewClass)` is the URL
+callback instead: it answers the ordinary successful request of the view on the event loop
+(the view's `async def fast_<method>(self, request: FastRequest)` twin, next to the DRF method
+in the same class), and hands everything else to the DRF view itself, unchanged, in a thread:
+
+* another method, a body that is not plain JSON, an `Accept` other than JSON, `?format=`;
+* no or a bad token, an unknown or inactive user (the DRF view answers 401 as before);
+* invalid input: the fast method raises `Fallback` before anything is recorded, so the DRF
+  view gives the exact same 400/404 (and counts the request against the throttle once).
+
+Past the throttles, the fast path owns the answer: a throttled request gets DRF's 429, and an
+error raised later (Redis or the database down, a page past the end) goes through the project's
+exception handler like any DRF error. Requests that reach Django through WSGI (the test client)
+always take the DRF view. drf-spectacular and the permission matrix see the DRF view class
+(`callback.cls`), so the schema and the matrix describe the same endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth.models import AnonymousUser
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse
+from rest_framework import exceptions
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+
+from common.batching import GroupRunner
+from common.exceptions import exception_handler
+from common.throttling import _RedisWindowMixin, athrottles_check
+from gamers.authentication import JWTAuthentication, users_authenticate
+
+_JSON_ACCEPTS = frozenset({"", "*/*", "application/json"})
+_JSON_TYPES = frozenset({"application/json", "application/json; charset=utf-8", "application/json;charset=utf-8"})
+_users = GroupRunner(users_authenticate)
+# Requests answered on the loop / handed to the DRF view after trying (tests, benchmark).
+stats: Counter[str] = Counter()
+
+
+# What a fast method returns once the input is checked: the work to do after the throttles.
+Prepared = Callable[[], Awaitable[tuple[Any, int]]]
+
+
+class Fallback(Exception):
+    """The fast path can't answer this exactly like the DRF view: let the view do it."""
+
+
+class FastRequest:
+    """What a fast method gets: the Django request, its query, the user, the JSON body."""
+
+    def __init__(self, request: HttpRequest, view: APIView) -> None:
+        self.django = request
+        self.view = view
+        self.user: Any = AnonymousUser()
+
+    @property
+    def query_params(self) -> Any:
+        return self.django.GET
+
+    def drf(self) -> Request:
+        """A DRF Request around it (for paginators); never parses the body."""
+        drf_request = Request(self.django)
+        drf_request._user = self.user  # type: ignore[attr-defined]
+        drf_request._auth = None  # type: ignore[attr-defined]
+        return drf_request
+
+    def json(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.django.body.decode("utf-8"), parse_constant=_refuse_constant)
+        except (ValueError, UnicodeDecodeError):
+            raise Fallback() from None
+        if not isinstance(data, dict):
+            raise Fallback()
+        return data
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN, Infinity: DRF's parser refuses them (STRICT_JSON)
+
+
+async def _authenticate(request: HttpRequest) -> Any:
+    """The user of a valid Bearer token, as JWTAuthentication finds it, or Fallback."""
+    auth = JWTAuthentication()
+    header = auth.get_header(request)  # type: ignore[arg-type]
+    if header is None:
+        raise Fallback("no token")
+    try:
+        raw = auth.get_raw_token(header)
+        if raw is None:
+            raise Fallback("no bearer token")
+        token = auth.get_validated_token(raw)
+        user_id = token[jwt_settings.USER_ID_CLAIM]
+    except (AuthenticationFailed, TokenError, exceptions.APIException, KeyError):
+        raise Fallback("bad token") from None
+    if jwt_settings.USER_ID_FIELD != "id" or jwt_settings.CHECK_REVOKE_TOKEN:
+        raise Fallback("settings")
+    # simplejwt writes the id as a string; the DRF view's `get(id=...)` accepts either.
+    if isinstance(user_id, str) and user_id.isascii() and user_id.isdigit() and len(user_id) < 19:
+        user_id = int(user_id)
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        raise Fallback("odd user id")
+    try:
+        user = await _users.submit(user_id)
+    except Exception as exc:  # noqa: BLE001
+        raise Fallback(f"user lookup failed: {exc!r}") from None  # e.g. the database is down: the DRF view says so
+    if user is None or (jwt_settings.CHECK_USER_IS_ACTIVE and not user.is_active):
+        raise Fallback("no such user or inactive")
+    return user
+
+
+def _eligible(request: HttpRequest, method: str) -> bool:
+    if request.method != method or not isinstance(request, ASGIRequest):
+        return False
+    if api_settings.URL_FORMAT_OVERRIDE and api_settings.URL_FORMAT_OVERRIDE in request.GET:
+        return False
+    if request.META.get("HTTP_ACCEPT", "").strip() not in _JSON_ACCEPTS:
+        return False
+    if method in ("POST", "PUT", "PATCH"):
+        return request.META.get("CONTENT_TYPE", "").strip().lower() in _JSON_TYPES
+    return True
+
+
+def _render(view: APIView, data: Any, status: int, headers: dict[str, str] | None = None) -> HttpResponse:
+    """What DRF's finalize_response + JSONRenderer produce for `data` (headers included)."""
+    renderer = JSONRenderer()
+    response = HttpResponse(
+        renderer.render(data, renderer.media_type, {}), status=status, content_type=renderer.media_type
+    )
+    for name, value in {**view.default_response_headers, **(headers or {})}.items():
+        if name.lower() != "content-type":
+            response[name] = value
+    return response
+
+
+def _error(view: APIView, request: FastRequest, exc: Exception) -> HttpResponse:
+    drf_response: Response | None = exception_handler(exc, {"view": view, "request": request.django})
+    if drf_response is None:
+        raise exc
+    return _render(view, drf_response.data, drf_response.status_code, dict(drf_response.headers.items()))
+
+
+def fast_view(view_class: type[APIView], *, read_only: bool = False) -> Callable[..., Awaitable[HttpResponse]]:
+    """The URL callback of `view_class`: its `fast_<method>` twins on the loop, else the view.
+
+    `read_only`: the fast methods' work changes nothing, so it may start before the throttles
+    have answered.
+    """
+    drf_view = view_class.as_view()
+    drf_in_thread = sync_to_async(drf_view, thread_sensitive=True)
+    methods = {m.upper(): f"fast_{m}" for m in view_class.http_method_names if hasattr(view_class, f"fast_{m}")}
+    permissions = list(view_class.permission_classes)
+    needs_user = permissions == [IsAuthenticated]
+    supported = (
+        (needs_user or permissions == [AllowAny])
+        and all(issubclass(t, _RedisWindowMixin) for t in view_class.throttle_classes)
+        and (not needs_user or list(view_class.authentication_classes) == [JWTAuthentication])
+    )
+
+    async def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        handler_name = methods.get(request.method or "")
+        if not supported or handler_name is None or not _eligible(request, request.method or ""):
+            return await drf_in_thread(request, *args, **kwargs)
+        instance = view_class(**getattr(drf_view, "initkwargs", {}))
+        instance.setup(request, *args, **kwargs)
+        fast = FastRequest(request, instance)
+        try:
+            if needs_user:
+                fast.user = await _authenticate(request)
+            request.user = fast.user  # as DRF's Request does
+            prepared = await getattr(instance, handler_name)(fast, *args, **kwargs)
+        except Fallback as exc:
+            stats[f"fallback {exc}".strip()] += 1
+            return await drf_in_thread(request, *args, **kwargs)
+        stats["fast"] += 1
+        # Recorded from here on: the fast path answers, whatever happens. A read has no side
+        # effect, so it runs beside the throttle check (one round trip of wall time, not two)
+        # and its result is dropped if the request is refused.
+        work = asyncio.ensure_future(prepared()) if read_only else None
+        try:
+            waits = await athrottles_check(instance.get_throttles(), request, instance)
+            if waits is not None:
+                durations = [w for w in waits if w is not None]
+                raise exceptions.Throttled(max(durations, default=None))
+            data, status = await (work if work is not None else prepared())
+        except Exception as exc:  # noqa: BLE001 - rendered like DRF renders any error
+            if work is not None and not work.done():
+                work.cancel()
+            elif work is not None and not work.cancelled():
+                work.exception()  # retrieved: a refused read's own error is not reported
+            return _error(instance, fast, exc)
+        return _render(instance, data, status)
+
+    view.__name__ = view.__qualname__ = getattr(drf_view, "__name__", view_class.__name__)
+    view.__doc__ = view_class.__doc__
+    view.cls = view_class  # type: ignore[attr-defined]
+    view.initkwargs = getattr(drf_view, "initkwargs", {})  # type: ignore[attr-defined]
+    view.view_class = view_class  # type: ignore[attr-defined]
+    view.csrf_exempt = True  # type: ignore[attr-defined]
+    return view

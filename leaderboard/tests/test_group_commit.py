@@ -1,0 +1,116 @@
+"""Group commit of submissions (services.scores_record, ascore_submit, common.batching)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.utils import timezone
+
+from common.batching import GroupRunner
+from conftest import make_gamer
+from gamers.models import Gamer
+from leaderboard import boards
+from leaderboard.models import Score
+from leaderboard.selectors import board_around, board_window
+from leaderboard.services import ScoreEntry, _group_commit, ascore_submit, score_check, scores_record
+from leaderboard.tests.factories import ensure_games, unreachable_redis
+
+
+def _entry(user: Any, game: str, score: int) -> ScoreEntry:
+    return score_check(user=user, game=game, score=score)
+
+
+def test_a_batch_is_one_insert_and_answers_in_order(games, django_assert_num_queries):
+    players = [make_gamer(f"batch player {i}") for i in range(10)]
+    entries = [_entry(p, "cod", 100 * (i + 1)) for i, p in enumerate(players)]
+    with django_assert_num_queries(1):  # one multi-row INSERT; the boards are one Redis round trip
+        results = scores_record(entries)
+    assert [r.score for r in results] == [100 * (i + 1) for i in range(10)]
+    assert [r.rank for r in results] == [1] * 10  # each was the top score when it was applied
+    ids = [r.score_id for r in results]
+    assert ids == sorted(ids) and len(set(ids)) == 10
+    rows = board_window(game="cod", period="all", start=0, end=9).rows
+    assert [r["user_id"] for r in rows] == [p.pk for p in reversed(players)]
+
+
+def test_ties_in_one_batch_go_to_the_earlier_entry_on_every_board(games):
+    first, second, third = (make_gamer(n) for n in ("tie first", "tie second", "tie third"))
+    results = scores_record(
+        [_entry(second, "apex", 50), _entry(first, "apex", 80), _entry(third, "apex", 80), _entry(first, "apex", 10)]
+    )
+    assert [r.best for r in results] == [50, 80, 80, 80]  # a lower later score doesn't lower the best
+    for period in ("day", "week", "month", "all"):
+        rows = board_window(game="apex", period=period, start=0, end=9).rows
+        assert [r["user_id"] for r in rows] == [first.pk, third.pk, second.pk], period
+        rows = board_window(game="all", period=period, start=0, end=9).rows
+        assert [r["user_id"] for r in rows] == [first.pk, third.pk, second.pk], period
+    assert Score.objects.filter(game__slug="apex").count() == 4  # every submission is kept
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_row_fails_alone():
+    ensure_games()
+    keeper, other = make_gamer("keeper player"), make_gamer("other player")
+    gone = make_gamer("gone player")
+    doomed = _entry(gone, "chess", 3000)
+    Gamer.objects.filter(pk=gone.pk).delete()  # deleted between the check and the write
+    results = scores_record([_entry(keeper, "chess", 1000), doomed, _entry(other, "chess", 2000)])
+    assert isinstance(results[1], Exception)
+    assert [results[0].best, results[2].best] == [1000, 2000]
+    assert [results[0].rank, results[2].rank] == [1, 1]
+    assert sorted(Score.objects.values_list("user_id", flat=True)) == sorted([keeper.pk, other.pk])
+    assert board_around(game="chess", period="all", user_id=gone.pk, radius=0) is None
+
+
+def test_redis_down_stores_the_whole_batch_and_says_so(games, monkeypatch):
+    monkeypatch.setattr(boards, "get_redis", unreachable_redis)
+    players = [make_gamer(f"offline player {i}") for i in range(3)]
+    Score.objects.create(user=players[0], game=games["fifa"], value=90, achieved_at=timezone.now())
+    results = scores_record([_entry(p, "fifa", 40 + i) for i, p in enumerate(players)])
+    assert [r.boards_updated for r in results] == [False] * 3
+    assert [r.best for r in results] == [90, 41, 42]  # from the database
+    assert [r.rank for r in results] == [None] * 3
+    assert all(v is None for r in results for v in r.period_ranks.values())
+    assert Score.objects.filter(game=games["fifa"]).count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_concurrent_submissions_are_stored_exactly_once_in_few_batches():
+    await sync_to_async(ensure_games)()
+    players = [await sync_to_async(make_gamer)(f"crowd player {i}") for i in range(8)]
+    _group_commit.batch_sizes = []
+    entries = [await sync_to_async(_entry)(players[i % 8], "minecraft", 1000 + i) for i in range(40)]
+    results = await asyncio.gather(*(ascore_submit(e) for e in entries))
+    assert sorted(r.score for r in results) == [1000 + i for i in range(40)]
+    assert len({r.score_id for r in results}) == 40
+    assert await Score.objects.filter(game__slug="minecraft").acount() == 40
+    assert sum(_group_commit.batch_sizes) == 40 and len(_group_commit.batch_sizes) < 40
+    rows = await sync_to_async(board_window)(game="minecraft", period="all", start=0, end=9)
+    # Each player's best is their last (highest) submission.
+    assert [(r["user_id"], r["score"]) for r in rows.rows[:3]] == [
+        (players[7].pk, 1039),
+        (players[6].pk, 1038),
+        (players[5].pk, 1037),
+    ]
+
+
+async def test_group_runner_hands_each_caller_its_own_result_or_error():
+    def work(items: list[int]) -> list[int | Exception]:
+        return [ValueError(f"bad {i}") if i % 3 == 0 else i * 10 for i in items]
+
+    runner: GroupRunner[int, int] = GroupRunner(work)
+    outcomes = await asyncio.gather(*(runner.submit(i) for i in range(1, 8)), return_exceptions=True)
+    assert [o if isinstance(o, int) else str(o) for o in outcomes] == [10, 20, "bad 3", 40, 50, "bad 6", 70]
+    assert runner.batch_sizes == [7]  # queued in the same loop turn: one batch
+
+    def broken(items: list[int]) -> list[int]:
+        raise RuntimeError("database down")
+
+    failing: GroupRunner[int, int] = GroupRunner(broken)
+    outcomes = await asyncio.gather(*(failing.submit(i) for i in range(3)), return_exceptions=True)
+    assert [str(o) for o in outcomes] == ["database down"] * 3
+    # The runner recovers for the next callers.
+    assert await runner.submit(2) == 20
