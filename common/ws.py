@@ -101,7 +101,9 @@ def ws_db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
 
 async def user_for_token(token: Any) -> Any:
     """The active user an access JWT belongs to, or None (bad signature, expired, refresh token...)."""
-    if not isinstance(token, str) or not token or len(token) > 4096:
+    # A JWT is ASCII; anything else (e.g. a lone surrogate from a `\ud800` escape) would make
+    # PyJWT's encode() raise instead of refusing the token.
+    if not isinstance(token, str) or not token or len(token) > 4096 or not token.isascii():
         return None
     return await ws_db(_user_for_token)(token)
 

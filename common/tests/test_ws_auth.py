@@ -58,6 +58,21 @@ async def test_bad_token_is_unauthorized_with_close_4001(gamer):
     assert (await comm.receive_output())["code"] == 4001
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"event": "authentication", "data": {"idToken": "\\ud800"}}',  # a lone surrogate once escaped the consumer
+        '{"action": "authenticate", "token": "\\udfff.x.y"}',
+        '{"event": "authentication", "data": {"idToken": "caf\\u00e9.x.y"}}',
+    ],
+)
+async def test_a_non_ascii_token_is_unauthorized_not_a_crash(gamer, raw):
+    comm, _, _ = await connect()
+    await comm.send_to(text_data=raw)
+    assert await comm.receive_json_from() == {"event": "unauthorized", "data": {"message": "Invalid or expired token."}}
+    assert (await comm.receive_output())["code"] == 4001
+
+
 async def test_frame_before_authentication_is_refused(gamer):
     comm, _, _ = await connect()
     await comm.send_json_to({"event": "ATTEMPT", "data": {"message": "hi"}})
