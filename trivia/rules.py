@@ -20,6 +20,9 @@ ALWAYS_SHOWN = frozenset(" '\"-.,;&/?!")
 # The punctuation that normalising removes: every always-shown character except the space.
 _REMOVED = str.maketrans("", "", "".join(sorted(ALWAYS_SHOWN - {" "})))
 _SPACES = re.compile(r"\s+")
+# What no database text column takes: NUL (PostgreSQL refuses it) and unpaired surrogates (not
+# encodable as UTF-8; JSON's `\ud800` escape produces one).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 ATTEMPT_MAX_CHARS = 200
 ANSWER_MAX_CHARS = 200

@@ -79,6 +79,8 @@ def clean_attempt(message: Any) -> str:
         raise InvalidInput("An attempt can't be empty.", code="invalid_attempt")
     if len(message) > rules.ATTEMPT_MAX_CHARS:
         raise InvalidInput(f"Attempts are at most {rules.ATTEMPT_MAX_CHARS} characters.", code="invalid_attempt")
+    if rules.UNSTORABLE.search(message):
+        raise InvalidInput("Attempts can't contain NUL or unpaired surrogate characters.", code="invalid_attempt")
     return message
 
 
