@@ -240,6 +240,7 @@ def auth_frame_token(content: dict[str, Any]) -> Any:
     if content.get("event") == "authentication":
         data = content.get("data")
         return data.get("idToken", "") if isinstance(data, dict) else ""
-    if content.get("action") in {"authenticate", "authentication"}:
+    action = content.get("action")
+    if isinstance(action, str) and action in {"authenticate", "authentication"}:  # a list or dict is unhashable
         return content.get("token", "")
     return None

@@ -101,6 +101,19 @@ async def test_malformed_frames_get_error_and_socket_stays_open(gamer):
     await comm.disconnect()
 
 
+async def test_an_unhashable_action_is_handled_not_a_crash(gamer):
+    comm, _, _ = await connect(f"/ws/echo/?token={access_for(gamer)}")
+    await comm.receive_json_from()
+    for frame in ({"action": []}, {"action": {"a": 1}}, {"event": "X", "action": [["authenticate"]]}):
+        await comm.send_json_to(frame)
+        assert (await comm.receive_json_from())["data"]["got"] == frame  # reached the handler
+    await comm.disconnect()
+    comm, _, _ = await connect()  # before authentication: refused like any other frame
+    await comm.send_json_to({"action": ["authenticate"]})
+    assert (await comm.receive_json_from())["event"] == "unauthorized"
+    assert (await comm.receive_output())["code"] == 4001
+
+
 async def test_role_change_reaches_open_socket(gamer):
     from asgiref.sync import sync_to_async
 
