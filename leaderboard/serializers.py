@@ -54,10 +54,10 @@ class MomentField(serializers.Field):
             moment = parse_datetime(text)
             if moment is None:
                 self.fail("invalid")
-        except ValueError:
+            assert moment is not None
+            return moment.replace(tzinfo=UTC) if is_naive(moment) else moment.astimezone(UTC)
+        except (ValueError, OverflowError):  # OverflowError: past year 9999 or before year 1 in UTC
             self.fail("invalid")
-        assert moment is not None
-        return moment.replace(tzinfo=UTC) if is_naive(moment) else moment.astimezone(UTC)
 
     def to_representation(self, value: datetime) -> str:
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -123,7 +123,11 @@ class ReportQuerySerializer(serializers.Serializer):
         from django.utils import timezone
 
         attrs.setdefault("end", timezone.now())
-        attrs.setdefault("start", attrs["end"] - timedelta(days=DEFAULT_REPORT_DAYS))
+        if "start" not in attrs:
+            try:
+                attrs["start"] = attrs["end"] - timedelta(days=DEFAULT_REPORT_DAYS)
+            except OverflowError:
+                attrs["start"] = datetime.min.replace(tzinfo=UTC)
         if attrs["end"] < attrs["start"]:
             raise serializers.ValidationError({"end": ["end must not be before start."]})
         return attrs
