@@ -16,7 +16,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
-from hypothesis import given
+from hypothesis import given, note
 from hypothesis import strategies as st
 
 from common.errors import InvalidInput
@@ -289,6 +289,7 @@ async def wait_event(comm: Any, event: str, predicate: Any = None) -> dict[str, 
 @FUZZ_SETTINGS
 @given(frames=st.lists(trivia_frames, min_size=1, max_size=15))
 async def test_hostile_frames_get_errors_and_never_break_the_game(arena, caplog, frames):
+    note(f"frames: {frames!r}")  # pytest-asyncio hides the drawn arguments in the failure report
     fuzzer, bystander = arena["fuzzer"], arena["bystander"]
     start_coins, start_attempts = await database_sync_to_async(check_invariants)(fuzzer.pk)
     answer, value = await database_sync_to_async(playing_answer)()
@@ -345,6 +346,7 @@ async def test_hostile_frames_get_errors_and_never_break_the_game(arena, caplog,
 @FUZZ_SETTINGS
 @given(frame=pick(mangled_frames, junk_frames, auth_frames))
 async def test_hostile_frames_before_authentication_are_refused_cleanly(arena, caplog, frame):
+    note(f"frame: {frame!r}")
     comm = communicator("/ws/trivia/")
     assert (await comm.connect())[0]
     await frame.send(comm)
