@@ -24,7 +24,7 @@ CATCH_ALL_MESSAGE = "The server could not handle that frame."
 
 # Modest by default (CI runs the suite twice on 2 cores); WSFUZZ_EXAMPLES=500 for a deeper run.
 FUZZ_SETTINGS = settings(
-    max_examples=int(os.environ.get("WSFUZZ_EXAMPLES", "40")),
+    max_examples=int(os.environ.get("WSFUZZ_EXAMPLES", "30")),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -224,7 +224,7 @@ def players(db: Any) -> dict[str, Any]:
 
 
 @FUZZ_SETTINGS
-@given(frames=st.lists(lb_frames, min_size=1, max_size=15))
+@given(frames=st.lists(lb_frames, min_size=5, max_size=25))
 async def test_hostile_frames_get_errors_and_never_touch_the_boards(players, caplog, frames):
     note(f"frames: {frames!r}")  # pytest-asyncio hides the drawn arguments in the failure report
     fuzzer, bystander = players["fuzzer"], players["bystander"]

@@ -52,7 +52,7 @@ ANSWERS = ["Buenos Aires", "Rock & Roll", "R2-D2", "Crème brûlée", "Tunis"]
 EVENTS = ["ATTEMPT", "REACTION", "REPORT_ENTRY", "REQUEST_PLAYER_LIST"]
 # Frames the server sends to everyone: never the answer to the fuzzer's own frame.
 GAME_FRAMES = {"ROUND", "SPLIT", "REVEAL", "PEER_JOIN", "PEER_LEFT"}
-FUZZER_COINS = 3  # few: paid attempts soon meet INSUFFICIENT_FUNDS
+FUZZER_COINS = 1  # few: paid attempts soon meet INSUFFICIENT_FUNDS
 
 
 def _near_answers(answer: str) -> list[str]:
@@ -63,7 +63,6 @@ plain_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"
 answer_like = st.sampled_from(ANSWERS).flatmap(lambda a: st.sampled_from(_near_answers(a)))
 # Weighted towards strings an attempt accepts, so attempts get paid for, win rounds, run out of coins.
 messages = pick(
-    answer_like,
     answer_like,
     plain_text,
     plain_text,
@@ -287,7 +286,7 @@ async def wait_event(comm: Any, event: str, predicate: Any = None) -> dict[str, 
 
 
 @FUZZ_SETTINGS
-@given(frames=st.lists(trivia_frames, min_size=1, max_size=15))
+@given(frames=st.lists(trivia_frames, min_size=5, max_size=25))
 async def test_hostile_frames_get_errors_and_never_break_the_game(arena, caplog, frames):
     note(f"frames: {frames!r}")  # pytest-asyncio hides the drawn arguments in the failure report
     fuzzer, bystander = arena["fuzzer"], arena["bystander"]
