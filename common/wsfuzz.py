@@ -195,3 +195,24 @@ def assert_no_logged_errors(caplog: Any) -> None:
     """No error was logged by the project's code (the consumers log what they catch)."""
     errors = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR and r.name.startswith("gameconnect")]
     assert not errors, [f"{r.name}: {r.getMessage()}\n{r.exc_text or ''}" for r in errors]
+
+
+def kind(frame: dict[str, Any]) -> str:
+    """A server frame's name in either wire format: trivia's `event`, the leaderboard's `type`."""
+    return str(frame.get("event", frame.get("type"))).lower()
+
+
+async def check_first_frame(comm: WebsocketCommunicator, frame: Frame, authentication: dict[str, Any]) -> None:
+    """`frame` was a fresh socket's first frame. Not an object: an error, and the socket can still
+    authenticate with `authentication`. Any object but a valid authentication frame:
+    `unauthorized` and close 4001 (SPEC §5; §6 shares it)."""
+    reply = await next_json(comm)
+    if frame.parsed() is None:
+        assert kind(reply) == "error" and CATCH_ALL_MESSAGE not in json.dumps(reply), reply
+        await comm.send_json_to(authentication)
+        assert kind(await next_json(comm)) == "authenticated"
+        await comm.disconnect()
+    else:
+        assert kind(reply) == "unauthorized", reply
+        output = await comm.receive_output(timeout=3)
+        assert (output["type"], output.get("code")) == ("websocket.close", 4001), output

@@ -20,6 +20,7 @@ from common.wsfuzz import (
     actions,
     assert_no_logged_errors,
     auth_frames,
+    check_first_frame,
     encode,
     huge_ints,
     json_values,
@@ -267,16 +268,7 @@ async def test_hostile_frames_before_authentication_are_refused_cleanly(players,
     note(f"frame: {frame!r}")
     comm = await connect()
     await frame.send(comm)
-    reply = await next_json(comm)
-    if frame.parsed() is None:  # not an object: an error, and the socket waits for a real first frame
-        assert reply["type"] == "error" and reply["message"] != CATCH_ALL_MESSAGE, reply
-        await comm.send_json_to({"action": "authenticate", "token": access_for(players["bystander"])})
-        assert (await next_json(comm))["type"] == "authenticated"
-        await comm.disconnect()
-    else:  # any object but a valid authentication: unauthorized and close 4001 (SPEC §6, as §5)
-        assert reply["type"] == "unauthorized" and reply["message"], reply
-        output = await comm.receive_output(timeout=3)
-        assert (output["type"], output.get("code")) == ("websocket.close", 4001), output
+    await check_first_frame(comm, frame, {"action": "authenticate", "token": access_for(players["bystander"])})
     assert_no_logged_errors(caplog)
     caplog.clear()
 
