@@ -209,9 +209,9 @@ async def read_replies(comm: Any, expected: list[Expected], me: int) -> list[dic
         if frame["event"] == "ERROR":
             message = frame["data"]["message"]
             assert isinstance(message, str) and message and message != CATCH_ALL_MESSAGE, frame
-        match = next((e for e in pending if e.event == frame["event"]), None)
+        fits = (e for e in pending if e.event == frame["event"] and (e.check is None or e.check(frame["data"])))
+        match = next(fits, None)
         assert match is not None, f"unexpected reply {frame}; still waiting for {[e.event for e in pending]}"
-        assert match.check is None or match.check(frame["data"]), frame
         pending.remove(match)
         got.append(frame)
     return got
