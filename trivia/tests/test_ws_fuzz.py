@@ -235,6 +235,8 @@ def arena(settings: Any, db: Any) -> dict[str, Any]:
     services.round_start()
     fuzzer, bystander = make_gamer("fuzzer"), make_gamer("bystander")
     coins_apply(gamer_id=fuzzer.pk, amount=FUZZER_COINS - 100, reason=CoinTransaction.Reason.ADJUSTMENT)
+    # The other player pays for an attempt after each example: enough for deep runs too.
+    coins_apply(gamer_id=bystander.pk, amount=10**6, reason=CoinTransaction.Reason.ADJUSTMENT)
     return {"fuzzer": fuzzer, "bystander": bystander}
 
 
