@@ -180,9 +180,10 @@ def with_extras(base: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[di
 # --- reading what the server sends ----------------------------------------------------------
 
 
-async def next_json(comm: WebsocketCommunicator, timeout: float = 3) -> dict[str, Any]:
+async def next_json(comm: WebsocketCommunicator, timeout: float = 10) -> dict[str, Any]:
     """The next frame the server sends, parsed. Fails on a close (any code: nothing in these
-    tests should close the socket) and re-raises an exception that escaped the consumer."""
+    tests should close the socket) and re-raises an exception that escaped the consumer.
+    The timeout is generous: it only runs out on a failure, or on a very loaded machine."""
     output = await comm.receive_output(timeout=timeout)
     assert output["type"] == "websocket.send", f"the server closed the socket: {output}"
     assert output.get("text") is not None, f"the server sent a binary frame: {output}"
