@@ -44,7 +44,7 @@ from gamers.services import coins_apply
 from trivia import rules, services
 from trivia.consumers import REACTION_MAX_BYTES, THROTTLE_MESSAGE
 from trivia.models import Entry, Round
-from trivia.services.game import clean_attempt
+from trivia.services.attempts import clean_attempt
 from trivia.tests.test_consumer import _track_sockets, communicator, open_socket, token  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
