@@ -216,7 +216,9 @@ async def test_a_burst_of_500_submissions_is_coalesced(monkeypatch, settings):
         assert len(pushes) >= 3  # pushed while the burst went on, not only at the end
     # The layer got at most one notice per board (cod and all, 4 periods) per interval.
     assert len(notices) <= 8 * (duration / interval + 2), (len(notices), duration)
-    assert len(notices) < 500
+    # Without the gate every submission would notify all 8 boards. (A fixed cap such as 500 failed
+    # on a loaded machine: a 20 s burst legitimately allows 8 notices in each of 200 intervals.)
+    assert len(notices) < 8 * 500
     await comm.disconnect()
 
 
