@@ -5,6 +5,7 @@ FUZZ_REPORT_OPERATIONS=1)."""
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -13,8 +14,12 @@ class FuzzStats:
     def __init__(self) -> None:
         self.cases: Counter[tuple[str, str]] = Counter()
         self.statuses: dict[str, Counter[int]] = defaultdict(Counter)
+        self.first: float | None = None
+        self.last = 0.0
 
     def record(self, *, persona: str, operation: str, status: int) -> None:
+        self.last = time.monotonic()
+        self.first = self.first or self.last
         self.cases[(persona, operation)] += 1
         self.statuses[operation][status] += 1
 
@@ -32,7 +37,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     write = terminalreporter.write_line
     terminalreporter.write_sep("-", "API fuzzing (schemathesis)")
     operations = {operation for _, operation in STATS.cases}
-    write(f"{len(operations)} operations, {sum(STATS.cases.values())} generated cases:")
+    seconds = STATS.last - (STATS.first or STATS.last)
+    write(f"{len(operations)} operations, {sum(STATS.cases.values())} generated cases in {seconds:.0f} s:")
     for persona in sorted({persona for persona, _ in STATS.cases}):
         mine = {op: n for (who, op), n in STATS.cases.items() if who == persona}
         write(f"  as {persona}: {len(mine)} operations, {sum(mine.values())} cases")
