@@ -25,6 +25,9 @@ ERRORS_AUTH = {401: error("Missing, invalid or expired token."), 403: error("You
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 _VALIDATION_REF = {"$ref": "#/components/schemas/ValidationError"}
 _BODY_METHODS = {"post", "put", "patch"}
+# A 400 is either DRF's field dict or a `{detail, code}` error. `anyOf`, not `oneOf`: the field
+# dict admits any object, so an error body matches both and `oneOf` would refuse it.
+_BAD_REQUEST = {"anyOf": [_ERROR_REF, _VALIDATION_REF]}
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -55,7 +58,7 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
             responses = operation["responses"]
             secured = operation.get("security") != [{}] and operation.get("security") is not None
             defaults: dict[str, dict[str, Any]] = {
-                "400": _json({"oneOf": [_ERROR_REF, _VALIDATION_REF]}, "Invalid input or malformed body."),
+                "400": _json(_BAD_REQUEST, "Invalid input or malformed body."),
                 "401": _json(_ERROR_REF, "Missing, invalid or expired token."),
                 "405": _json(_ERROR_REF, "Method not allowed."),
                 "429": _json(_ERROR_REF, "Throttled; see Retry-After."),
@@ -70,4 +73,13 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
                 defaults["415"] = _json(_ERROR_REF, "Unsupported media type.")
             for status_code, body in defaults.items():
                 responses.setdefault(status_code, body)
+            _widen_bad_request(responses["400"])
     return result
+
+
+def _widen_bad_request(response: dict[str, Any]) -> None:
+    """A 400 documented by a view as a plain error (`error(...)`) or by its description alone can
+    be either shape: the view's serializers raise field dicts, its services `{detail, code}`."""
+    media = response.setdefault("content", {}).setdefault("application/json", {})
+    if media.get("schema", _ERROR_REF) == _ERROR_REF:
+        media["schema"] = _BAD_REQUEST

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.validators import URLValidator
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from events.models import Category, Event, TicketOrder
@@ -32,6 +33,18 @@ class Text(serializers.CharField):
         self.validators.append(_no_surrogates)
 
 
+# An event without an image has `image_url: ""`, which `format: uri` alone refuses.
+URL_OR_BLANK = {
+    "anyOf": [{"type": "string", "format": "uri", "maxLength": 500}, {"type": "string", "maxLength": 0}],
+    "description": "An http(s) URL, or an empty string when the event has no image.",
+}
+
+
+@extend_schema_field(URL_OR_BLANK)
+class ImageUrlField(serializers.URLField):
+    pass
+
+
 # -- output ---------------------------------------------------------------------------------
 
 
@@ -39,6 +52,7 @@ class EventSerializer(serializers.ModelSerializer):
     """An event as readers see it; expects the annotations of `events.selectors`."""
 
     organizer = GamerSummarySerializer(allow_null=True)
+    image_url = ImageUrlField(read_only=True)
     tickets_sold = serializers.IntegerField()
     bookmark_count = serializers.IntegerField()
     bookmarked_by_me = serializers.BooleanField(help_text="Always false for anonymous readers.")
@@ -70,6 +84,8 @@ class EventSerializer(serializers.ModelSerializer):
 class EventSummarySerializer(serializers.ModelSerializer):
     """The event inside a ticket order."""
 
+    image_url = ImageUrlField(read_only=True)
+
     class Meta:
         model = Event
         fields = ["id", "title", "starts_at", "location", "city", "image_url"]
@@ -99,6 +115,7 @@ class SoldOutSerializer(serializers.Serializer):
 # -- input ----------------------------------------------------------------------------------
 
 
+@extend_schema_field(URL_OR_BLANK)
 class HttpUrlField(serializers.URLField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

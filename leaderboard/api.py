@@ -34,6 +34,8 @@ PERIOD_PARAM = OpenApiParameter(
 )
 UNAVAILABLE = error("`leaderboard_unavailable`: Redis is down.")
 UNKNOWN_BOARD = error("`unknown_game`.")
+# Redis ranges take signed 64-bit indexes; a page beyond them is past any board.
+_MAX_REDIS_INDEX = 2**63 - 1
 
 
 def _expected_slice(paginator: PageNumberPagination, request: Request) -> slice | None:
@@ -43,6 +45,8 @@ def _expected_slice(paginator: PageNumberPagination, request: Request) -> slice 
     if not raw.isdigit() or int(raw) < 1:
         return None
     start = (int(raw) - 1) * size
+    if start + size > _MAX_REDIS_INDEX:
+        return None  # the paginator counts the board and answers 404 for the page
     return slice(start, start + size)
 
 

@@ -163,3 +163,27 @@ def test_production_settings_pass_the_deploy_check():
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_400_admits_both_error_shapes(api, gamer_client):
+    """A `{detail, code}` body also fits the free-form field dict, so the 400 schema must be
+    `anyOf` (a `oneOf` refused it as matching twice; found by the API fuzzing)."""
+    import jsonschema
+
+    doc = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    components = doc["components"]["schemas"]
+    bodies = [
+        gamer_client.post("/api/v1/leaderboard/scores", {"game": "nope", "score": 1}, format="json"),
+        gamer_client.post("/api/v1/leaderboard/scores", {}, format="json"),
+        gamer_client.post("/api/v1/auth/logout", {"refresh": "not-a-token"}, format="json"),
+    ]
+    assert [response.status_code for response in bodies] == [400, 400, 400]
+    assert "code" in bodies[0].json() and "game" in bodies[1].json()
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            schema = operation["responses"]["400"]["content"]["application/json"]["schema"]
+            assert schema == {
+                "anyOf": [{"$ref": "#/components/schemas/Error"}, {"$ref": "#/components/schemas/ValidationError"}]
+            }, f"{method} {path}"
+            for body in bodies:
+                jsonschema.validate(body.json(), {**schema, "components": {"schemas": components}})

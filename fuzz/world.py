@@ -1,0 +1,85 @@
+"""The data every fuzzed request runs against: a few accounts of each role and one object of every
+kind, so generated ids can point at real rows (most random ids would only ever meet a 404)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from common.roles import Role
+from conftest import make_gamer
+
+
+@dataclass
+class World:
+    users: dict[str, Any]
+    tokens: dict[str, str]
+    ids: dict[str, list[Any]] = field(default_factory=dict)
+
+
+def world_build() -> World:
+    from events.tests.factories import EventFactory, sell
+    from gamers.models import Gamer
+    from gamers.services import token_pair_for
+    from leaderboard.tests.factories import ensure_games, submit
+    from sessions_app.tests.factories import AttendanceFactory, GameSessionFactory, LikeFactory, ReviewFactory
+    from trivia.models import EntryReport, EntryReporter
+    from trivia.tests.factories import make_entry
+
+    users = {
+        "gamer": make_gamer("fuzz gamer"),
+        "other": make_gamer("fuzz other"),
+        "moderator": make_gamer("fuzz moderator", role=Role.MODERATOR),
+        "admin": make_gamer("fuzz admin", role=Role.ADMIN),
+        "admin2": make_gamer("fuzz admin two", role=Role.ADMIN),
+    }
+    # Seen just now: authentication then skips its once-a-minute `last_seen` write.
+    Gamer.objects.update(last_seen=timezone.now())
+    gamer, other = users["gamer"], users["other"]
+    tokens = {name: token_pair_for(user)["access"] for name, user in users.items()}
+
+    mine = GameSessionFactory(organizer=gamer, max_attendees=3)
+    theirs = GameSessionFactory(organizer=other, max_attendees=2)
+    past = GameSessionFactory(organizer=other, starts_at=timezone.now() - timedelta(days=1))
+    AttendanceFactory(session=mine, gamer=other)
+    AttendanceFactory(session=theirs, gamer=gamer)
+    LikeFactory(session=theirs, gamer=gamer)
+    reviews = [
+        ReviewFactory(session=theirs, author=gamer),
+        ReviewFactory(session=mine, author=other),
+    ]
+
+    my_event = EventFactory(organizer=gamer, tickets_total=5, tickets_available=5)
+    their_event = EventFactory(organizer=other, tickets_total=3, tickets_available=3)
+    sold_out = EventFactory(organizer=other, tickets_total=1, tickets_available=1)
+    sell(my_event, other, 2)
+    sell(sold_out, gamer, 1)
+
+    entries = [make_entry("Tunis"), make_entry("Carthage", banned=True)]
+    report = EntryReport.objects.create(entry=entries[0])
+    EntryReporter.objects.create(report=report, gamer=gamer)
+    banned_report = EntryReport.objects.create(entry=entries[1])
+    EntryReporter.objects.create(report=banned_report, gamer=other)
+
+    games = ensure_games()
+    submit(gamer, "valorant", 100)
+    submit(other, "valorant", 200)
+    submit(other, "chess", 1500 if games["chess"].max_score >= 1500 else games["chess"].max_score)
+
+    return World(
+        users=users,
+        tokens=tokens,
+        ids={
+            "gamers": [user.pk for user in users.values()],
+            "sessions": [mine.pk, theirs.pk, past.pk],
+            "reviews": [review.pk for review in reviews],
+            "events": [my_event.pk, their_event.pk, sold_out.pk],
+            "trivia/entries": [entry.pk for entry in entries],
+            "trivia/reports": [report.pk, banned_report.pk],
+            "leaderboard": ["all", *games],
+            "auth/availability": [user.username for user in users.values()],
+        },
+    )
