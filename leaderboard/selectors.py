@@ -21,6 +21,7 @@ from leaderboard.models import Score
 from leaderboard.rules import PERIODS, as_utc
 
 MAX_WINDOW = 100
+MAX_RANK = 10**12  # far past any board; keeps window indexes inside Redis's 64-bit range
 MAX_RADIUS = 50
 MAX_REPORT_LIMIT = 100
 

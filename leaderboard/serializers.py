@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from leaderboard.rules import PERIODS, day_bounds
-from leaderboard.selectors import MAX_RADIUS, MAX_REPORT_LIMIT, MAX_WINDOW
+from leaderboard.selectors import MAX_RADIUS, MAX_RANK, MAX_REPORT_LIMIT, MAX_WINDOW
 
 DEFAULT_REPORT_DAYS = 7
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -154,8 +154,10 @@ class WindowFrameSerializer(serializers.Serializer):
 
     game = serializers.CharField(max_length=64)
     period = serializers.ChoiceField(choices=PERIODS, default="all")
-    start = StrictIntegerField(min_value=0, default=0)
-    end = StrictIntegerField(min_value=0, default=9)
+    # Ranks past any real board are refused here: Redis takes 64-bit indexes only, and a
+    # refused index must not look like Redis being down (found by WebSocket fuzzing).
+    start = StrictIntegerField(min_value=0, max_value=MAX_RANK, default=0)
+    end = StrictIntegerField(min_value=0, max_value=MAX_RANK, default=9)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["end"] < attrs["start"] or attrs["end"] - attrs["start"] + 1 > MAX_WINDOW:

@@ -424,3 +424,15 @@ async def test_socket_path_without_trailing_slash_works():
     assert connected
     assert (await comm.receive_json_from())["type"] == "authenticated"
     await comm.disconnect()
+
+
+async def test_a_window_past_any_redis_index_is_an_error_frame_and_the_boards_stay_up():
+    """Found by WebSocket fuzzing: such ranks reached Redis and came back as 'unavailable'."""
+    user = await gamer_named("far window")
+    comm = await connect(user)
+    await comm.send_json_to({"action": "subscribe", "game": "cod", "start": 10**30, "end": 10**30 + 5})
+    refused = await comm.receive_json_from()
+    assert refused["type"] == "error" and "unavailable" not in refused["message"]
+    await comm.send_json_to({"action": "subscribe", "game": "cod", "start": 0, "end": 4})
+    assert (await comm.receive_json_from())["type"] == "scores"
+    await comm.disconnect()
