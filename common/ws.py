@@ -237,10 +237,14 @@ class JWTWebsocketConsumer(AsyncWebsocketConsumer):
 
 def auth_frame_token(content: dict[str, Any]) -> Any:
     """The token of an authentication frame, in the trivia or the leaderboard shape, else None."""
+    # The shape makes an authentication frame; a missing or null token is "" (a bad token), never
+    # None, or a re-sent `{"action": "authenticate", "token": null}` would reach handle_frame.
     if content.get("event") == "authentication":
         data = content.get("data")
-        return data.get("idToken", "") if isinstance(data, dict) else ""
+        token = data.get("idToken") if isinstance(data, dict) else None
+        return "" if token is None else token
     action = content.get("action")
     if isinstance(action, str) and action in {"authenticate", "authentication"}:  # a list or dict is unhashable
-        return content.get("token", "")
+        token = content.get("token")
+        return "" if token is None else token
     return None

@@ -154,3 +154,21 @@ async def test_forged_tokens_are_unauthorized_on_the_socket_too(gamer, settings,
     comm, _, _ = await connect(f"/ws/echo/?token={forged}")
     assert (await comm.receive_json_from())["event"] == "unauthorized"
     assert (await comm.receive_output())["code"] == 4001
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"action": "authenticate", "token": None, "event": ["x"]},
+        {"event": "authentication", "data": {"idToken": None}},
+    ],
+    ids=["action-null-token", "event-null-idToken"],
+)
+async def test_a_re_sent_authentication_frame_with_a_null_token_is_ignored(gamer, frame):
+    """Found by WebSocket fuzzing: a null token made the frame an ordinary (unknown) event."""
+    comm, connected, _ = await connect(f"/ws/echo/?token={access_for(gamer)}")
+    assert connected
+    assert (await comm.receive_json_from())["event"] == "authenticated"
+    await comm.send_json_to(frame)
+    assert await comm.receive_nothing(timeout=0.2)
+    await comm.disconnect()
