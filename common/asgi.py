@@ -12,6 +12,8 @@ Django's request signals as before) and no thread is created once the pool is wa
 
 from __future__ import annotations
 
+import functools
+import inspect
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -65,3 +67,52 @@ def get_asgi_application() -> PooledThreadASGIHandler:
 
     django.setup(set_prefix=False)
     return PooledThreadASGIHandler()
+
+
+def tune_daphne() -> list[str]:
+    """Switch off two pieces of Twisted's HTTP server that daphne pays for and never uses.
+
+    * Form parsing: Twisted's Request parses every POST with a Content-Type into
+      `request.args` (urlencoded forms, and multipart bodies through the `email` package), and
+      starts with the `email` header parser even for JSON: about a tenth of the CPU of a score
+      submission. Daphne builds the ASGI scope from the raw path and streams the raw body, and
+      Django parses the body itself, so that work was thrown away (and a large multipart upload
+      was parsed twice). Twisted has a switch for it, `parsePOSTFormSubmission`; daphne just
+      doesn't pass it.
+    * Twisted's access log: for every request Twisted's HTTPFactory formats a combined-log line
+      and hands it to Twisted's legacy log, which daphne never reads (daphne writes its own
+      access log, the one on its output). The line goes nowhere; only the formatting is spent.
+
+    Each is applied only where daphne and Twisted still have the shape it expects; returns the
+    names of those applied (the tests check both are, on the pinned versions).
+    """
+    try:
+        from daphne.http_protocol import HTTPFactory, WebRequest
+        from twisted.web.http import HTTPFactory as TwistedHTTPFactory
+        from twisted.web.http import Request
+    except ImportError:
+        return []
+    applied = []
+    if getattr(WebRequest, "_form_parsing_skipped", False):
+        applied.append("form parsing")
+    elif "parsePOSTFormSubmission" in inspect.signature(Request.__init__).parameters:
+        original = WebRequest.__init__
+
+        @functools.wraps(original)
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            kwargs["parsePOSTFormSubmission"] = False
+            original(self, *args, **kwargs)
+
+        WebRequest.__init__ = __init__  # type: ignore[method-assign]
+        WebRequest._form_parsing_skipped = True  # type: ignore[attr-defined]
+        applied.append("form parsing")
+    if HTTPFactory.log is TwistedHTTPFactory.log:  # daphne doesn't override it (not yet skipped)
+
+        def log(self: Any, request: Any) -> None:
+            """Daphne logs the request itself (Server.log_action)."""
+
+        log._skipped = True  # type: ignore[attr-defined]
+        HTTPFactory.log = log  # type: ignore[method-assign]
+    if getattr(HTTPFactory.log, "_skipped", False):
+        applied.append("twisted access log")
+    return applied

@@ -24,6 +24,7 @@ from django.conf import settings
 from redis.exceptions import NoScriptError, RedisError
 from rest_framework import throttling
 
+from common.batching import GroupRunner
 from common.redis import get_async_redis, get_redis
 
 logger = logging.getLogger("gameconnect.throttling")
@@ -126,36 +127,79 @@ def _storage_down(exc: Exception) -> None:
 
 def throttles_check(throttles: list[Any], request: Any, view: Any) -> list[float | None] | None:
     """Check and record every throttle of a request in one round trip; the waits when refused."""
-    active, keys, args = _plan(throttles, request, view)
-    if not active:
-        return None
-    client = get_redis()
+    return throttles_check_many([(throttles, request, view)])[0]
+
+
+def throttles_check_many(checks: list[tuple[list[Any], Any, Any]]) -> list[list[float | None] | None]:
+    """throttles_check for several requests (throttles, request, view), in one round trip."""
+    plans = [_plan(throttles, request, view) for throttles, request, view in checks]
+    calls = [(keys, args) for active, keys, args in plans if active]
+    if not calls:
+        return [None] * len(checks)
     try:
-        try:
-            result = client.evalsha(_SHA, len(keys), *keys, *args)
-        except NoScriptError:
-            result = client.eval(THROTTLE_LUA, len(keys), *keys, *args)
+        results = iter(_eval_scripts(calls))
     except RedisError as exc:
         _storage_down(exc)
+        return [None] * len(checks)
+    return [_apply_result(active, next(results)) if active else None for active, _, _ in plans]
+
+
+def _apply_result(active: list[Any], result: Any) -> list[float | None] | None:
+    if isinstance(result, Exception):  # this script failed (the others ran): let it through
+        _storage_down(result)
         return None
     return _apply(active, result)
+
+
+def _eval_scripts(calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
+    """The throttle script for each (keys, args), in one pipeline; a failed one gets its error."""
+    client = get_redis()
+    results: list[Any] = []
+    for _attempt in range(2):
+        pipe = client.pipeline(transaction=False)
+        for keys, args in calls:
+            pipe.evalsha(_SHA, len(keys), *keys, *args)
+        results = pipe.execute(raise_on_error=False)
+        if not any(isinstance(result, NoScriptError) for result in results):
+            break
+        client.script_load(THROTTLE_LUA)  # Redis restarted or its script cache was flushed
+    return results
 
 
 async def athrottles_check(throttles: list[Any], request: Any, view: Any) -> list[float | None] | None:
-    """throttles_check on the event loop's client."""
+    """throttles_check on the event loop's client: the checks of concurrent requests share one
+    round trip (a pipeline of scripts, each still atomic on its own keys)."""
     active, keys, args = _plan(throttles, request, view)
     if not active:
         return None
-    client = get_async_redis()
     try:
-        try:
-            result = await client.evalsha(_SHA, len(keys), *keys, *args)
-        except NoScriptError:
-            result = await client.eval(THROTTLE_LUA, len(keys), *keys, *args)
+        result = await _scripts.submit((keys, args))
     except RedisError as exc:
         _storage_down(exc)
         return None
-    return _apply(active, result)
+    return _apply_result(active, result)
+
+
+async def _aeval_scripts(calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
+    """_eval_scripts on the event loop's client."""
+    client = get_async_redis()
+    results: list[Any] = []
+    for _attempt in range(2):
+        pipe = client.pipeline(transaction=False)
+        for keys, args in calls:
+            pipe.evalsha(_SHA, len(keys), *keys, *args)
+        results = await pipe.execute(raise_on_error=False)
+        if not any(isinstance(result, NoScriptError) for result in results):
+            break
+        await client.script_load(THROTTLE_LUA)
+    return results
+
+
+def _on_the_loop(work: Any) -> Any:
+    return work  # already a coroutine function: one pipeline on the loop's client, no thread
+
+
+_scripts: GroupRunner[tuple[list[str], list[Any]], Any] = GroupRunner(_aeval_scripts, run=_on_the_loop)
 
 
 class UserRateThrottle(_RedisWindowMixin, throttling.UserRateThrottle):

@@ -9,8 +9,9 @@ from config.boot import load_settings_or_exit
 
 load_settings_or_exit()
 
-from common.asgi import get_asgi_application  # noqa: E402
+from common.asgi import get_asgi_application, tune_daphne  # noqa: E402
 
+tune_daphne()
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -19,6 +20,7 @@ from django.conf import settings  # noqa: E402
 import leaderboard.routing  # noqa: E402
 import trivia.routing  # noqa: E402
 from common.clock import ensure_inprocess_clock  # noqa: E402
+from common.edge import Edge  # noqa: E402
 from common.ws import OriginValidator  # noqa: E402
 
 http_app: Any = django_asgi_app
@@ -26,6 +28,7 @@ if settings.DEBUG:
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
     http_app = ASGIStaticFilesHandler(django_asgi_app)
+http_app = Edge(http_app)
 
 router = ProtocolTypeRouter(
     {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWTAuthentication
 
@@ -33,7 +34,11 @@ def users_authenticate(user_ids: list[int]) -> list[Gamer | None]:
     The async fast path of common/fastpath.py loads the users of concurrent requests with this.
     Refusing inactive users stays the caller's job, as in `authenticate`.
     """
-    found = Gamer.objects.in_bulk(set(user_ids))
+    ids = sorted(set(user_ids))
+    # A raw query: the ORM compiling `in_bulk` cost more than reading the rows (one per batch).
+    table = connection.ops.quote_name(Gamer._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(ids))
+    found = {u.pk: u for u in Gamer.objects.raw(f"SELECT * FROM {table} WHERE id IN ({placeholders})", ids)}
     now = timezone.now()
     stale = [u.pk for u in found.values() if u.last_seen is None or now - u.last_seen > LAST_SEEN_RESOLUTION]
     if stale:

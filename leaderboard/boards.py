@@ -23,6 +23,7 @@ notice the gate swallowed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -186,12 +187,18 @@ class Recorded:
 
 
 def record_keys(*, game: str, slugs: list[str], windows: list[PeriodWindow]) -> list[str]:
+    return list(_record_keys(game, tuple(slugs), tuple(windows)))
+
+
+@functools.lru_cache(maxsize=256)
+def _record_keys(game: str, slugs: tuple[str, ...], windows: tuple[PeriodWindow, ...]) -> tuple[str, ...]:
+    # The same few dozen keys for every submission to a game in a day: made once.
     keys = [NAMES_KEY, WHEN_KEY]
     for window in windows:
         all_key = rules.board_key(rules.ALL_BOARD, window)
         keys += [all_key, GATE_PREFIX + rules.board_key(game, window), GATE_PREFIX + all_key]
         keys += [rules.board_key(slug, window) for slug in slugs]
-    return keys
+    return tuple(keys)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ Sorted-set score layout (Redis stores doubles, so only integers below 2**53 are 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -88,7 +89,15 @@ def period_window(period: str, at: datetime) -> PeriodWindow:
 
 
 def period_windows(at: datetime) -> list[PeriodWindow]:
-    return [period_window(p, at) for p in PERIODS]
+    """The four windows containing `at` (a new list: callers may filter it)."""
+    return list(_day_windows(_utc(at).date()))
+
+
+@functools.lru_cache(maxsize=16)
+def _day_windows(day: date) -> tuple[PeriodWindow, ...]:
+    # Every period starts and ends at midnight UTC: the windows only depend on the day.
+    at = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return tuple(period_window(p, at) for p in PERIODS)
 
 
 def tie_for(window: PeriodWindow, *, at: datetime, score_id: int) -> int:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.db.models import Max
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -57,15 +57,21 @@ class ScoreEntry:
 def score_check(
     *, user: Any, game: object, score: object, achieved_at: datetime | None = None, catalog: Catalog | None = None
 ) -> ScoreEntry:
-    """The board rules a submission must pass (known game, whole number 0 … max_score); raises
-    InvalidInput. No I/O given the catalogue (async callers pass `await agame_catalog()`)."""
+    """The board rules a submission must pass (score_rules), and the entry to store."""
     catalog = catalog or game_catalog()
+    info = score_rules(game=game, score=score, catalog=catalog)
+    return ScoreEntry(user.pk, user.username, info, catalog.slugs, score, achieved_at)  # type: ignore[arg-type]
+
+
+def score_rules(*, game: object, score: object, catalog: Catalog) -> GameInfo:
+    """The game of a submission that passes the board rules (known game, whole number 0 …
+    max_score); raises InvalidInput. No I/O (async callers pass `await agame_catalog()`)."""
     info = game_for_submission(catalog, game)
     if not isinstance(score, int) or isinstance(score, bool):
         raise InvalidInput("score must be a whole number.", code="invalid_score")
     if not 0 <= score <= info.max_score:
         raise InvalidInput(f"{info.label} scores go from 0 to {info.max_score}.", code="score_out_of_range")
-    return ScoreEntry(user.pk, user.username, info, catalog.slugs, score, achieved_at)
+    return info
 
 
 def score_submit(*, user: Any, game: object, score: object, achieved_at: datetime | None = None) -> Submission:
@@ -100,11 +106,7 @@ def scores_record(entries: list[ScoreEntry]) -> list[Submission | Exception]:
     ]
     stored: list[Score | Exception] = list(rows)
     try:
-        if len(rows) == 1:
-            # One INSERT outside a transaction commits at once: one round trip, not three.
-            rows[0].save(force_insert=True)
-        else:
-            Score.objects.bulk_create(rows)
+        _insert(rows)
     except DatabaseError:
         if len(rows) == 1:
             raise
@@ -165,10 +167,34 @@ _stamp_lock = threading.Lock()
 _last_ms = 0
 
 
+def _insert(rows: list[Score]) -> None:
+    """INSERT the rows with one statement, numbering them (`pk`) in order.
+
+    Outside a transaction it commits by itself: one round trip for the whole batch, where
+    bulk_create adds a transaction around it (a COMMIT round trip more) and compiles the ORM
+    query each time. Rows come back in VALUES order (as bulk_create also relies on).
+    """
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(Score._meta.get_field(name).column) for name in ("user", "game", "value", "achieved_at"))
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    # Ints and an aware datetime: the database adapters take them as they are.
+    params = [
+        value
+        for row in rows
+        for value in (row.user_id, row.game_id, row.value, connection.ops.adapt_datetimefield_value(row.achieved_at))
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(Score._meta.db_table)} ({columns}) VALUES {values} RETURNING {quote('id')}", params
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk, row._state.adding = pk, False
+
+
 def _store_alone(row: Score) -> Score | Exception:
-    row.pk, row._state.adding = None, True  # the failed INSERT may have numbered it
     try:
-        row.save(force_insert=True)
+        _insert([row])
     except DatabaseError as exc:
         return exc
     return row

@@ -275,6 +275,13 @@ async def test_redis_restart_mid_leaderboard_burst(stack: Stack) -> None:
                         out[board] = {row["user_id"]: row["score"] for row in (await r.json())["results"]}
                 return out
 
+            async def boards_answer() -> bool:
+                async with http.get(f"{urls[0]}/api/v1/leaderboard/cod") as r:
+                    return r.status == 200
+
+            # The boards' breaker closes on its next probe (at most RETRY_AFTER_FAILURE_SECONDS
+            # after Redis is back); until then reads answer 503 leaderboard_unavailable.
+            await wait_until(boards_answer, 10, "the boards did not come back after Redis did", interval=0.2)
             # Redis lost the best (early) scores: the boards are wrong until repaired ...
             assert await boards() != expected
             stack.manage("rebuild_leaderboards")

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from django.test import AsyncClient, Client
+from django.urls import resolve
 
 from common import fastpath
 from conftest import make_gamer
 from gamers.services import token_pair_for
 from leaderboard.models import Score
-from leaderboard.services import _group_commit
 from leaderboard.tests.factories import ensure_games, submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -207,11 +207,46 @@ async def test_throttled_requests_get_drf_s_429(world, settings):
     }
 
 
+async def test_batched_submissions_are_throttled_like_the_drf_view(world, settings):
+    """Submissions are throttled in their batch, after the user is loaded, before the write."""
+    settings.THROTTLE_USER_RATE = "3/min"
+    token = world["token"]
+    before = await Score.objects.filter(user=world["me"]).acount()
+
+    async def post(score: int) -> Any:
+        return await AsyncClient().post(
+            "/api/v1/leaderboard/scores",
+            {"game": "apex", "score": score},
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    fastpath.stats.clear()
+    answers = await asyncio.gather(*(post(10 + i) for i in range(5)))
+    assert sorted(a.status_code for a in answers) == [201, 201, 201, 429, 429]
+    assert fastpath.stats["fast"] == 5  # the 429s too: refused by the batch, not handed over
+    refused = [a for a in answers if a.status_code == 429]
+    drf = await sync_to_async(Client().post)(
+        "/api/v1/leaderboard/scores",
+        {"game": "apex", "score": 99},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert drf.status_code == 429
+    assert refused[0].json()["code"] == drf.json()["code"] == "throttled"
+    assert int(refused[0].headers["Retry-After"]) > 0
+    assert {h: refused[0].headers.get(h) for h in HEADERS if h != "Retry-After"} == {
+        h: drf.headers.get(h) for h in HEADERS if h != "Retry-After"
+    }
+    assert await Score.objects.filter(user=world["me"]).acount() == before + 3  # refused: not stored
+
+
 async def test_concurrent_submissions_over_http_are_group_committed(world):
     players = [await sync_to_async(make_gamer)(f"burst player {i}") for i in range(12)]
     tokens = [await sync_to_async(token_pair_for)(p) for p in players]
     fastpath.stats.clear()
-    _group_commit.batch_sizes = []
+    batch = resolve("/api/v1/leaderboard/scores").func.fast_route.batch
+    batch.batch_sizes = []
 
     async def post(token: dict[str, str], score: int) -> Any:
         return await AsyncClient().post(
@@ -224,9 +259,35 @@ async def test_concurrent_submissions_over_http_are_group_committed(world):
     responses = await asyncio.gather(*(post(t, 100 + i) for i, t in enumerate(tokens)))
     assert [r.status_code for r in responses] == [201] * 12
     assert fastpath.stats["fast"] == 12
-    assert sum(_group_commit.batch_sizes) == 12 and max(_group_commit.batch_sizes) > 1
+    # Loaded, throttled and written together: one trip to a worker thread per batch.
+    assert sum(batch.batch_sizes) == 12 and max(batch.batch_sizes) > 1
     assert await Score.objects.filter(game__slug="fortnite").acount() == 12
     ranks = {r.json()["score"]: r.json()["rank"] for r in responses}
     # Each answer holds the rank right after its own row: the later, higher scores were not
     # on the board yet when an earlier submission of the same batch was applied.
     assert ranks[111] == 1
+
+
+async def test_a_remembered_token_still_expires(world, monkeypatch):
+    """The fast path keeps each valid token's check (common.fastpath._valid_tokens), but not
+    past the token's expiry: then the DRF view answers its 401, as it would have."""
+    token = world["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    fastpath._valid_tokens.clear()
+    assert (await AsyncClient().get("/api/v1/leaderboard/cod/me", headers=headers)).status_code == 200
+    assert token.encode() in fastpath._valid_tokens
+    expires = fastpath._valid_tokens[token.encode()][1]
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    got = await AsyncClient().get("/api/v1/leaderboard/cod/me", headers={"Authorization": f"Bearer {forged}"})
+    assert got.status_code == 401 and forged.encode() not in fastpath._valid_tokens  # failures aren't kept
+    monkeypatch.setattr(fastpath.time, "time", lambda: expires + 1)
+    fastpath.stats.clear()
+    # The DRF view reads the clock through PyJWT and simplejwt: move theirs as well.
+    from datetime import UTC, datetime
+
+    from rest_framework_simplejwt import tokens
+
+    monkeypatch.setattr(tokens, "aware_utcnow", lambda: datetime.fromtimestamp(expires + 1, tz=UTC))
+    got = await AsyncClient().get("/api/v1/leaderboard/cod/me", headers=headers)
+    assert fastpath.stats["fast"] == 0  # handed to the DRF view
+    assert got.status_code == 401 and got.json()["code"] == "token_not_valid"
