@@ -167,7 +167,7 @@ def _validated_claim(auth: JWTAuthentication, raw: bytes) -> Any:
 def _eligible(request: HttpRequest, method: str) -> bool:
     if request.method != method or not isinstance(request, ASGIRequest):
         return False
-    if api_settings.URL_FORMAT_OVERRIDE and api_settings.URL_FORMAT_OVERRIDE in request.GET:
+    if request.META.get("QUERY_STRING") and api_settings.URL_FORMAT_OVERRIDE in request.GET:
         return False
     if request.META.get("HTTP_ACCEPT", "").strip() not in _JSON_ACCEPTS:
         return False
@@ -179,12 +179,23 @@ def _eligible(request: HttpRequest, method: str) -> bool:
 _renderer = JSONRenderer()
 
 
+def _view_headers(view: APIView) -> dict[str, str]:
+    """DRF's default_response_headers (Allow, Vary) of a set-up view: the same for its class."""
+    headers = _VIEW_HEADERS.get(type(view))
+    if headers is None:
+        headers = _VIEW_HEADERS[type(view)] = dict(view.default_response_headers)
+    return headers
+
+
+_VIEW_HEADERS: dict[type[APIView], dict[str, str]] = {}
+
+
 def _render(view: APIView, data: Any, status: int, headers: dict[str, str] | None = None) -> HttpResponse:
     """What DRF's finalize_response + JSONRenderer produce for `data` (headers included)."""
     # No accepted media type: its only parameter JSONRenderer reads is `indent`, and _eligible
     # lets only a plain JSON Accept through.
     response = HttpResponse(_renderer.render(data, None, {}), status=status, content_type=_renderer.media_type)
-    for name, value in {**view.default_response_headers, **(headers or {})}.items():
+    for name, value in {**_view_headers(view), **(headers or {})}.items():
         if name.lower() != "content-type":
             response[name] = value
     return response

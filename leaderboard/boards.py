@@ -187,17 +187,17 @@ class Recorded:
 
 
 def record_keys(*, game: str, slugs: list[str], windows: list[PeriodWindow]) -> list[str]:
-    return list(_record_keys(game, tuple(slugs), tuple(windows)))
+    return list(_record_keys(game, tuple(slugs), tuple(w.key for w in windows)))
 
 
 @functools.lru_cache(maxsize=256)
-def _record_keys(game: str, slugs: tuple[str, ...], windows: tuple[PeriodWindow, ...]) -> tuple[str, ...]:
+def _record_keys(game: str, slugs: tuple[str, ...], window_keys: tuple[str, ...]) -> tuple[str, ...]:
     # The same few dozen keys for every submission to a game in a day: made once.
     keys = [NAMES_KEY, WHEN_KEY]
-    for window in windows:
-        all_key = rules.board_key(rules.ALL_BOARD, window)
-        keys += [all_key, GATE_PREFIX + rules.board_key(game, window), GATE_PREFIX + all_key]
-        keys += [rules.board_key(slug, window) for slug in slugs]
+    for window in window_keys:
+        all_key = rules.board_key_of(rules.ALL_BOARD, window)
+        keys += [all_key, GATE_PREFIX + rules.board_key_of(game, window), GATE_PREFIX + all_key]
+        keys += [rules.board_key_of(slug, window) for slug in slugs]
     return tuple(keys)
 
 
@@ -217,17 +217,10 @@ def record_call(
     # A backdated score whose day (week, month) board has expired only counts for the others.
     now = time.time()
     windows = [w for w in rules.period_windows(achieved_at) if not w.expire_at or w.expire_at > now]
-    args: list[Any] = [
-        user_id,
-        username,
-        value,
-        len(slugs),
-        slugs.index(game) + 1,
-        _gate_ms(),
-        rules.epoch_ms(achieved_at),
-    ]
+    at_ms = rules.epoch_ms(achieved_at)
+    args: list[Any] = [user_id, username, value, len(slugs), slugs.index(game) + 1, _gate_ms(), at_ms]
     for window in windows:
-        args += [rules.tie_for(window, at=achieved_at, score_id=score_id), window.expire_at]
+        args += [rules.tie_at_ms(window, at_ms=at_ms, score_id=score_id), window.expire_at]
     return RecordCall(game, windows, record_keys(game=game, slugs=slugs, windows=windows), args)
 
 

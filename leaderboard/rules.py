@@ -57,7 +57,11 @@ class PeriodWindow:
         """Ties are milliseconds since `start` (else score ids)."""
         return self.start is not None
 
-    @property
+    @functools.cached_property
+    def start_ms(self) -> int | None:
+        return None if self.start is None else epoch_ms(self.start)
+
+    @functools.cached_property
     def expire_at(self) -> int:
         """Unix time at which the period's boards may go (0: never)."""
         return 0 if self.end is None else int((self.end + EXPIRY_GRACE).timestamp())
@@ -102,11 +106,13 @@ def _day_windows(day: date) -> tuple[PeriodWindow, ...]:
 
 def tie_for(window: PeriodWindow, *, at: datetime, score_id: int) -> int:
     """The tie field of a score reached at `at` by row `score_id` (see the module docstring)."""
-    if window.start is None:
-        tie = score_id
-    else:
-        delta = _utc(at) - window.start
-        tie = delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
+    return tie_at_ms(window, at_ms=epoch_ms(at), score_id=score_id)
+
+
+def tie_at_ms(window: PeriodWindow, *, at_ms: int, score_id: int) -> int:
+    """tie_for with the instant as whole milliseconds since the epoch (epoch_ms): periods start
+    on a whole millisecond, so the milliseconds since the start are the difference."""
+    tie = score_id if window.start_ms is None else at_ms - window.start_ms
     return min(max(tie, 0), TIE_MAX)
 
 
@@ -145,7 +151,12 @@ def decode(score: float | int) -> tuple[int, int]:
 
 def board_key(board: str, window: PeriodWindow) -> str:
     """Redis key of one board: `board` is a game slug or `all`."""
-    return f"lb:b:{board}:{window.key}"
+    return board_key_of(board, window.key)
+
+
+def board_key_of(board: str, window_key: str) -> str:
+    """board_key from the window's key (`PeriodWindow.key`)."""
+    return f"lb:b:{board}:{window_key}"
 
 
 def day_bounds(d: date) -> tuple[datetime, datetime]:

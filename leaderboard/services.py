@@ -101,10 +101,10 @@ def scores_record(entries: list[ScoreEntry]) -> list[Submission | Exception]:
     `boards_updated=False`, as in score_submit. Call it outside any transaction.
     """
     rows = [
-        Score(user_id=e.user_id, game_id=e.game.id, value=e.value, achieved_at=e.achieved_at or _stamp())
+        _Row(user_id=e.user_id, game_id=e.game.id, value=e.value, achieved_at=e.achieved_at or _stamp())
         for e in entries
     ]
-    stored: list[Score | Exception] = list(rows)
+    stored: list[_Row | Exception] = list(rows)
     try:
         _insert(rows)
     except DatabaseError:
@@ -122,7 +122,7 @@ def scores_record(entries: list[ScoreEntry]) -> list[Submission | Exception]:
             score_id=row.pk,
         )
         for i, (e, row) in enumerate(zip(entries, stored, strict=True))
-        if isinstance(row, Score)
+        if isinstance(row, _Row)
     }
     recorded: dict[int, boards.Recorded | boards.BoardsUnavailable]
     try:
@@ -167,7 +167,18 @@ _stamp_lock = threading.Lock()
 _last_ms = 0
 
 
-def _insert(rows: list[Score]) -> None:
+@dataclass(slots=True)
+class _Row:
+    """A Score row to INSERT (lighter than a model instance); `pk` once written."""
+
+    user_id: int
+    game_id: int
+    value: int
+    achieved_at: datetime
+    pk: int | None = None
+
+
+def _insert(rows: list[_Row]) -> None:
     """INSERT the rows with one statement, numbering them (`pk`) in order.
 
     Outside a transaction it commits by itself: one round trip for the whole batch, where
@@ -189,10 +200,10 @@ def _insert(rows: list[Score]) -> None:
         )
         ids = [pk for (pk,) in cursor.fetchall()]
     for row, pk in zip(rows, ids, strict=True):
-        row.pk, row._state.adding = pk, False
+        row.pk = pk
 
 
-def _store_alone(row: Score) -> Score | Exception:
+def _store_alone(row: _Row) -> _Row | Exception:
     try:
         _insert([row])
     except DatabaseError as exc:
@@ -201,7 +212,7 @@ def _store_alone(row: Score) -> Score | Exception:
 
 
 def _submission(
-    row: Score, entry: ScoreEntry, best: int | None, ranks: dict[str, int | None], *, updated: bool
+    row: _Row, entry: ScoreEntry, best: int | None, ranks: dict[str, int | None], *, updated: bool
 ) -> Submission:
     return Submission(
         score_id=row.pk,

@@ -1,6 +1,6 @@
 """Pure rules: periods and their keys, the 53-bit score encoding."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -102,6 +102,29 @@ def test_ties_count_milliseconds_on_periods_and_score_ids_on_all_time():
     everything = rules.period_window("all", utc(2026, 3, 14))
     assert rules.tie_for(everything, at=utc(2026, 3, 14), score_id=77) == 77
     assert rules.time_of(everything, 77) is None
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        utc(2026, 3, 14, 0, 0, 0, 999),  # under a millisecond: tie 0
+        utc(2026, 3, 14, 23, 59, 59, 999999),
+        utc(2026, 3, 31, 23, 59, 59, 999000),  # the last millisecond of a month
+        utc(2028, 2, 29, 12, 30, 0, 123456),  # leap day, ISO week 9
+        utc(2027, 1, 3, 5, 6, 7, 891011),  # ISO week of the previous year
+        datetime(2026, 6, 1, 2, 0, 0, 1500, tzinfo=timezone(timedelta(hours=1))),  # not UTC
+    ],
+)
+def test_ties_from_epoch_milliseconds_are_the_timedelta_ones(at):
+    """tie_at_ms (what record_call uses) gives the tie the periods' own arithmetic gives."""
+    for window in rules.period_windows(at):
+        if window.start is None:
+            expected = 123
+        else:
+            delta = at.astimezone(UTC) - window.start
+            expected = min(max(delta // timedelta(milliseconds=1), 0), rules.TIE_MAX)
+        assert rules.tie_at_ms(window, at_ms=rules.epoch_ms(at), score_id=123) == expected
+        assert rules.tie_for(window, at=at, score_id=123) == expected
 
 
 def test_as_utc_reads_what_raw_sql_returns():
