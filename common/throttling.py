@@ -154,16 +154,22 @@ def _apply_result(active: list[Any], result: Any) -> list[float | None] | None:
 def _eval_scripts(calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
     """The throttle script for each (keys, args), in one pipeline; a failed one gets its error."""
     client = get_redis()
-    results: list[Any] = []
-    for _attempt in range(2):
-        pipe = client.pipeline(transaction=False)
-        for keys, args in calls:
-            pipe.evalsha(_SHA, len(keys), *keys, *args)
-        results = pipe.execute(raise_on_error=False)
-        if not any(isinstance(result, NoScriptError) for result in results):
-            break
+    results = _pipeline(client, calls).execute(raise_on_error=False)
+    if _script_missing(results):
         client.script_load(THROTTLE_LUA)  # Redis restarted or its script cache was flushed
+        results = _pipeline(client, calls).execute(raise_on_error=False)
     return results
+
+
+def _pipeline(client: Any, calls: list[tuple[list[str], list[Any]]]) -> Any:
+    pipe = client.pipeline(transaction=False)
+    for keys, args in calls:
+        pipe.evalsha(_SHA, len(keys), *keys, *args)
+    return pipe
+
+
+def _script_missing(results: list[Any]) -> bool:
+    return any(isinstance(result, NoScriptError) for result in results)
 
 
 async def athrottles_check(throttles: list[Any], request: Any, view: Any) -> list[float | None] | None:
@@ -183,15 +189,10 @@ async def athrottles_check(throttles: list[Any], request: Any, view: Any) -> lis
 async def _aeval_scripts(calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
     """_eval_scripts on the event loop's client."""
     client = get_async_redis()
-    results: list[Any] = []
-    for _attempt in range(2):
-        pipe = client.pipeline(transaction=False)
-        for keys, args in calls:
-            pipe.evalsha(_SHA, len(keys), *keys, *args)
-        results = await pipe.execute(raise_on_error=False)
-        if not any(isinstance(result, NoScriptError) for result in results):
-            break
+    results = await _pipeline(client, calls).execute(raise_on_error=False)
+    if _script_missing(results):
         await client.script_load(THROTTLE_LUA)
+        results = await _pipeline(client, calls).execute(raise_on_error=False)
     return results
 
 

@@ -120,3 +120,14 @@ def test_requests_pass_unthrottled_while_redis_is_down(settings: Any, api: Any, 
     settings.THROTTLE_ANON_RATE = "1/min"  # would refuse the second request, if it could count
     monkeypatch.setattr(throttling, "get_redis", unreachable_redis)
     assert [api.get(GAMES).status_code for _ in range(2)] == [200, 200]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_flushed_script_cache_is_reloaded_by_both_clients(settings: Any) -> None:
+    """After a Redis restart (or SCRIPT FLUSH) the first check loads the script again."""
+    settings.THROTTLE_USER_RATE = "5/min"
+    get_redis().script_flush()
+    assert throttling.throttles_check([throttling.UserRateThrottle()], _Request(_User(7201)), None) is None
+    get_redis().script_flush()
+    assert await throttling.athrottles_check([throttling.UserRateThrottle()], _Request(_User(7201)), None) is None
+    assert get_redis().llen("thr:throttle_user_7201") == 2
