@@ -31,6 +31,28 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
             item.add_marker(skip_redis)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    """pytest-django's test database, plus, at the end, the PostgreSQL sessions that threads of
+    the test process still hold on it ended before it is dropped.
+
+    Test code reaches the database from threads Django doesn't clean up after: asgiref's shared
+    thread for `sync_to_async(...)` helpers, and the threads the concurrency tests start. Their
+    idle connections made dropping the database fail with a warning ("is being accessed by other
+    users"). The server's own threads close theirs after every call (`database_sync_to_async`).
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_clean(settings: Any, tmp_path: Any) -> Iterator[None]:
     """High throttles (throttle tests lower them), isolated media, empty Redis and cache."""
