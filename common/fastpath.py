@@ -208,6 +208,11 @@ def _error(view: APIView, request: FastRequest, exc: Exception) -> HttpResponse:
     return _render(view, drf_response.data, drf_response.status_code, dict(drf_response.headers.items()))
 
 
+def _throttled(waits: list[float | None]) -> exceptions.Throttled:
+    """DRF's refusal for the waits of the throttles that refused (APIView.check_throttles)."""
+    return exceptions.Throttled(max((w for w in waits if w is not None), default=None))
+
+
 class Batched:
     """What a fast method returns to have its work done in a batch: `item`, for the view's
     `fast_batch(items: list[(user, item)]) -> list[(data, status) | Exception]` (sync).
@@ -268,6 +273,7 @@ class FastRoute:
         instance = self.view_class(**getattr(self.drf_view, "initkwargs", {}))
         instance.setup(request, *args, **kwargs)
         fast = FastRequest(request, instance)
+        user_id: int | None = None
         try:
             if self.batch is not None:
                 user_id = _token_user_id(request)  # the user itself is loaded with the batch
@@ -279,6 +285,7 @@ class FastRoute:
             stats[f"fallback {exc}".strip()] += 1
             return None
         if isinstance(prepared, Batched):
+            assert user_id is not None, f"{self.view_class.__name__} returns Batched without a fast_batch"
             return await self._answer_batched(_Admission(request, instance, user_id, prepared.item), fast)
         stats["fast"] += 1
         # Recorded from here on: the fast path answers, whatever happens. A read has no side
@@ -288,8 +295,7 @@ class FastRoute:
         try:
             waits = await athrottles_check(instance.get_throttles(), request, instance)
             if waits is not None:
-                durations = [w for w in waits if w is not None]
-                raise exceptions.Throttled(max(durations, default=None))
+                raise _throttled(waits)
             data, status = await (work if work is not None else prepared())
         except Exception as exc:  # noqa: BLE001 - rendered like DRF renders any error
             if work is not None and not work.done():
@@ -331,7 +337,7 @@ class FastRoute:
             if refused is None:
                 let_through.append(i)
             else:
-                out[i] = exceptions.Throttled(max((w for w in refused if w is not None), default=None))
+                out[i] = _throttled(refused)
         work = [(users[i], admissions[i].item) for i in let_through]
         for i, result in zip(let_through, self.view_class.fast_batch(work), strict=True):  # type: ignore[attr-defined]
             out[i] = result

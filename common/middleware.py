@@ -32,7 +32,30 @@ from whitenoise.middleware import WhiteNoiseMiddleware
 _KEEP_SLASH_PREFIXES = ("/admin/", "/static/", "/media/")
 
 
-class OptionalTrailingSlashMiddleware:
+class _EitherMode:
+    """A middleware that runs in the mode of the chain it is built into: `_acall` when the next
+    handler is a coroutine (ASGI), `_call` when it isn't (WSGI). Call `_set_mode` in __init__."""
+
+    sync_capable = True
+    async_capable = True
+    async_mode = False
+
+    def _set_mode(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        return self._acall(request) if self.async_mode else self._call(request)
+
+    def _call(self, request: HttpRequest) -> Any:
+        raise NotImplementedError
+
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        raise NotImplementedError
+
+
+class OptionalTrailingSlashMiddleware(_EitherMode):
     """Every path answers with and without a trailing slash, for every method, without a redirect.
 
     URL patterns are written without the slash; this strips one from the request path before
@@ -40,18 +63,11 @@ class OptionalTrailingSlashMiddleware:
     DRF's JSON parser reads the stream without Django's size check.
     """
 
-    sync_capable = True
-    async_capable = True
-
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
-        self.async_mode = iscoroutinefunction(get_response)
-        if self.async_mode:
-            markcoroutinefunction(self)
+        self._set_mode(get_response)
 
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.async_mode:
-            return self._acall(request)
+    def _call(self, request: HttpRequest) -> Any:
         return self._refuse(request) or self.get_response(request)
 
     async def _acall(self, request: HttpRequest) -> HttpResponse:
@@ -141,23 +157,16 @@ class InlineCsrfViewMiddleware(_InlineHooks, CsrfViewMiddleware):
         return await sync_to_async(check, thread_sensitive=True)(request, callback, callback_args, callback_kwargs)
 
 
-class InlineWhiteNoiseMiddleware(WhiteNoiseMiddleware):
+class InlineWhiteNoiseMiddleware(_EitherMode, WhiteNoiseMiddleware):
     """WhiteNoise (production static files) is sync-only; in async mode look the path up on the
     loop (a dict lookup without autorefresh) and serve a hit from a thread."""
 
-    sync_capable = True
-    async_capable = True
-
     def __init__(self, get_response: Callable[[HttpRequest], Any], *args: Any, **kwargs: Any) -> None:
         super().__init__(get_response, *args, **kwargs)
-        self.async_mode = iscoroutinefunction(get_response)
-        if self.async_mode:
-            markcoroutinefunction(self)
+        self._set_mode(get_response)
 
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.async_mode:
-            return self._acall(request)
-        return super().__call__(request)
+    def _call(self, request: HttpRequest) -> Any:
+        return WhiteNoiseMiddleware.__call__(self, request)
 
     async def _acall(self, request: HttpRequest) -> HttpResponse:
         if self.autorefresh:

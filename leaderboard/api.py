@@ -23,8 +23,8 @@ from common.pagination import PageNumberPagination
 from common.schema import error
 from leaderboard import selectors
 from leaderboard import serializers as s
-from leaderboard.games import Catalog, agame_catalog, board_name, game_catalog
-from leaderboard.services import score_check, score_rules, score_submit, scores_record
+from leaderboard.games import Catalog, GameInfo, agame_catalog, board_name, game_catalog
+from leaderboard.services import score_entry, score_rules, score_submit, scores_record
 
 BOARD_PARAM = OpenApiParameter(
     "board", OpenApiTypes.STR, OpenApiParameter.PATH, description="A game slug, or `all` (each player's best summed)."
@@ -114,16 +114,16 @@ class ScoreSubmitApi(APIView):
             raise Fallback()
         catalog = await agame_catalog()
         try:
-            score_rules(game=plain[0], score=plain[1], catalog=catalog)
+            game = score_rules(game=plain[0], score=plain[1], catalog=catalog)
         except ServiceError:
             raise Fallback() from None
-        return Batched((*plain, catalog))
+        return Batched((game, plain[1], catalog))
 
     @staticmethod
-    def fast_batch(items: list[tuple[Any, tuple[str, int, Catalog]]]) -> list[tuple[Any, int] | Exception]:
-        """The submissions of several requests, written together (services.scores_record)."""
+    def fast_batch(items: list[tuple[Any, tuple[GameInfo, int, Catalog]]]) -> list[tuple[Any, int] | Exception]:
+        """The checked submissions of several requests, written together (services.scores_record)."""
         entries = [
-            score_check(user=user, game=game, score=score, catalog=catalog) for user, (game, score, catalog) in items
+            score_entry(user=user, game=game, value=value, catalog=catalog) for user, (game, value, catalog) in items
         ]
         return [
             result if isinstance(result, Exception) else (result.as_dict(), status.HTTP_201_CREATED)

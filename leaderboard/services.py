@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.db import DatabaseError, connection
 from django.db.models import Max
@@ -60,7 +60,14 @@ def score_check(
     """The board rules a submission must pass (score_rules), and the entry to store."""
     catalog = catalog or game_catalog()
     info = score_rules(game=game, score=score, catalog=catalog)
-    return ScoreEntry(user.pk, user.username, info, catalog.slugs, score, achieved_at)  # type: ignore[arg-type]
+    return score_entry(user=user, game=info, value=cast(int, score), catalog=catalog, achieved_at=achieved_at)
+
+
+def score_entry(
+    *, user: Any, game: GameInfo, value: int, catalog: Catalog, achieved_at: datetime | None = None
+) -> ScoreEntry:
+    """The entry to store for a submission that passed score_rules (its GameInfo)."""
+    return ScoreEntry(user.pk, user.username, game, catalog.slugs, value, achieved_at)
 
 
 def score_rules(*, game: object, score: object, catalog: Catalog) -> GameInfo:
