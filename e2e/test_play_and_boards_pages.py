@@ -1,6 +1,7 @@
 """Live trivia and live leaderboards in real browsers against a live server (short timings)."""
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -15,8 +16,16 @@ def moderator_token(base: str) -> str:
 
 
 def current_answer(base: str, token: str) -> tuple[int, str]:
-    """The answer of the round being played, read the way a moderator can (the question bank)."""
+    """The answer of the round being played, read the way a moderator can (the question bank).
+
+    Between two rounds (the last split shown, the round ending: a second in the live app) it
+    waits for the next round to be in play, at most 20 s.
+    """
+    deadline = time.monotonic() + 20
     state = api_call(base, "trivia/rounds/current", token)
+    while state["game_state"] != 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        state = api_call(base, "trivia/rounds/current", token)
     assert state["game_state"] == 1, state
     entry = api_call(base, f"trivia/entries/{state['entry_id']}", token)
     return state["entry_id"], entry["answer"]
