@@ -14,8 +14,7 @@ from common.roles import Role
 
 
 def _is_postgres() -> bool:
-    # common.postgres: the pool-aware PostgreSQL backend (DB_POOL_MAX_SIZE)
-    return django_settings.DATABASES["default"]["ENGINE"] in {"django.db.backends.postgresql", "common.postgres"}
+    return django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:

@@ -1,6 +1,12 @@
-"""ASGI entry point: HTTP and WebSockets (`daphne config.asgi:application`)."""
+"""ASGI entry point: HTTP and WebSockets, for any standard ASGI server.
 
-import gc
+    uvicorn config.asgi:application     (production: see docs/deployment.md)
+    daphne config.asgi:application      (`make run`, and `runserver`'s ASGI mode)
+
+HTTP goes to Django's own ASGI handler (`django.core.asgi.get_asgi_application`), so every
+middleware of settings.MIDDLEWARE runs as Django runs it; WebSockets go to the Channels router.
+"""
+
 import os
 from typing import Any
 
@@ -10,9 +16,9 @@ from config.boot import load_settings_or_exit
 
 load_settings_or_exit()
 
-from common.asgi import get_asgi_application, tune_daphne  # noqa: E402
+from django.core.asgi import get_asgi_application  # noqa: E402
 
-tune_daphne()
+# Set Django up (and load the apps) before anything imports models.
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -21,15 +27,14 @@ from django.conf import settings  # noqa: E402
 import leaderboard.routing  # noqa: E402
 import trivia.routing  # noqa: E402
 from common.clock import ensure_inprocess_clock  # noqa: E402
-from common.edge import Edge  # noqa: E402
 from common.ws import OriginValidator  # noqa: E402
+from config.startup import server_started  # noqa: E402
 
 http_app: Any = django_asgi_app
 if settings.DEBUG:
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
     http_app = ASGIStaticFilesHandler(django_asgi_app)
-http_app = Edge(http_app)
 
 router = ProtocolTypeRouter(
     {
@@ -42,13 +47,16 @@ router = ProtocolTypeRouter(
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> Any:
-    """The router, plus the in-process game clock started on first use (embedded mode only)."""
+    """The router, plus the in-process game clock started on first use (embedded mode only).
+
+    Servers that speak the ASGI lifespan protocol (uvicorn, granian) start the clock at start-up;
+    daphne doesn't send lifespan events, so the first request or connection starts it.
+    """
     if scope["type"] == "lifespan":
-        # Daphne doesn't send lifespan events; other servers may. Start the clock and acknowledge.
-        ensure_inprocess_clock()
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                ensure_inprocess_clock()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
@@ -57,9 +65,4 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> Any:
     return await router(scope, receive, send)
 
 
-# Load the edge's routes (this imports the URLconf) now, then freeze the start-up heap: Django,
-# the apps and the URLconf live as long as the process, and the collector's full passes would
-# otherwise walk all of it again and again (tens of ms each: the p99 of the hot endpoints).
-http_app.load()
-gc.collect()
-gc.freeze()
+server_started()

@@ -135,9 +135,7 @@ INSTALLED_APPS = [
     "bot",
 ]
 
-# Django's deploy checks look for these dotted paths, so they stay here; under ASGI the handler
-# (common/asgi.py) builds the `Inline*` twin of each Django one (common/middleware.py), which runs
-# the same hooks on the event loop instead of a thread hop per hook.
+# Exactly what runs, in this order, under WSGI and ASGI alike.
 MIDDLEWARE = [
     "common.middleware.OptionalTrailingSlashMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -151,7 +149,7 @@ MIDDLEWARE = [
 ]
 
 if not DEBUG:
-    # Production serves collected static files itself; in development daphne's
+    # Production serves collected static files itself; in development the
     # ASGIStaticFilesHandler serves them from the apps (see config/asgi.py).
     MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
@@ -184,22 +182,27 @@ if DATABASE_URL:
 
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
     DATABASES["default"].setdefault("OPTIONS", {})
+    # Check a reused connection before a request relies on it (a database restart kills them).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # Fail fast when PostgreSQL is down, so requests get a clear 503 instead of hanging.
         DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
-        # Under ASGI every request runs in its own thread with its own connection: a burst of N
-        # requests opens N connections, past PostgreSQL's max_connections (100) -> 503s. A pool
-        # (DB_POOL_MAX_SIZE per process) makes requests wait for a connection instead, and
-        # saves the connection set-up on each request. Off by default (tests, dev).
+        # Under ASGI every request runs its sync code in a thread of its own and closes its
+        # connection at the end: without a pool, each request opens a new PostgreSQL connection
+        # (the set-up costs more than a cheap query) and a burst of N requests opens N of them,
+        # past max_connections. Django's own psycopg pool (DB_POOL_MAX_SIZE per process) makes
+        # requests reuse connections and wait for one when all are busy (DB_POOL_TIMEOUT, then
+        # 503). `check` tests each connection as it leaves the pool, so one a server restart
+        # killed is replaced instead of failing the request that got it.
         if env_int("DB_POOL_MAX_SIZE", 0) > 0:
-            # Our backend fails fast instead of waiting out the pool timeout when the server is
-            # down, and drops idle connections a server restart killed (common/postgres/base.py).
-            DATABASES["default"]["ENGINE"] = "common.postgres"
+            from psycopg_pool import ConnectionPool
+
             DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses pooling with persistent connections
             DATABASES["default"]["OPTIONS"]["pool"] = {
                 "min_size": min(2, env_int("DB_POOL_MAX_SIZE", 0)),
                 "max_size": env_int("DB_POOL_MAX_SIZE", 0),
                 "timeout": env_float("DB_POOL_TIMEOUT", 10.0),
+                "check": ConnectionPool.check_connection,
             }
 else:
     DATABASES = {
@@ -389,6 +392,9 @@ for _name in ("TRIVIA_PRESENCE_TTL_SECONDS", "TRIVIA_PRESENCE_REFRESH_SECONDS"):
 # Leaderboards: live pushes are coalesced to one per window per interval; socket frame rate limit.
 LEADERBOARD_PUSH_INTERVAL_SECONDS = env_float("LEADERBOARD_PUSH_INTERVAL_SECONDS", 0.25)
 LEADERBOARD_WS_FRAMES_PER_SECOND = env_float("LEADERBOARD_WS_FRAMES_PER_SECOND", 20)
+
+# Web processes freeze their start-up heap out of the garbage collector's reach (config/startup.py).
+GC_FREEZE_AT_START = env_bool("GC_FREEZE_AT_START", True)
 
 SERVER_VERSION = "1.0.0"
 MIN_APP_VERSION_CODE = env_int("MIN_APP_VERSION_CODE", 1)

@@ -1,13 +1,6 @@
-"""Leaderboard API (SPEC §6). Views parse input, call one service or selector, shape output.
-
-The hot endpoints (submitting a score, a board page, me, around me) also have an async twin
-`fast_<method>` that common.fastpath runs on the event loop for the ordinary request; anything
-else goes to the DRF method, which stays the contract (and what the schema describes).
-"""
+"""Leaderboard API (SPEC §6). Views parse input, call one service or selector, shape output."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,14 +10,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import PublicApiView
-from common.errors import NotFound, ServiceError
-from common.fastpath import Batched, Fallback, FastRequest, Prepared
+from common.errors import NotFound
 from common.pagination import PageNumberPagination
 from common.schema import error
 from leaderboard import selectors
 from leaderboard import serializers as s
-from leaderboard.games import Catalog, GameInfo, agame_catalog, board_name, game_catalog
-from leaderboard.services import score_entry, score_rules, score_submit, scores_record
+from leaderboard.games import board_name, game_catalog
+from leaderboard.services import score_submit
 
 BOARD_PARAM = OpenApiParameter(
     "board", OpenApiTypes.STR, OpenApiParameter.PATH, description="A game slug, or `all` (each player's best summed)."
@@ -56,32 +48,6 @@ def _period(request: Request) -> str:
     return query.validated_data["period"]
 
 
-async def _afast_board(request: FastRequest, board: str) -> tuple[str, str]:
-    """The board and period of a fast read, or Fallback (the DRF view answers 400/404)."""
-    query = s.PeriodQuerySerializer(data=request.query_params)
-    if not query.is_valid():
-        raise Fallback()
-    try:
-        return board_name(await agame_catalog(), board), query.validated_data["period"]
-    except ServiceError:
-        raise Fallback() from None
-
-
-def _plain_submission(data: dict[str, Any]) -> tuple[str, int] | None:
-    """(game, score) when ScoreSubmitSerializer would take them as they are: a string it
-    wouldn't trim or refuse, a JSON integer >= 0. None for anything else (the serializer
-    decides). Building the serializer costs more than the rest of a fast submission."""
-    game, score = data.get("game"), data.get("score")
-    if type(game) is not str or not 0 < len(game) <= _GAME_MAX_LENGTH or game != game.strip():
-        return None
-    if type(score) is not int or score < 0:
-        return None
-    return game, score
-
-
-_GAME_MAX_LENGTH = s.ScoreSubmitSerializer().fields["game"].max_length
-
-
 class GameListApi(PublicApiView):
     """The games that have boards, with the highest score each accepts."""
 
@@ -106,30 +72,6 @@ class ScoreSubmitApi(APIView):
         submission = score_submit(user=request.user, **data.validated_data)
         return Response(submission.as_dict(), status=status.HTTP_201_CREATED)
 
-    async def fast_post(self, request: FastRequest) -> Batched:
-        """`post` on the event loop (common.fastpath); anything but a plain valid body (see
-        `_plain_submission`): Fallback, and the serializer answers. The rest is `fast_batch`."""
-        plain = _plain_submission(request.json())
-        if plain is None:
-            raise Fallback()
-        catalog = await agame_catalog()
-        try:
-            game = score_rules(game=plain[0], score=plain[1], catalog=catalog)
-        except ServiceError:
-            raise Fallback() from None
-        return Batched((game, plain[1], catalog))
-
-    @staticmethod
-    def fast_batch(items: list[tuple[Any, tuple[GameInfo, int, Catalog]]]) -> list[tuple[Any, int] | Exception]:
-        """The checked submissions of several requests, written together (services.scores_record)."""
-        entries = [
-            score_entry(user=user, game=game, value=value, catalog=catalog) for user, (game, value, catalog) in items
-        ]
-        return [
-            result if isinstance(result, Exception) else (result.as_dict(), status.HTTP_201_CREATED)
-            for result in scores_record(entries)
-        ]
-
 
 class BoardApi(PublicApiView):
     """A board page: players by score (a game's best, or `all`: bests summed), ties to who got there first."""
@@ -147,21 +89,6 @@ class BoardApi(PublicApiView):
         board_page = selectors.BoardPage(board, _period(request), expect=_expected_slice(paginator, request))
         rows = paginator.paginate_queryset(board_page, request, view=self)  # type: ignore[arg-type]
         return paginator.get_paginated_response(rows)
-
-    async def fast_get(self, request: FastRequest, board: str) -> Prepared:
-        board, period = await _afast_board(request, board)
-        drf_request = request.drf()
-        paginator = self.pagination_class()
-        expect = _expected_slice(paginator, drf_request)
-        if expect is None:
-            raise Fallback()
-
-        async def run() -> tuple[dict[str, Any], int]:
-            board_page = await selectors.aboard_page(board, period, expect=expect)
-            rows = paginator.paginate_queryset(board_page, drf_request, view=self)  # type: ignore[arg-type]
-            return paginator.get_paginated_response(rows).data, status.HTTP_200_OK
-
-        return run
 
 
 class BoardMeApi(APIView):
@@ -181,17 +108,6 @@ class BoardMeApi(APIView):
         if row is None:
             raise NotFound("You have no score on this board for that period.", code="no_score")
         return Response(row)
-
-    async def fast_get(self, request: FastRequest, board: str) -> Prepared:
-        board, period = await _afast_board(request, board)
-
-        async def run() -> tuple[dict[str, Any], int]:
-            row = await selectors.aboard_me(game=board, period=period, user_id=request.user.pk)
-            if row is None:
-                raise NotFound("You have no score on this board for that period.", code="no_score")
-            return row, status.HTTP_200_OK
-
-        return run
 
 
 class BoardAroundApi(APIView):
@@ -217,20 +133,6 @@ class BoardAroundApi(APIView):
         if rows is None:
             raise NotFound("You have no score on this board for that period.", code="no_score")
         return Response({"results": rows})
-
-    async def fast_get(self, request: FastRequest, board: str) -> Prepared:
-        board, _ = await _afast_board(request, board)
-        query = s.AroundQuerySerializer(data=request.query_params)
-        if not query.is_valid():
-            raise Fallback()
-
-        async def run() -> tuple[dict[str, Any], int]:
-            rows = await selectors.aboard_around(game=board, user_id=request.user.pk, **query.validated_data)
-            if rows is None:
-                raise NotFound("You have no score on this board for that period.", code="no_score")
-            return {"results": rows}, status.HTTP_200_OK
-
-        return run
 
 
 class ReportApi(APIView):

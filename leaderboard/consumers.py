@@ -20,18 +20,17 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from rest_framework import serializers as drf
 
 from common.errors import ServiceError
 from common.ratelimit import TokenBucket
-from common.ws import JWTWebsocketConsumer
+from common.ws import JWTWebsocketConsumer, ws_db
 from leaderboard import selectors
 from leaderboard import serializers as s
 from leaderboard.boards import board_group
 from leaderboard.games import agame_catalog, board_name
-from leaderboard.services import ascore_submit, score_check
+from leaderboard.services import score_submit
 
 logger = logging.getLogger("gameconnect.leaderboard")
 
@@ -169,15 +168,12 @@ class LeaderboardConsumer(JWTWebsocketConsumer):
 
     async def add_score(self, content: dict[str, Any]) -> None:
         data = _validated(s.ScoreSubmitSerializer, content)
-        # Group commit: submissions from every socket (and the REST fast path) of this process
-        # share one INSERT and one Redis round trip per batch, in a worker thread.
-        entry = score_check(user=self.user, catalog=await agame_catalog(), **data)
-        submission = await ascore_submit(entry)
+        submission = await ws_db(score_submit)(user=self.user, **data)
         await self.send_json({"type": "score_added", **submission.as_dict()})
 
     async def report(self, content: dict[str, Any]) -> None:
         data = _validated(s.ReportQuerySerializer, content)
-        report = await database_sync_to_async(selectors.report_top)(**data)
+        report = await ws_db(selectors.report_top)(**data)
         body = s.ReportSerializer(report).data
         await self.send_json(
             {

@@ -5,14 +5,13 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from django.db import DatabaseError, connection
 from django.db.models import Max
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from common.batching import GroupRunner
 from common.errors import InvalidInput
 from leaderboard import boards, rules
 from leaderboard.games import Catalog, GameInfo, game_catalog, game_for_submission
@@ -57,28 +56,15 @@ class ScoreEntry:
 def score_check(
     *, user: Any, game: object, score: object, achieved_at: datetime | None = None, catalog: Catalog | None = None
 ) -> ScoreEntry:
-    """The board rules a submission must pass (score_rules), and the entry to store."""
+    """The board rules a submission must pass (a known game, a whole number from 0 to the
+    game's max_score), and the entry to store; raises InvalidInput."""
     catalog = catalog or game_catalog()
-    info = score_rules(game=game, score=score, catalog=catalog)
-    return score_entry(user=user, game=info, value=cast(int, score), catalog=catalog, achieved_at=achieved_at)
-
-
-def score_entry(
-    *, user: Any, game: GameInfo, value: int, catalog: Catalog, achieved_at: datetime | None = None
-) -> ScoreEntry:
-    """The entry to store for a submission that passed score_rules (its GameInfo)."""
-    return ScoreEntry(user.pk, user.username, game, catalog.slugs, value, achieved_at)
-
-
-def score_rules(*, game: object, score: object, catalog: Catalog) -> GameInfo:
-    """The game of a submission that passes the board rules (known game, whole number 0 …
-    max_score); raises InvalidInput. No I/O (async callers pass `await agame_catalog()`)."""
     info = game_for_submission(catalog, game)
     if not isinstance(score, int) or isinstance(score, bool):
         raise InvalidInput("score must be a whole number.", code="invalid_score")
     if not 0 <= score <= info.max_score:
         raise InvalidInput(f"{info.label} scores go from 0 to {info.max_score}.", code="score_out_of_range")
-    return info
+    return ScoreEntry(user.pk, user.username, info, catalog.slugs, score, achieved_at)
 
 
 def score_submit(*, user: Any, game: object, score: object, achieved_at: datetime | None = None) -> Submission:
@@ -231,15 +217,6 @@ def _submission(
         period_ranks=ranks,
         boards_updated=updated,
     )
-
-
-_group_commit = GroupRunner(scores_record)
-
-
-async def ascore_submit(entry: ScoreEntry) -> Submission:
-    """scores_record for async callers (the REST fast path, the socket): concurrent submissions
-    are written together, one INSERT and one Redis round trip per batch (common.batching)."""
-    return await _group_commit.submit(entry)
 
 
 def periods_rollover() -> None:

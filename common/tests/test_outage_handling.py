@@ -4,24 +4,20 @@ drills in test_fault_drills.py exercise them end to end; docs/hardening.md)."""
 from __future__ import annotations
 
 import asyncio
-import threading
+import json
+import os
+import subprocess
+import sys
 import time
 from typing import Any
 
-import psycopg
 import pytest
 import redis
 from django.db import connection
 from psycopg_pool import ConnectionPool
 
-from common.drills import RedisServer, free_port, wait_sync
-from common.postgres.base import FIRST_WAIT_SECONDS, ended_by_server, getconn_alive, getconn_failing_fast
+from common.drills import RedisServer
 from common.redis import client_options
-
-
-def _dead_port() -> int:
-    return free_port()  # nothing listens there
-
 
 # --- Redis clients --------------------------------------------------------------------------
 
@@ -86,60 +82,44 @@ async def test_channel_layer_receive_waits_out_a_redis_restart(tmp_path: Any) ->
 # --- PostgreSQL pool ------------------------------------------------------------------------
 
 
-def test_pool_fails_fast_when_the_server_is_down() -> None:
-    conninfo = f"host=127.0.0.1 port={_dead_port()} dbname=x user=postgres connect_timeout=2"
-    pool = ConnectionPool(conninfo, min_size=1, max_size=2, timeout=10, open=True, reconnect_timeout=60)
-    try:
-        started = time.monotonic()
-        with pytest.raises(psycopg.OperationalError):
-            getconn_failing_fast(pool, lambda: psycopg.connect(conninfo).close())
-        assert time.monotonic() - started < 2  # not the pool's 10 s timeout
-    finally:
-        pool.close(timeout=0)
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db
-def test_pool_waits_for_a_busy_connection_when_the_server_is_up() -> None:
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    pool = ConnectionPool(kwargs=params, min_size=1, max_size=1, timeout=10, open=True)
-    try:
-        busy = pool.getconn()
-        releaser = threading.Timer(FIRST_WAIT_SECONDS + 0.5, pool.putconn, args=[busy])
-        releaser.start()
-        started = time.monotonic()
-        conn = getconn_failing_fast(pool, lambda: psycopg.connect(**params).close())
-        assert time.monotonic() - started >= FIRST_WAIT_SECONDS + 0.4  # it waited for the busy one
-        assert conn is busy
-        pool.putconn(conn)
-        releaser.join()
-    finally:
-        pool.close(timeout=0)
+def test_the_pool_is_django_s_own_with_a_checked_checkout() -> None:
+    """DB_POOL_MAX_SIZE turns on Django's psycopg pool (no backend of our own), checking each
+    connection as it leaves the pool."""
+    code = (
+        "import json, config.settings as s; d = s.DATABASES['default']; p = d['OPTIONS']['pool'];"
+        "print(json.dumps([d['ENGINE'], d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'], p['max_size'],"
+        " p['check'].__qualname__]))"
+    )
+    env = {**os.environ, "DATABASE_URL": "postgres://u@127.0.0.1:5432/x", "DB_POOL_MAX_SIZE": "7"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [
+        "django.db.backends.postgresql",
+        0,
+        True,
+        7,
+        "ConnectionPool.check_connection",
+    ]
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_pool_replaces_an_idle_connection_the_server_killed() -> None:
+def test_the_pool_replaces_an_idle_connection_the_server_killed() -> None:
+    """What `check` in the pool settings is for: after a server restart (here: the backend
+    terminated) the pool hands out a new connection instead of the dead one."""
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)
     params.pop("context", None)
     params["autocommit"] = True
-    pool = ConnectionPool(kwargs=params, min_size=1, max_size=1, timeout=10, open=True)
-    probe = lambda: psycopg.connect(**params).close()  # noqa: E731
+    pool = ConnectionPool(
+        kwargs=params, min_size=1, max_size=1, timeout=10, open=True, check=ConnectionPool.check_connection
+    )
     try:
-        conn = getconn_alive(pool, probe)
-        dead_pid = conn.info.backend_pid
-        pool.putconn(conn)
-        assert getconn_alive(pool, probe) is conn  # alive: handed out again
-        pool.putconn(conn)
+        with pool.connection() as conn:
+            dead_pid = conn.info.backend_pid
         with connection.cursor() as cursor:  # what a server restart does to idle connections
             cursor.execute("SELECT pg_terminate_backend(%s)", [dead_pid])
-        wait_sync(lambda: ended_by_server(conn), 5, "the server did not end the connection")
-        fresh = getconn_alive(pool, probe)
-        assert fresh.info.backend_pid != dead_pid
-        assert fresh.execute("SELECT 1").fetchone() == (1,)
-        pool.putconn(fresh)
+        with pool.connection() as fresh:
+            assert fresh.info.backend_pid != dead_pid
+            assert fresh.execute("SELECT 1").fetchone() == (1,)
     finally:
         pool.close(timeout=0)

@@ -222,30 +222,39 @@ async def test_a_burst_of_500_submissions_is_coalesced(monkeypatch, settings):
     await comm.disconnect()
 
 
-async def test_pushes_do_not_wait_for_the_shared_sync_thread():
+@pytest.mark.postgres
+async def test_a_slow_report_on_one_socket_does_not_hold_up_pushes_to_another(monkeypatch):
+    """Sockets reach PostgreSQL through their own threads (common.ws.ws_db), not the one thread
+    Channels shares for thread-sensitive code: a slow query of one socket delays only itself."""
     import asyncio
     import threading
 
-    from asgiref.sync import sync_to_async
+    from leaderboard import selectors
 
-    me = await gamer_named("patient watcher")
-    comm = await connect(me)
+    release = threading.Event()
+    real_report = selectors.report_top
+
+    def slow_report(**kwargs):
+        release.wait(10)
+        return real_report(**kwargs)
+
+    monkeypatch.setattr(selectors, "report_top", slow_report)
+    slow, watcher = await gamer_named("slow reporter"), await gamer_named("patient watcher")
+    slow_comm, comm = await connect(slow), await connect(watcher)
     await comm.send_json_to({"action": "subscribe", "game": "apex"})
     await comm.receive_json_from()
     # Past the re-read that follows a subscribe: from here only a notice can cause a push.
     assert await comm.receive_nothing(timeout=4 * INTERVAL)
-    release = threading.Event()
-    # Something slow holds the thread that thread-sensitive sync code shares.
-    blocker = asyncio.ensure_future(sync_to_async(release.wait)(10))
+    await slow_comm.send_json_to({"action": "report", "start": "2026-01-01", "end": "2026-01-02"})
     try:
-        await database_sync_to_async(submit, thread_sensitive=False)(me, "apex", 42)
-        pushed = await next_of(comm, "scores", timeout=3)
-        assert [(r["user_id"], r["score"]) for r in pushed["result"]] == [(me.pk, 42)]
-        assert not blocker.done()
+        await submit_async(watcher, "apex", 42)
+        pushed = await next_of(comm, "scores", timeout=5)
+        assert [(r["user_id"], r["score"]) for r in pushed["result"]] == [(watcher.pk, 42)]
+        assert await slow_comm.receive_nothing(timeout=0.1)  # still waiting for its report
     finally:
         release.set()
-        await blocker
-    await comm.disconnect()
+    assert (await next_of(slow_comm, "report", timeout=10))["result"] == []
+    await asyncio.gather(comm.disconnect(), slow_comm.disconnect())
 
 
 async def test_pushes_reach_every_watching_socket():

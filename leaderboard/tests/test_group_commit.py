@@ -1,21 +1,18 @@
-"""Group commit of submissions (services.scores_record, ascore_submit, common.batching)."""
+"""Group commit of submissions (services.scores_record: one INSERT and one Redis round trip per batch)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
-from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from common.batching import GroupRunner
 from conftest import make_gamer
 from gamers.models import Gamer
 from leaderboard import boards
 from leaderboard.models import Score
 from leaderboard.selectors import board_around, board_window
-from leaderboard.services import ScoreEntry, _group_commit, ascore_submit, score_check, scores_record
+from leaderboard.services import ScoreEntry, score_check, scores_record
 from leaderboard.tests.factories import ensure_games, unreachable_redis
 
 
@@ -75,42 +72,3 @@ def test_redis_down_stores_the_whole_batch_and_says_so(games, monkeypatch):
     assert [r.rank for r in results] == [None] * 3
     assert all(v is None for r in results for v in r.period_ranks.values())
     assert Score.objects.filter(game=games["fifa"]).count() == 4
-
-
-@pytest.mark.django_db(transaction=True)
-async def test_concurrent_submissions_are_stored_exactly_once_in_few_batches():
-    await sync_to_async(ensure_games)()
-    players = [await sync_to_async(make_gamer)(f"crowd player {i}") for i in range(8)]
-    _group_commit.batch_sizes = []
-    entries = [await sync_to_async(_entry)(players[i % 8], "minecraft", 1000 + i) for i in range(40)]
-    results = await asyncio.gather(*(ascore_submit(e) for e in entries))
-    assert sorted(r.score for r in results) == [1000 + i for i in range(40)]
-    assert len({r.score_id for r in results}) == 40
-    assert await Score.objects.filter(game__slug="minecraft").acount() == 40
-    assert sum(_group_commit.batch_sizes) == 40 and len(_group_commit.batch_sizes) < 40
-    rows = await sync_to_async(board_window)(game="minecraft", period="all", start=0, end=9)
-    # Each player's best is their last (highest) submission.
-    assert [(r["user_id"], r["score"]) for r in rows.rows[:3]] == [
-        (players[7].pk, 1039),
-        (players[6].pk, 1038),
-        (players[5].pk, 1037),
-    ]
-
-
-async def test_group_runner_hands_each_caller_its_own_result_or_error():
-    def work(items: list[int]) -> list[int | Exception]:
-        return [ValueError(f"bad {i}") if i % 3 == 0 else i * 10 for i in items]
-
-    runner: GroupRunner[int, int] = GroupRunner(work)
-    outcomes = await asyncio.gather(*(runner.submit(i) for i in range(1, 8)), return_exceptions=True)
-    assert [o if isinstance(o, int) else str(o) for o in outcomes] == [10, 20, "bad 3", 40, 50, "bad 6", 70]
-    assert runner.batch_sizes == [7]  # queued in the same loop turn: one batch
-
-    def broken(items: list[int]) -> list[int]:
-        raise RuntimeError("database down")
-
-    failing: GroupRunner[int, int] = GroupRunner(broken)
-    outcomes = await asyncio.gather(*(failing.submit(i) for i in range(3)), return_exceptions=True)
-    assert [str(o) for o in outcomes] == ["database down"] * 3
-    # The runner recovers for the next callers.
-    assert await runner.submit(2) == 20
