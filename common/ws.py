@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlparse
 
-from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -118,17 +117,6 @@ class JWTWebsocketConsumer(AsyncWebsocketConsumer):
 
     user: Any = None
     _auth_task: asyncio.Task[None] | None = None
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        """Channels' dispatch first closes stale database connections through the one shared
-        sync thread, for every message (client frames, channel-layer events). These consumers
-        touch the database only through `ws_db` / `database_sync_to_async`, which do that
-        themselves around each call, so the hop is skipped: a frame doesn't queue behind that
-        thread."""
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     async def connect(self) -> None:
         self.user = None

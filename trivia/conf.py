@@ -20,10 +20,6 @@ DEFAULTS: dict[str, Any] = {
     "TRIVIA_REACTION_BURST": 3.0,
     "TRIVIA_PLAYER_LIST_RATE": 0.5,
     "TRIVIA_PLAYER_LIST_BURST": 2.0,
-    # Hub batching: after a dispatch less than BUSY seconds ago, wait BATCH seconds to gather
-    # more broadcasts and write them to each socket together (see trivia.hub).
-    "TRIVIA_HUB_BUSY_SECONDS": 0.05,
-    "TRIVIA_HUB_BATCH_SECONDS": 0.01,
     # A sheddable broadcast (others' wrong attempts, reactions, joins, leaves) this old when its
     # turn comes goes only to the player it concerns: a flooded process keeps game frames on time.
     "TRIVIA_HUB_SHED_LAG_SECONDS": 0.25,

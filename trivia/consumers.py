@@ -4,23 +4,23 @@ Authentication, origin check, JSON parsing and the `user.<id>` group come from
 `common.ws.JWTWebsocketConsumer`. This consumer adds: one socket per user across every process
 (the older one is closed with 4002), presence, per-socket flood control, and the game events.
 Broadcast frames reach it through this process's `trivia.hub.Hub`, not through per-socket
-channel-layer groups.
+channel-layer groups, and are sent as ordinary Channels sends.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Any
 
 from common.errors import ServiceError
 from common.ratelimit import TokenBucket
 from common.ws import CLOSE_REPLACED, JWTWebsocketConsumer, ws_db
-from common.ws_wire import RawWriter, raw_writer
 from gamers.services import InsufficientFunds
 from trivia import presence, rules
 from trivia.batching import attempt_batcher
+from trivia.broadcast import abroadcast
 from trivia.conf import conf
-from trivia.hub import Frames, Hub, abroadcast, get_hub
+from trivia.hub import Frames, Hub, get_hub
 from trivia.selectors import player_list, round_state
 from trivia.services import AttemptRequest, entry_report
 
@@ -49,8 +49,6 @@ class TriviaConsumer(JWTWebsocketConsumer):
         # Hub frames that arrive before WELCOME is sent wait here, so WELCOME comes first.
         self._welcomed = False
         self._pending: list[Frames] = []
-        # How broadcasts are written: raw bytes on daphne (None: not looked up yet; False: no).
-        self._raw: RawWriter | Literal[False] | None = None
         await super().connect()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -101,21 +99,16 @@ class TriviaConsumer(JWTWebsocketConsumer):
         if not self._welcomed:
             self._pending.append(frames)
             return
-        if self._raw is None:
-            self._raw = raw_writer(self.base_send) or False
-        if self._raw:
-            self._raw.write(frames.wire)  # dropped if the socket is closing, as daphne does
-            return
-        for text, _ in frames.items:
-            await self.base_send({"type": "websocket.send", "text": text})
+        for text, _ in frames:
+            await self.send(text_data=text)
 
     async def _flush_pending(self) -> None:
         """The broadcasts that came before WELCOME, without the joins and leaves it counted."""
         pending, self._pending = self._pending, []
         for frames in pending:
-            for text, seq in frames.items:
+            for text, seq in frames:
                 if seq is None or self.counted_seq is None or seq >= self.counted_seq:
-                    await self.base_send({"type": "websocket.send", "text": text})
+                    await self.send(text_data=text)
 
     def _peer(self) -> dict[str, Any]:
         return {"userId": self.user_id, "username": self.user.username}

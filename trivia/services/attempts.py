@@ -36,7 +36,7 @@ from common.errors import Conflict, InvalidInput, NotFound, ServiceError
 from gamers.models import CoinTransaction, Gamer
 from gamers.services import InsufficientFunds
 from trivia import rules
-from trivia.hub import fanout_message, hub_send_on_commit
+from trivia.broadcast import fanout_message, hub_send_on_commit
 from trivia.models import Attempt, Round
 from trivia.services.game import _end, round_ref
 

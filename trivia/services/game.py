@@ -6,7 +6,7 @@ Invariants (SPEC §5):
   many processes, a restarted worker) never advances anything twice;
 * attempts (`trivia.services.attempts`) are decided under an exclusive lock on the round, so
   exactly one attempt can end a round;
-* frames go out only after commit (`trivia.hub.broadcast_on_commit`).
+* frames go out only after commit (`trivia.broadcast.broadcast_on_commit`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from trivia import rules
+from trivia.broadcast import broadcast_on_commit
 from trivia.conf import conf
-from trivia.hub import broadcast_on_commit
 from trivia.models import Entry, Round
 
 logger = logging.getLogger("gameconnect.trivia")

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from moderation.services import audit_record
 from trivia import presence
-from trivia.hub import DISCONNECT_ALL, hub_send_on_commit
+from trivia.broadcast import DISCONNECT_ALL, hub_send_on_commit
 
 
 @transaction.atomic

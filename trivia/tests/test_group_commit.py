@@ -16,7 +16,7 @@ from conftest import make_gamer
 from gamers.models import CoinTransaction, Gamer
 from gamers.services import InsufficientFunds, coins_apply
 from trivia import services
-from trivia.batching import new_attempt_batcher
+from trivia.batching import GroupRunner, new_attempt_batcher
 from trivia.models import Attempt, Round
 from trivia.services import AttemptRequest, AttemptResult, NoRound, attempts_submit
 from trivia.tests.factories import start_round
@@ -210,3 +210,23 @@ def test_groups_racing_from_many_threads_make_one_winner_and_keep_every_ledger(s
     paid = Attempt.objects.aggregate(s=Sum("cost"))["s"]
     assert -paid == CoinTransaction.objects.filter(reason="attempt").aggregate(s=Sum("amount"))["s"]
     assert_balances_match_ledger()
+
+
+@pytest.mark.django_db
+async def test_group_runner_hands_each_caller_its_own_result_or_error():
+    def work(items: list[int]) -> list[int | Exception]:
+        return [ValueError(f"bad {i}") if i % 3 == 0 else i * 10 for i in items]
+
+    runner: GroupRunner[int, int] = GroupRunner(work)
+    outcomes = await asyncio.gather(*(runner.submit(i) for i in range(1, 8)), return_exceptions=True)
+    assert [o if isinstance(o, int) else str(o) for o in outcomes] == [10, 20, "bad 3", 40, 50, "bad 6", 70]
+    assert runner.batch_sizes == [7]  # queued in the same loop turn: one batch
+
+    def broken(items: list[int]) -> list[int]:
+        raise RuntimeError("database down")
+
+    failing: GroupRunner[int, int] = GroupRunner(broken)
+    outcomes = await asyncio.gather(*(failing.submit(i) for i in range(3)), return_exceptions=True)
+    assert [str(o) for o in outcomes] == ["database down"] * 3
+    # The runner recovers for the next callers.
+    assert await runner.submit(2) == 20

@@ -1,4 +1,4 @@
-"""The per-process fan-out hub on its own: ordering, exclusion, batching, load shedding."""
+"""The per-process fan-out hub on its own: ordering, exclusion, load shedding, presence order."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from common.ws_wire import text_frame
-from trivia.hub import DISCONNECT_ALL, Frames, Hub, fanout_message
+from trivia.broadcast import DISCONNECT_ALL, fanout_message
+from trivia.hub import Frames, Hub
 
 
 class FakeSocket:
@@ -16,14 +16,12 @@ class FakeSocket:
         self.counted_seq = counted_seq
         self.frames: list[str] = []
         self.seqs: list[int | None] = []
-        self.wires: list[bytes] = []
         self.batches: list[Frames] = []
         self.closed_with: int | None = None
 
     async def deliver(self, frames: Frames) -> None:
         self.batches.append(frames)
-        self.wires.append(frames.wire)
-        for text, seq in frames.items:
+        for text, seq in frames:
             self.frames.append(text)
             self.seqs.append(seq)
 
@@ -102,10 +100,9 @@ async def test_a_socket_welcomed_after_the_frames_came_skips_the_joins_it_counte
         sent.append(message["text"])
 
     consumer.base_send = base_send
-    consumer._welcomed, consumer._pending, consumer._raw = False, [], None
+    consumer._welcomed, consumer._pending = False, []
     consumer.counted_seq = None  # frames arrive before the socket's presence claim returns
-    items = ((("counted join"), 9), ("own join", 10), ("later join", 11), ("split", None))
-    await consumer.deliver(Frames(items, tuple(text_frame(t) for t, _ in items)))
+    await consumer.deliver((("counted join", 9), ("own join", 10), ("later join", 11), ("split", None)))
     assert sent == []
     consumer.counted_seq = 10
     consumer._welcomed = True
@@ -113,7 +110,7 @@ async def test_a_socket_welcomed_after_the_frames_came_skips_the_joins_it_counte
     assert sent == ["own join", "later join", "split"]
 
 
-async def test_every_frame_is_encoded_once_and_sockets_with_the_same_frames_share_the_bytes():
+async def test_sockets_that_get_the_same_frames_share_one_plan():
     hub = Hub()
     sockets = [FakeSocket(i) for i in range(1, 6)]
     for socket in sockets:
@@ -125,10 +122,10 @@ async def test_every_frame_is_encoded_once_and_sockets_with_the_same_frames_shar
             fanout_message("SPLIT", {"answer": "_" * 300}),
         ]
     )
-    # One write per socket per batch, holding complete frames in order.
-    assert all(len(s.wires) == 1 for s in sockets)
-    assert sockets[0].wires[0] == b"".join(text_frame(t) for t in sockets[0].frames)
-    assert len(sockets[1].frames) == 2 and sockets[1].wires[0] != sockets[0].wires[0]
+    # One delivery per socket per dispatch, holding its frames in order.
+    assert all(len(s.batches) == 1 for s in sockets)
+    assert events(sockets[0]) == ["ROUND", "PEER_JOIN", "SPLIT"]
+    assert events(sockets[1]) == ["ROUND", "SPLIT"]
     assert sockets[0].batches[0] is sockets[2].batches[0] is sockets[4].batches[0]
 
 
