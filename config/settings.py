@@ -182,7 +182,8 @@ if DATABASE_URL:
 
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
     DATABASES["default"].setdefault("OPTIONS", {})
-    # Check a reused connection before a request relies on it (a database restart kills them).
+    # Check a reused (persistent or pooled) connection before a request relies on it: a
+    # database restart kills them.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # Fail fast when PostgreSQL is down, so requests get a clear 503 instead of hanging.
@@ -191,18 +192,17 @@ if DATABASE_URL:
         # connection at the end: without a pool, each request opens a new PostgreSQL connection
         # (the set-up costs more than a cheap query) and a burst of N requests opens N of them,
         # past max_connections. Django's own psycopg pool (DB_POOL_MAX_SIZE per process) makes
-        # requests reuse connections and wait for one when all are busy (DB_POOL_TIMEOUT, then
-        # 503). `check` tests each connection as it leaves the pool, so one a server restart
-        # killed is replaced instead of failing the request that got it.
+        # requests reuse connections and wait for one when all are busy (DB_POOL_TIMEOUT, 2 s,
+        # then 503: short, because it is also how long a request waits while PostgreSQL is
+        # down). With CONN_HEALTH_CHECKS (above) Django has the pool check each connection as
+        # it leaves the pool, so one a server restart killed is replaced instead of failing
+        # the request that got it.
         if env_int("DB_POOL_MAX_SIZE", 0) > 0:
-            from psycopg_pool import ConnectionPool
-
             DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses pooling with persistent connections
             DATABASES["default"]["OPTIONS"]["pool"] = {
                 "min_size": min(2, env_int("DB_POOL_MAX_SIZE", 0)),
                 "max_size": env_int("DB_POOL_MAX_SIZE", 0),
-                "timeout": env_float("DB_POOL_TIMEOUT", 10.0),
-                "check": ConnectionPool.check_connection,
+                "timeout": env_float("DB_POOL_TIMEOUT", 2.0),
             }
 else:
     DATABASES = {
