@@ -9,4 +9,4 @@ RUN SECRET_KEY=build-only ALLOWED_HOSTS=localhost python manage.py collectstatic
 EXPOSE 8000
 # One web process per container; scale with replicas behind the balancer (docker-compose.yml `lb`).
 CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--loop", "uvloop", \
-     "--http", "httptools", "--no-proxy-headers", "--no-access-log"]
+     "--http", "httptools", "--no-proxy-headers", "--no-access-log", "--log-level", "warning"]

@@ -49,14 +49,15 @@ def web_command(server: str, host: str, port: int) -> list[str]:
 
     None of them may rewrite the client address from X-Forwarded-For on its own: Django applies
     TRUSTED_PROXIES (common/client_ip.py). Daphne and granian don't unless told to; uvicorn trusts
-    127.0.0.1's headers by default, hence `--no-proxy-headers`. HAProxy logs every request, so no
-    server access log.
+    127.0.0.1's headers by default, hence `--no-proxy-headers`. HAProxy logs every request (without
+    its query string), so no server access log; uvicorn also logs each WebSocket's path with its
+    `?token=` at INFO, hence `--log-level warning`.
     """
     app = "config.asgi:application"
     if server == "uvicorn":
         return [
             str(BIN / "uvicorn"), app, "--host", host, "--port", str(port), "--loop", "uvloop",
-            "--http", "httptools", "--no-proxy-headers", "--no-access-log",
+            "--http", "httptools", "--no-proxy-headers", "--no-access-log", "--log-level", "warning",
         ]  # fmt: skip
     if server == "daphne":
         return [str(BIN / "daphne"), "-b", host, "-p", str(port), app]
