@@ -133,6 +133,7 @@ class Cluster:
     beat: bool = True
     worker_args: tuple[str, ...] = ("--loglevel=info",)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    programs: dict[str, str] = field(default_factory=dict)  # name -> program file name (for cluster-stop)
 
     def __post_init__(self) -> None:
         if self.server not in SERVERS:
@@ -173,6 +174,7 @@ class Cluster:
 
     def _spawn(self, name: str, args: list[str], env: Mapping[str, str] | None = None) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.programs[name] = Path(args[0]).name
         with open(self.log_dir / f"{name}.log", "ab") as log:
             # A session of its own: Ctrl-C reaches only the supervisor, which stops everything in order.
             self.procs[name] = subprocess.Popen(
@@ -275,21 +277,22 @@ def _alive(pid: int, cmd_part: str) -> bool:
         return False
 
 
-def _recorded() -> dict[str, list[object]]:
+def _recorded() -> dict[str, tuple[int, str]]:
+    """What a running `make cluster` wrote down: process name -> (pid, part of its command line)."""
     try:
-        return json.loads(PID_FILE.read_text())
-    except (OSError, ValueError):
+        raw = json.loads(PID_FILE.read_text())
+        return {str(name): (int(pid), str(cmd)) for name, (pid, cmd) in raw.items()}
+    except (OSError, ValueError, TypeError):
         return {}
 
 
 def stop_recorded() -> int:
     """`make cluster-stop`: ask the running supervisor to stop; if it is gone, stop what it left."""
     recorded = _recorded()
-    if not recorded:
+    if "supervisor" not in recorded:
         print("no cluster is running (no var/cluster/cluster.json)")
         return 0
-    pid, cmd = recorded["supervisor"]
-    assert isinstance(pid, int) and isinstance(cmd, str)
+    pid, cmd = recorded.pop("supervisor")
     if _alive(pid, cmd):
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + 60
@@ -298,12 +301,7 @@ def stop_recorded() -> int:
         print("cluster stopped")
     else:
         for name, (child, child_cmd) in recorded.items():
-            if (
-                name != "supervisor"
-                and isinstance(child, int)
-                and isinstance(child_cmd, str)
-                and _alive(child, child_cmd)
-            ):
+            if _alive(child, child_cmd):
                 os.kill(child, signal.SIGTERM)
                 print(f"stopped {name} (pid {child}) left by a supervisor that died")
     PID_FILE.unlink(missing_ok=True)
@@ -325,8 +323,8 @@ def run(args: argparse.Namespace) -> int:
             "make cluster needs HAProxy: `apt-get install haproxy` (.ci/system-packages installs it)", file=sys.stderr
         )
         return 2
-    recorded = _recorded()
-    if recorded and _alive(*recorded["supervisor"]):  # type: ignore[arg-type]
+    supervisor = _recorded().get("supervisor")
+    if supervisor and _alive(*supervisor):
         print("a cluster is already running from this folder (exactly one beat): `make cluster-stop` first")
         return 2
     cluster = Cluster(env, processes=args.processes, server=args.server, host=args.host, port=args.port)
@@ -341,8 +339,12 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     print(f"starting HAProxy, {args.processes} {args.server} web process(es), a worker and beat ...", flush=True)
-    cluster.start(timeout=120)
-    recorded = {name: [proc.pid, Path(str(proc.args[0])).name] for name, proc in cluster.procs.items()}  # type: ignore[index]
+    try:
+        cluster.start(timeout=120)
+    except RuntimeError as exc:
+        print(f"the cluster did not start: {exc}", file=sys.stderr)
+        return 1
+    recorded = {name: [proc.pid, cluster.programs[name]] for name, proc in cluster.procs.items()}
     PID_FILE.write_text(json.dumps({"supervisor": [os.getpid(), "deploy.cluster"], **recorded}))
     assert cluster.web_ports is not None
     print(f"\n  GameConnect cluster on {cluster.url}  (health: {cluster.url}/healthz)")
