@@ -28,6 +28,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +111,7 @@ def descendants(pid: int) -> list[int]:
 def http_ok(url: str, timeout: float = 2) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status == 200
+            return bool(response.status == 200)
     except (OSError, urllib.error.HTTPError):
         return False
 
@@ -199,7 +200,7 @@ class Cluster:
                 self._spawn(name, web_command(self.server, self.host, port))
             deadline = time.monotonic() + timeout
             for i, name in enumerate(self.web_names):
-                self._wait(lambda i=i: http_ok(self.web_url(i) + "/healthz"), deadline, name)
+                self._wait(partial(http_ok, self.web_url(i) + "/healthz"), deadline, name)
             config = self.log_dir / "haproxy.cfg"
             config.write_text(haproxy_config([(self.host, port) for port in self.web_ports]))
             lb_env = {
@@ -208,7 +209,7 @@ class Cluster:
                 "HEALTHCHECK_HOST": healthcheck_host(self.env),
             }
             self._spawn("haproxy", [haproxy, "-db", "-f", str(config)], env=lb_env)
-            self._wait(lambda: http_ok(self.url + "/healthz"), deadline, "haproxy")
+            self._wait(partial(http_ok, self.url + "/healthz"), deadline, "haproxy")
             if self.worker:
                 self._spawn("worker", [str(BIN / "celery"), "-A", "config", "worker", *self.worker_args])
             if self.beat:
