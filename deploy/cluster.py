@@ -330,7 +330,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     cluster = Cluster(env, processes=args.processes, server=args.server, host=args.host, port=args.port)
     print(f"migrating {env['DATABASE_URL'].rsplit('@', 1)[-1]} ...", flush=True)
-    cluster.prepare()
+    try:
+        cluster.prepare()
+    except subprocess.CalledProcessError as exc:
+        print(
+            f"`manage.py {' '.join(map(str, exc.cmd[2:]))}` failed (exit {exc.returncode}); see above", file=sys.stderr
+        )
+        return 1
     stopping = False
 
     def on_signal(signum: int, frame: object) -> None:
