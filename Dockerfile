@@ -7,4 +7,6 @@ COPY . .
 # collectstatic needs settings to load; the real SECRET_KEY comes from the environment at run time.
 RUN SECRET_KEY=build-only ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "config.asgi:application"]
+# One web process per container; scale with replicas behind the balancer (docker-compose.yml `lb`).
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--loop", "uvloop", \
+     "--http", "httptools", "--no-proxy-headers", "--no-access-log", "--log-level", "warning"]

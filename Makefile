@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format seed bench migrate clean worker beat bot
+.PHONY: run test lint format seed bench migrate clean worker beat bot cluster cluster-stop
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "GameConnect needs Python 3.11 or newer (found " + sys.version.split()[0] + ")"'
@@ -55,6 +55,16 @@ beat: $(VENV)/.installed
 
 bot: $(VENV)/.installed
 	$(PY) manage.py runbot
+
+# The production topology without Docker: HAProxy on PORT, WEB_PROCESSES web processes (SERVER) on
+# the next ports, a worker and one beat, on DATABASE_URL + REDIS_URL (docs/deployment.md).
+WEB_PROCESSES ?= 2
+SERVER ?= uvicorn
+cluster: $(VENV)/.installed
+	$(PY) -m deploy.cluster start --processes $(WEB_PROCESSES) --server $(SERVER) --host $(HOST) --port $(PORT)
+
+cluster-stop: $(VENV)/.installed
+	$(PY) -m deploy.cluster stop
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,4 +1,10 @@
-"""Shared benchmark plumbing: start daphne on PostgreSQL + Redis, drive HTTP load, percentiles.
+"""Shared benchmark plumbing: start servers on PostgreSQL + Redis, drive HTTP load, percentiles.
+
+* `cluster(env, processes=2, server="uvicorn")`: the production topology of `make cluster`
+  (deploy/cluster.py: HAProxy in front of N web processes); yields the balancer's base URL.
+* `daphne(env, port)`: one daphne process, reached directly (the older benchmarks' server).
+* `http_load(..., cpu_of=base)`: req/s, p50/p99, and the server CPU per request, summed over every
+  web process behind `base` (and, separately, HAProxy's).
 
 Benchmarks are scripts (`bench/*.py`) run by `make bench`; they print their figures. They only
 talk to 127.0.0.1 and every loop is bounded in count and time.
@@ -18,11 +24,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from deploy.cluster import Cluster, cpu_seconds  # noqa: E402
+
 PY = sys.executable
 DEFAULT_DB = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gameconnect_bench")
 DEFAULT_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 # base URL -> pid of the daphne process serving it (for server_cpu_seconds).
 SERVER_PIDS: dict[str, int] = {}
+# base URL (the balancer's) -> the cluster behind it.
+CLUSTERS: dict[str, Cluster] = {}
+# The balancer's port for cluster(); its web processes take the next ports.
+CLUSTER_PORT = int(os.environ.get("BENCH_CLUSTER_PORT", "8780"))
 
 
 def bench_env(**extra: str) -> dict[str, str]:
@@ -100,10 +114,54 @@ def daphne(env: dict[str, str], port: int = 8765) -> Iterator[str]:
         log.close()
 
 
+@contextlib.contextmanager
+def cluster(
+    env: dict[str, str],
+    processes: int = 2,
+    server: str = "uvicorn",
+    port: int | None = None,
+    *,
+    worker: bool = False,
+    beat: bool = False,
+) -> Iterator[str]:
+    """HAProxy on 127.0.0.1:port in front of `processes` web processes of `server` on the next
+    ports, as `make cluster` runs them (deploy/cluster.py, deploy/haproxy.cfg); yields the
+    balancer's base URL. No worker or beat unless asked: benchmarks drive the game themselves.
+    Logs go to bench/results/cluster-<port>/.
+    """
+    port = port or CLUSTER_PORT
+    started = Cluster(
+        env,
+        processes=processes,
+        server=server,
+        port=port,
+        log_dir=ROOT / "bench" / "results" / f"cluster-{port}",
+        worker=worker,
+        beat=beat,
+    )
+    for log in started.log_dir.glob("*.log"):
+        log.unlink()
+    started.start(timeout=120)
+    CLUSTERS[started.url] = started
+    try:
+        yield started.url
+    finally:
+        CLUSTERS.pop(started.url, None)
+        started.stop()
+
+
 def server_cpu_seconds(base: str) -> float:
-    """CPU time (user + system) the daphne process serving `base` has used so far (Linux)."""
-    fields = Path(f"/proc/{SERVER_PIDS[base]}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time (user + system) used so far by the server behind `base`: every web process of a
+    cluster (with their children: granian runs its workers in subprocesses), or the daphne process
+    of `daphne()`. HAProxy's is `proxy_cpu_seconds`."""
+    if base in CLUSTERS:
+        return sum(cpu_seconds(pid) for pid in CLUSTERS[base].web_pids())
+    return cpu_seconds(SERVER_PIDS[base])
+
+
+def proxy_cpu_seconds(base: str) -> float:
+    """CPU time HAProxy has used so far (0 for a server reached directly)."""
+    return cpu_seconds(CLUSTERS[base].proxy_pid()) if base in CLUSTERS else 0.0
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -119,15 +177,26 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     elapsed: float = 0.0
+    server_cpu: float | None = None  # seconds, summed over the web processes (http_load's cpu_of)
+    proxy_cpu: float | None = None  # seconds, HAProxy
+
+    def cpu_ms_per_request(self) -> tuple[float, float]:
+        """(web processes, HAProxy) CPU milliseconds per completed request."""
+        n = max(1, len(self.latencies))
+        return (self.server_cpu or 0.0) * 1000 / n, (self.proxy_cpu or 0.0) * 1000 / n
 
     @property
     def rps(self) -> float:
         return len(self.latencies) / self.elapsed if self.elapsed else 0.0
 
     def summary(self, label: str) -> str:
+        cpu = ""
+        if self.server_cpu is not None:
+            web, lb = self.cpu_ms_per_request()
+            cpu = f"   server CPU {web:5.2f} ms/req" + (f" (+ HAProxy {lb:4.2f})" if self.proxy_cpu else "")
         return (
             f"{label:<48} {self.rps:8.1f} req/s   p50 {percentile(self.latencies, 50) * 1000:7.1f} ms"
-            f"   p99 {percentile(self.latencies, 99) * 1000:7.1f} ms   statuses {dict(sorted(self.statuses.items()))}"
+            f"   p99 {percentile(self.latencies, 99) * 1000:7.1f} ms{cpu}   statuses {dict(sorted(self.statuses.items()))}"
         )
 
 
@@ -177,10 +246,17 @@ def http_load(
     headers: dict[str, str] | None = None,
     json_body: object = None,
     max_requests: int | None = None,
+    cpu_of: str | None = None,
 ) -> LoadResult:
-    """Drive `urls` round-robin from `concurrency` clients for `duration` seconds."""
+    """Drive `urls` round-robin from `concurrency` clients for `duration` seconds. With `cpu_of`
+    (a base URL from `cluster()` or `daphne()`), also measure the server's and HAProxy's CPU."""
     url_list = [urls] if isinstance(urls, str) else urls
-    return asyncio.run(_load(method, url_list, concurrency, duration, headers, json_body, max_requests))
+    before = (server_cpu_seconds(cpu_of), proxy_cpu_seconds(cpu_of)) if cpu_of else None
+    result = asyncio.run(_load(method, url_list, concurrency, duration, headers, json_body, max_requests))
+    if cpu_of and before:
+        result.server_cpu = server_cpu_seconds(cpu_of) - before[0]
+        result.proxy_cpu = proxy_cpu_seconds(cpu_of) - before[1]
+    return result
 
 
 def token_for(base: str, login: str, password: str) -> str:

@@ -23,6 +23,7 @@ from django.conf import settings
 from redis.exceptions import NoScriptError, RedisError
 from rest_framework import throttling
 
+from common.client_ip import client_ip, parse_trusted_proxies
 from common.redis import get_redis
 
 logger = logging.getLogger("gameconnect.throttling")
@@ -90,6 +91,13 @@ class _RedisWindowMixin:
 
     def get_rate(self) -> str | None:
         return getattr(settings, self.rate_setting)
+
+    def get_ident(self, request: Any) -> str:
+        """The client's address under TRUSTED_PROXIES (common/client_ip.py). DRF's own takes the
+        whole X-Forwarded-For header, which any client writes, as the identity."""
+        meta = request.META
+        trusted = parse_trusted_proxies(settings.TRUSTED_PROXIES)
+        return client_ip(meta.get("REMOTE_ADDR"), meta.get("HTTP_X_FORWARDED_FOR"), trusted)
 
     def allow_request(self, request: Any, view: Any) -> bool:
         if self.rate is None:

@@ -416,9 +416,23 @@ BOT_COUNTDOWN_STEP_SECONDS = env_float("BOT_COUNTDOWN_STEP_SECONDS", 1.0)
 DISCORD_TRIVIA_CHANNEL_ID = env_int("DISCORD_TRIVIA_CHANNEL_ID", 0)
 BOT_TRIVIA_POLL_SECONDS = env_float("BOT_TRIVIA_POLL_SECONDS", 3.0)
 
+# --- proxies in front -------------------------------------------------------------------
+# TRUSTED_PROXIES (SPEC §0, docs/deployment.md): unset, the client is the socket peer and the
+# X-Forwarded-* headers are ignored (anyone can write them); the number of proxies in front (`1`
+# behind the HAProxy of `make cluster` and compose), or their addresses/networks, to read them.
+TRUSTED_PROXIES = env_str("TRUSTED_PROXIES")
+try:
+    from common.client_ip import parse_trusted_proxies
+
+    parse_trusted_proxies(TRUSTED_PROXIES)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+
 # --- production hardening ---------------------------------------------------------------
 if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if TRUSTED_PROXIES:
+        # Only a proxy of ours may say the client came over https (it overwrites the header).
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -187,3 +187,49 @@ def api_call(
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read() or b"{}")
+
+
+@pytest.fixture
+def cluster_factory(transactional_db: Any, tmp_path: Path) -> Iterator[Any]:
+    """Start `deploy.cluster.Cluster`s, the topology of `make cluster` (HAProxy in front of web
+    processes, a worker and one beat), on the test database and Redis with short game timings
+    (common.drills.Stack's environment), each on free ports. Stopped at the end of the test; their
+    logs are printed then (pytest shows them when the test failed). Skips when HAProxy is missing.
+    Needs the transactional test database (the processes see its commits), and stops the processes
+    before that database is flushed.
+    """
+    from common.drills import Stack, free_port
+    from deploy.cluster import Cluster, haproxy_path
+
+    if haproxy_path() is None:
+        pytest.skip("HAProxy is not installed: `apt-get install haproxy` (.ci/system-packages installs it)")
+    started: list[Cluster] = []
+
+    def start(*, processes: int = 2, server: str = "uvicorn", env: dict[str, str] | None = None, **options: Any) -> Any:
+        base = Stack(tmp_path, env=env).env
+        cluster = Cluster(
+            base,
+            processes=processes,
+            server=server,
+            port=free_port(),
+            web_ports=[free_port() for _ in range(processes)],
+            log_dir=tmp_path / f"cluster-{len(started)}",
+            worker_args=(
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel=INFO",
+            ),
+            **options,
+        )
+        started.append(cluster)
+        cluster.start(timeout=90)
+        return cluster
+
+    try:
+        yield start
+    finally:
+        for cluster in started:
+            cluster.stop()
+            print(cluster.logs())
