@@ -1,11 +1,16 @@
-"""Live trivia under load: N WebSocket players on ONE daphne process (PostgreSQL + Redis).
+"""Live trivia under load: N WebSocket players through the balancer (PostgreSQL + Redis).
+
+The players connect through HAProxy to `--processes` web processes of `--server` (default 2
+uvicorn processes: the production topology of docs/deployment.md; `--processes 1` for one), so
+every broadcast crosses processes through the Redis hub.
 
 Prints, per player count N:
 * connect rate: players connected, authenticated (?token=) and WELCOMEd per second;
 * fan-out: for ROUND, SPLIT and PEER_ATTEMPT, the delay from the service call that broadcasts
   (round start, split, winning attempt, made by this script like beat's worker would) to the
   frame's arrival at the LAST of the N players, p50 / p99 over the trials;
-* memory: the daphne process's RSS growth per connected player;
+* memory: the web processes' RSS growth per connected player;
+* server CPU (every web process, plus HAProxy's apart) per connect, broadcast and attempt;
 and once, with `--attempt-players` (200) players sending attempts: attempts processed per
 second, the attempt -> own PEER_ATTEMPT echo latency, and that a burst of simultaneous correct
 answers makes exactly one winner and one prize.
@@ -31,13 +36,12 @@ import os
 import random
 import resource
 import socket
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +51,17 @@ sys.path.insert(0, str(HERE.parent))
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gameconnect_bench_trivia")
 os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 
-from bench.harness import PY, ROOT, bench_env, ensure_database, percentile  # noqa: E402
+from bench.harness import (  # noqa: E402
+    CLUSTERS,
+    bench_env,
+    cluster,
+    ensure_database,
+    percentile,
+    proxy_cpu_seconds,
+    server_cpu_seconds,
+)
 
-# The daphne port range; BENCH_PORTS=first-last picks another (helpers share the machine).
+# The balancer port range (web processes take the ports after it); BENCH_PORTS=first-last picks another.
 _first, _last = (int(x) for x in os.environ.get("BENCH_PORTS", "8300-8399").split("-"))
 PORTS = range(_first, _last + 1)
 GAME_ENV = {
@@ -204,47 +216,29 @@ def free_port() -> int:
     raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
-SERVER_LOG = Path(os.environ.get("TMPDIR", "/tmp")) / "trivia_load_daphne.log"
+@dataclass
+class Served:
+    """The servers under test: the balancer's port, and CPU and memory over its web processes."""
+
+    base: str
+    port: int
+
+    def cpu(self) -> float:
+        return server_cpu_seconds(self.base)
+
+    def proxy_cpu(self) -> float:
+        return proxy_cpu_seconds(self.base)
+
+    def rss(self) -> int:
+        return sum(rss_bytes(pid) for pid in CLUSTERS[self.base].web_pids())
 
 
 @contextlib.contextmanager
-def daphne_server(env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """daphne on `port`; its log goes to SERVER_LOG (a pipe nobody reads could fill and stall it)."""
-    log = SERVER_LOG.open("wb")
-    proc = subprocess.Popen(
-        [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(SERVER_LOG.read_text(errors="replace")[-3000:]) from None
-                time.sleep(0.2)
-        yield proc
-    except BaseException:
-        print(f"server log ({SERVER_LOG}):\n" + SERVER_LOG.read_text(errors="replace")[-3000:], file=sys.stderr)
-        raise
-    finally:
-        log.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (utime and stime in /proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def serve(env: dict[str, str], processes: int, server: str) -> Iterator[Served]:
+    """`processes` web processes of `server` behind HAProxy (bench.harness.cluster)."""
+    port = free_port()
+    with cluster(env, processes=processes, server=server, port=port) as base:
+        yield Served(base, port)
 
 
 def rss_bytes(pid: int) -> int:
@@ -512,26 +506,27 @@ async def attempt_phase(bench: Bench, players: list[Player], rate_each: float, s
     }
 
 
-async def run_size(env: dict[str, str], n: int, trials: int) -> dict[str, Any]:
+async def run_size(env: dict[str, str], n: int, trials: int, processes: int, server: str) -> dict[str, Any]:
     accounts, host = await asyncio.to_thread(reset_game, n)
-    port = free_port()
-    with daphne_server(env, port) as proc:
+    with serve(env, processes, server) as served:
         bench = Bench()
-        # Warm the server (imports, first DB connection) before measuring memory.
-        warm, _ = await connect_players(bench, port, accounts[:1])
-        warm[0].close()
+        # Warm every server (imports, first DB connection) before measuring memory.
+        warm, _ = await connect_players(bench, served.port, accounts[: 2 * processes])
+        for player in warm:
+            player.close()
         await settle(bench, quiet=0.5)
-        rss_before = rss_bytes(proc.pid)
-        server_cpu, client_cpu = cpu_seconds(proc.pid), time.process_time()
-        players, connect_seconds = await connect_players(bench, port, accounts)
+        rss_before = served.rss()
+        server_cpu, proxy_cpu, client_cpu = served.cpu(), served.proxy_cpu(), time.process_time()
+        players, connect_seconds = await connect_players(bench, served.port, accounts)
         join_settle = await settle(bench)
-        connect_cpu = (cpu_seconds(proc.pid) - server_cpu, time.process_time() - client_cpu)
-        rss_after = rss_bytes(proc.pid)
-        server_cpu, client_cpu = cpu_seconds(proc.pid), time.process_time()
+        connect_cpu = (served.cpu() - server_cpu, time.process_time() - client_cpu)
+        rss_after = served.rss()
+        server_cpu, client_cpu = served.cpu(), time.process_time()
         delays = await fanout_trials(bench, players, host, trials)
-        # CPU per broadcast: the server's, and this client's (receiving it on N sockets, plus the
+        # CPU per broadcast: the servers', and this client's (receiving it on N sockets, plus the
         # service call it makes as the worker would), both on the same two cores.
-        fanout_cpu = (cpu_seconds(proc.pid) - server_cpu, time.process_time() - client_cpu)
+        fanout_cpu = (served.cpu() - server_cpu, time.process_time() - client_cpu)
+        proxy_total = served.proxy_cpu() - proxy_cpu
         for player in players:
             player.close()
     return {
@@ -546,22 +541,24 @@ async def run_size(env: dict[str, str], n: int, trials: int) -> dict[str, Any]:
         "client_ms_per_connect": connect_cpu[1] / n * 1000,
         "server_ms_per_broadcast": fanout_cpu[0] / (3 * trials) * 1000,
         "client_ms_per_broadcast": fanout_cpu[1] / (3 * trials) * 1000,
+        "proxy_seconds": proxy_total,
         "rss_mib": rss_after / 2**20,
         **{f"{e}_p50": percentile(v, 50) for e, v in delays.items()},
         **{f"{e}_p99": percentile(v, 99) for e, v in delays.items()},
     }
 
 
-async def run_attempts(env: dict[str, str], n: int, rate_each: float, seconds: float, racers: int) -> dict[str, Any]:
+async def run_attempts(
+    env: dict[str, str], n: int, rate_each: float, seconds: float, racers: int, processes: int, server: str
+) -> dict[str, Any]:
     accounts, _ = await asyncio.to_thread(reset_game, n)
-    port = free_port()
-    with daphne_server(env, port) as proc:
+    with serve(env, processes, server) as served:
         bench = Bench()
-        players, _ = await connect_players(bench, port, accounts)
+        players, _ = await connect_players(bench, served.port, accounts)
         await settle(bench)
-        server_cpu, client_cpu = cpu_seconds(proc.pid), time.process_time()
+        server_cpu, client_cpu = served.cpu(), time.process_time()
         result = await attempt_phase(bench, players, rate_each, seconds, racers)
-        result["server_ms_per_attempt"] = (cpu_seconds(proc.pid) - server_cpu) / max(1, result["processed"]) * 1000
+        result["server_ms_per_attempt"] = (served.cpu() - server_cpu) / max(1, result["processed"]) * 1000
         result["client_cpu_share"] = (time.process_time() - client_cpu) / result["elapsed"]
         for player in players:
             player.close()
@@ -586,6 +583,8 @@ def main() -> int:
     )
     parser.add_argument("--attempt-seconds", type=float, default=10.0)
     parser.add_argument("--racers", type=int, default=50, help="players answering correctly at the same instant")
+    parser.add_argument("--processes", type=int, default=2, help="web processes behind HAProxy (default 2)")
+    parser.add_argument("--server", default="uvicorn", choices=["uvicorn", "daphne", "granian"])
     args = parser.parse_args()
     sizes = [int(x) for x in args.players.split(",") if x.strip()]
 
@@ -593,11 +592,15 @@ def main() -> int:
     env = bench_env(**GAME_ENV)
     ensure_database(env)
     setup_django(env)
-    print(f"database {env['DATABASE_URL']}  redis {env['REDIS_URL']}  one daphne process", flush=True)
+    print(
+        f"database {env['DATABASE_URL']}  redis {env['REDIS_URL']}  {args.processes} {args.server} process(es)"
+        " behind HAProxy",
+        flush=True,
+    )
 
     rows = []
     for n in sizes:
-        row = asyncio.run(run_size(env, n, args.trials))
+        row = asyncio.run(run_size(env, n, args.trials, args.processes, args.server))
         rows.append(row)
         print(
             f"N={n:>5}: connect {row['connect_rate']:7.1f}/s ({row['connect_seconds']:.1f} s; PEER_JOIN frames "
@@ -636,7 +639,11 @@ def main() -> int:
         )
 
     for rate in [float(x) for x in args.attempt_rates.split(",") if x.strip()] if args.attempt_players else []:
-        result = asyncio.run(run_attempts(env, args.attempt_players, rate, args.attempt_seconds, args.racers))
+        result = asyncio.run(
+            run_attempts(
+                env, args.attempt_players, rate, args.attempt_seconds, args.racers, args.processes, args.server
+            )
+        )
         print(
             f"\nattempts with {args.attempt_players} players (offered {result['offered']:.0f}/s for "
             f"{args.attempt_seconds:.0f} s): {result['per_second']:.0f} attempts/s processed "
