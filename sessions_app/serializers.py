@@ -17,7 +17,11 @@ ID_MAX = 2**63 - 1
 
 
 class GameSessionSerializer(serializers.ModelSerializer):
-    """A session as every read view shows it; expects the annotations of `selectors.with_figures`."""
+    """A session as every read view shows it, for the OpenAPI schema. The views build their
+    responses with `selectors.session_rows` instead (no serializer machinery per row and field);
+    a test holds the two equal on the same sessions. Serializing a `GameSession` from
+    `selectors.session_list` / `session_detail` (which add the caller's flags) gives the same
+    output."""
 
     organizer = GamerSummarySerializer(read_only=True)
     attendee_count = serializers.IntegerField(read_only=True)
