@@ -10,7 +10,9 @@ of joins on one session.
    `10k`: 2,000 gamers, 10,000 sessions, 50,000 attendances, 100,000 likes;
    `100k`: 20,000 gamers, 100,000 sessions, 500,000 attendances, 1,000,000 likes;
 2. serve with one daphne process;
-3. 32 clients for 20 s on `GET /api/v1/sessions/?ordering=-like_count`, then on
+3. for reference, 32 clients for 10 s on `/healthz` and on `/api/v1/auth/me` (the framework's
+   floor: server CPU per request without view work, and with authentication and one query);
+   32 clients for 20 s on `GET /api/v1/sessions/?ordering=-like_count`, then on
    `?joinable=true&search=...` (search words round-robin): req/s, p50/p99, SQL queries per request,
    and the server process's CPU time per request (user + system of the daphne process, /proc);
 4. 200 concurrent `POST /sessions/{id}/join` by 200 different gamers on one session with
@@ -56,6 +58,7 @@ DATA_SETS: dict[str, tuple[int, int, int, int]] = {
 }
 SETS = [name.strip() for name in os.environ.get("BENCH_SETS", "10k,100k").split(",") if name.strip()]
 CONCURRENCY, DURATION = 32, float(os.environ.get("BENCH_DURATION", "20"))
+REFERENCE_SECONDS = float(os.environ.get("BENCH_REFERENCE_DURATION", "10"))
 JOINERS, JOIN_SEATS = 200, 100
 # A second pass with a per-process connection pool of this size (0: skip it).
 POOL_SIZE = int(os.environ.get("BENCH_POOL_SIZE", "0"))
@@ -143,11 +146,15 @@ def fill(rng: random.Random, size: tuple[int, int, int, int]) -> None:
                 gamer_ids[i % gamers],
                 starts - timedelta(days=rng.randint(1, 30)),
                 now,
+                0,  # counters: set from the rows once they are in (counters_recount below)
+                0,
+                0,
+                0,
             )
         )
     copy_rows(
         "sessions_app_gamesession (title, game, description, platform, starts_at, max_attendees, is_available, "
-        "organizer_id, created_at, updated_at)",
+        "organizer_id, created_at, updated_at, attendee_count, like_count, review_count, rating_sum)",
         rows,
     )
     session_ids = list(GameSession.objects.order_by("id").values_list("id", flat=True))
@@ -178,6 +185,15 @@ def fill(rng: random.Random, size: tuple[int, int, int, int]) -> None:
             if len(pairs) == likes:
                 break
     copy_rows("sessions_app_like (session_id, gamer_id, created_at)", [(s, g, now) for s, g in pairs])
+
+    # COPY bypasses the services: set the counters from the rows (one UPDATE), and tell the
+    # cached list counts the tables changed.
+    from common.counts import count_changed
+    from sessions_app.counters import counters_recount
+    from sessions_app.models import Attendance
+
+    counters_recount()
+    count_changed(GameSession, Attendance)
 
     connection.close()
     with connection.cursor() as cursor:  # autocommit: VACUUM can't run in a transaction
@@ -272,6 +288,14 @@ def run_phase(
     figures: dict[str, tuple[LoadResult, float]] = {}
     with daphne(env, port=PORT) as base:
         headers = {"Authorization": f"Bearer {reader}"}
+        # The framework's floor on the same process: no view work, then authentication + one query.
+        for path in ("/healthz", "/api/v1/auth/me"):
+            http_load(base + path, concurrency=4, duration=1, headers=headers)
+            cpu_before = server_cpu_seconds(base)
+            result = http_load(base + path, concurrency=CONCURRENCY, duration=REFERENCE_SECONDS, headers=headers)
+            cpu_ms = (server_cpu_seconds(base) - cpu_before) * 1000 / max(len(result.latencies), 1)
+            print(result.summary(f"reference GET {path} ({REFERENCE_SECONDS:.0f} s)"), flush=True)
+            print(f"{'':<4}server CPU {cpu_ms:.1f} ms/request (daphne process)", flush=True)
         for name, paths in (("GET ?ordering=-like_count", [popular]), ("GET ?joinable=true&search=...", joinable)):
             http_load([base + p for p in paths], concurrency=4, duration=2, headers=headers)  # warm up
             before = server_statements(dbname)
