@@ -13,6 +13,8 @@ for how they stay exact.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -30,6 +32,9 @@ from sessions_app.rules import (
     REVIEW_MAX,
     TITLE_MAX,
 )
+
+if TYPE_CHECKING:
+    from gamers.models import Gamer
 
 
 class Platform(models.TextChoices):
@@ -72,7 +77,7 @@ class GameSession(models.Model):
     like_count = models.PositiveIntegerField(default=0, editable=False)
     review_count = models.PositiveIntegerField(default=0, editable=False)
     rating_sum = models.PositiveIntegerField(default=0, editable=False)
-    attendees = models.ManyToManyField(
+    attendees: models.ManyToManyField[Gamer, Attendance] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Attendance", related_name="joined_sessions", blank=True
     )
 

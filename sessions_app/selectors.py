@@ -106,11 +106,10 @@ def _mine(model: type[Like] | type[Attendance], user_id: int) -> RawSQL:
     py-spy on the list under load: a tenth of the request), this one next to nothing. It is only
     used on top-level session queries, where the session table is not aliased.
     """
-    quote = connection.ops.quote_name
-    sql = (
-        f"EXISTS (SELECT 1 FROM {quote(model._meta.db_table)} WHERE {quote('session_id')} = "
-        f"{quote(GameSession._meta.db_table)}.{quote('id')} AND {quote('gamer_id')} = %s)"
-    )
+    quote, meta = connection.ops.quote_name, model._meta
+    session, gamer = quote(meta.get_field("session").column), quote(meta.get_field("gamer").column)
+    this_session = f"{quote(GameSession._meta.db_table)}.{quote(GameSession._meta.pk.column)}"
+    sql = f"EXISTS (SELECT 1 FROM {quote(meta.db_table)} WHERE {session} = {this_session} AND {gamer} = %s)"
     return RawSQL(sql, (user_id,), output_field=BooleanField())
 
 

@@ -1,5 +1,7 @@
 """Race tests: real threads against PostgreSQL (SPEC §3 invariant)."""
 
+from typing import Any
+
 import pytest
 from django.db.models import Sum
 
@@ -7,6 +9,7 @@ from common.errors import Conflict
 from common.testing import run_in_threads
 from gamers.services import gamer_delete_self
 from sessions_app import selectors, services
+from sessions_app.counters import COUNTERS
 from sessions_app.models import Attendance, GameSession, Like, Review
 from sessions_app.tests.factories import GameSessionFactory, gamer_factory
 
@@ -118,12 +121,8 @@ def test_likes_toggled_from_many_threads_end_consistent():
 # --- counters under concurrency ---------------------------------------------------------
 
 
-def _counters(session_id: int) -> dict[str, int]:
-    return (
-        GameSession.objects.filter(pk=session_id)
-        .values("attendee_count", "like_count", "review_count", "rating_sum")
-        .get()
-    )
+def _counters(session_id: int) -> dict[str, Any]:
+    return GameSession.objects.filter(pk=session_id).values(*COUNTERS).get()
 
 
 def _fresh(session_id: int) -> dict[str, int]:

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 LIST = "/api/v1/sessions/"
 
 
-def varied_sessions(gamer, other) -> list:
+def varied_sessions(gamer, other):
     """Sessions whose figures cover every case of the shape: no reviews, averages that round,
     full and not, liked / joined by the caller or only by others."""
     now = timezone.now()
