@@ -11,4 +11,3 @@ def test_the_same_url_and_options_give_the_same_pool():
     assert first is again
     assert SharedConnectionPool.from_url("redis://127.0.0.1:6379/15", socket_timeout=5) is not first
     assert SharedConnectionPool.from_url("redis://127.0.0.1:6379/14", socket_timeout=1) is not first
-
