@@ -16,12 +16,12 @@ from sessions_app.selectors import ORDERINGS
 ID_MAX = 2**63 - 1
 
 
+# The views answer sessions with `selectors.session_rows` (rows read with `.values()`, no
+# serializer machinery per row and field); this serializer documents that shape in the OpenAPI
+# schema, and `tests/test_lists.py` holds the two byte-for-byte equal. Serializing a
+# `GameSession` from `selectors.session_list` / `session_detail` gives the same output.
 class GameSessionSerializer(serializers.ModelSerializer):
-    """A session as every read view shows it, for the OpenAPI schema. The views build their
-    responses with `selectors.session_rows` instead (no serializer machinery per row and field);
-    a test holds the two equal on the same sessions. Serializing a `GameSession` from
-    `selectors.session_list` / `session_detail` (which add the caller's flags) gives the same
-    output."""
+    """A session as every read view shows it."""
 
     organizer = GamerSummarySerializer(read_only=True)
     attendee_count = serializers.IntegerField(read_only=True)
