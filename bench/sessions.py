@@ -1,19 +1,26 @@
-"""Sessions benchmark (issue 3): list endpoints under load, and a burst of joins on one session.
+"""Sessions benchmark (issues 3 and 15): list endpoints under load at two data sizes, and a burst
+of joins on one session.
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/gameconnect_bench_sessions \
     BENCH_REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/python bench/sessions.py
 
-(`make bench BENCH_ARGS=sessions` runs it too.) Steps:
-1. create/migrate the bench database and replace its contents with 2,000 gamers, 10,000 sessions,
-   50,000 attendances and 100,000 likes (COPY, a few seconds), then VACUUM ANALYZE;
+(`make bench BENCH_ARGS=sessions` runs it too.) For each data set of `BENCH_SETS` (default
+`10k,100k`):
+1. create/migrate the bench database and replace its contents (COPY, then VACUUM ANALYZE):
+   `10k`: 2,000 gamers, 10,000 sessions, 50,000 attendances, 100,000 likes;
+   `100k`: 20,000 gamers, 100,000 sessions, 500,000 attendances, 1,000,000 likes;
 2. serve with one daphne process;
-3. 32 clients for 20 s on `GET /api/v1/sessions/?ordering=-like_count`, then on
-   `?joinable=true&search=...` (search words round-robin): req/s, p50/p99, SQL queries per request;
+3. for reference, 32 clients for 10 s on `/healthz` and on `/api/v1/auth/me` (the framework's
+   floor: server CPU per request without view work, and with authentication and one query);
+   32 clients for 20 s on `GET /api/v1/sessions/?ordering=-like_count`, then on
+   `?joinable=true&search=...` (search words round-robin): req/s, p50/p99, SQL queries per request,
+   and the server process's CPU time per request (user + system of the daphne process, /proc);
 4. 200 concurrent `POST /sessions/{id}/join` by 200 different gamers on one session with
    `max_attendees=100`: joins/s, and the invariant (rows <= 100, rows == attendee_count shown ==
    distinct gamers == 200 answers; the others are 409 `session_full`).
-Steps 2-4 run twice: with the defaults (one database connection per request) and with a
-per-process connection pool (`DB_POOL_MAX_SIZE=16`; `BENCH_POOL_SIZE=0` skips that pass).
+Steps 2-4 run with the defaults (one database connection per request) and, when
+`BENCH_POOL_SIZE` is set (e.g. 16), again with a per-process connection pool of that size.
+The last lines compare the sets (req/s, p99 and CPU per request of the larger over the smaller).
 
 Everything talks to 127.0.0.1 only and every loop is bounded.
 """
@@ -33,14 +40,28 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gameconnect_bench_sessions")
 os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
 
-from bench.harness import bench_env, daphne, ensure_database, http_load, percentile  # noqa: E402
+from bench.harness import (  # noqa: E402
+    LoadResult,
+    bench_env,
+    daphne,
+    ensure_database,
+    http_load,
+    percentile,
+    server_cpu_seconds,
+)
 
 PORT = int(os.environ.get("BENCH_SESSIONS_PORT", "8100"))  # this benchmark's range: 8100-8199
-GAMERS, SESSIONS, ATTENDANCES, LIKES = 2_000, 10_000, 50_000, 100_000
+# name -> (gamers, sessions, attendances, likes)
+DATA_SETS: dict[str, tuple[int, int, int, int]] = {
+    "10k": (2_000, 10_000, 50_000, 100_000),
+    "100k": (20_000, 100_000, 500_000, 1_000_000),
+}
+SETS = [name.strip() for name in os.environ.get("BENCH_SETS", "10k,100k").split(",") if name.strip()]
 CONCURRENCY, DURATION = 32, float(os.environ.get("BENCH_DURATION", "20"))
+REFERENCE_SECONDS = float(os.environ.get("BENCH_REFERENCE_DURATION", "10"))
 JOINERS, JOIN_SEATS = 200, 100
 # A second pass with a per-process connection pool of this size (0: skip it).
-POOL_SIZE = int(os.environ.get("BENCH_POOL_SIZE", "16"))
+POOL_SIZE = int(os.environ.get("BENCH_POOL_SIZE", "0"))
 SEARCHES = ["ranked", "tunis cup", "chill", "valorant night", "apex", "beginners"]
 
 GAMES = [
@@ -78,8 +99,9 @@ def copy_rows(table_and_columns: str, rows: list[tuple]) -> None:
             copy.write_row(row)
 
 
-def fill(rng: random.Random) -> None:
+def fill(rng: random.Random, size: tuple[int, int, int, int]) -> None:
     """Replace the bench database's accounts and sessions with the generated data set."""
+    gamers, sessions, attendances, likes = size
     from django.db import connection
     from django.utils import timezone
 
@@ -100,15 +122,16 @@ def fill(rng: random.Random) -> None:
                 email=f"bench{i}@example.com",
                 password="!",
                 coins=0,
+                last_seen=now,  # seen just now: authentication skips its once-a-minute write
             )
-            for i in range(GAMERS)
+            for i in range(gamers)
         ],
-        batch_size=1000,
+        batch_size=2000,
     )
     gamer_ids = list(Gamer.objects.order_by("id").values_list("id", flat=True))
     capacities = [2, 4, 5, 6, 8, 10, 12, 16, 20, 50]
     rows = []
-    for i in range(SESSIONS):
+    for i in range(sessions):
         game, city = rng.choice(GAMES), rng.choice(CITIES)
         starts = now + timedelta(minutes=rng.randint(-30 * 24 * 60, 60 * 24 * 60))
         rows.append(
@@ -120,27 +143,31 @@ def fill(rng: random.Random) -> None:
                 starts,
                 rng.choice(capacities),
                 rng.random() > 0.05,
-                gamer_ids[i % GAMERS],
+                gamer_ids[i % gamers],
                 starts - timedelta(days=rng.randint(1, 30)),
                 now,
+                0,  # counters: set from the rows once they are in (counters_recount below)
+                0,
+                0,
+                0,
             )
         )
     copy_rows(
         "sessions_app_gamesession (title, game, description, platform, starts_at, max_attendees, is_available, "
-        "organizer_id, created_at, updated_at)",
+        "organizer_id, created_at, updated_at, attendee_count, like_count, review_count, rating_sum)",
         rows,
     )
     session_ids = list(GameSession.objects.order_by("id").values_list("id", flat=True))
     capacity = dict(zip(session_ids, (r[5] for r in rows), strict=True))
 
-    # Attendances: a few per session within capacity, topped up or trimmed to exactly ATTENDANCES.
+    # Attendances: a few per session within capacity, topped up or trimmed to exactly attendances.
     target = {s: min(capacity[s], rng.randint(0, 10)) for s in session_ids}
     total = sum(target.values())
-    while total != ATTENDANCES:
+    while total != attendances:
         s = rng.choice(session_ids)
-        if total < ATTENDANCES and target[s] < capacity[s]:
+        if total < attendances and target[s] < capacity[s]:
             target[s], total = target[s] + 1, total + 1
-        elif total > ATTENDANCES and target[s] > 0:
+        elif total > attendances and target[s] > 0:
             target[s], total = target[s] - 1, total - 1
     copy_rows(
         "sessions_app_attendance (session_id, gamer_id, joined_at)",
@@ -148,16 +175,25 @@ def fill(rng: random.Random) -> None:
     )
 
     # Likes: skewed, a few sessions are very popular (so `-like_count` has a real top).
-    weights = [1 / (rank + 5) ** 0.8 for rank in range(SESSIONS)]
+    weights = [1 / (rank + 5) ** 0.8 for rank in range(sessions)]
     shuffled = session_ids[:]
     rng.shuffle(shuffled)
     pairs: set[tuple[int, int]] = set()
-    while len(pairs) < LIKES:
-        for s in rng.choices(shuffled, weights=weights, k=LIKES - len(pairs)):
+    while len(pairs) < likes:
+        for s in rng.choices(shuffled, weights=weights, k=likes - len(pairs)):
             pairs.add((s, rng.choice(gamer_ids)))
-            if len(pairs) == LIKES:
+            if len(pairs) == likes:
                 break
     copy_rows("sessions_app_like (session_id, gamer_id, created_at)", [(s, g, now) for s, g in pairs])
+
+    # COPY bypasses the services: set the counters from the rows (one UPDATE), and tell the
+    # cached list counts the tables changed.
+    from common.counts import count_changed
+    from sessions_app.counters import counters_recount
+    from sessions_app.models import Attendance
+
+    counters_recount()
+    count_changed(GameSession, Attendance)
 
     connection.close()
     with connection.cursor() as cursor:  # autocommit: VACUUM can't run in a transaction
@@ -237,7 +273,11 @@ async def join_burst(base: str, session_id: int, tokens: list[str]) -> tuple[flo
     return elapsed, latencies, statuses, codes
 
 
-def run_phase(label: str, env: dict[str, str], dbname: str, reader: str, join_tokens: list[str]) -> bool:
+def run_phase(
+    label: str, env: dict[str, str], dbname: str, reader: str, join_tokens: list[str]
+) -> tuple[bool, dict[str, tuple[LoadResult, float]]]:
+    """Serve, load the two lists, burst the joins. Returns whether the join invariant held and,
+    per list, its load result and the server's CPU milliseconds per request."""
     from sessions_app.models import Attendance
     from sessions_app.selectors import session_detail
 
@@ -245,19 +285,32 @@ def run_phase(label: str, env: dict[str, str], dbname: str, reader: str, join_to
     popular = "/api/v1/sessions/?ordering=-like_count"
     joinable = [f"/api/v1/sessions/?joinable=true&search={s.replace(' ', '+')}" for s in SEARCHES]
     burst_id = burst_session()
+    figures: dict[str, tuple[LoadResult, float]] = {}
     with daphne(env, port=PORT) as base:
         headers = {"Authorization": f"Bearer {reader}"}
+        # The framework's floor on the same process: no view work, then authentication + one query.
+        for path in ("/healthz", "/api/v1/auth/me"):
+            http_load(base + path, concurrency=4, duration=1, headers=headers)
+            cpu_before = server_cpu_seconds(base)
+            result = http_load(base + path, concurrency=CONCURRENCY, duration=REFERENCE_SECONDS, headers=headers)
+            cpu_ms = (server_cpu_seconds(base) - cpu_before) * 1000 / max(len(result.latencies), 1)
+            print(result.summary(f"reference GET {path} ({REFERENCE_SECONDS:.0f} s)"), flush=True)
+            print(f"{'':<4}server CPU {cpu_ms:.1f} ms/request (daphne process)", flush=True)
         for name, paths in (("GET ?ordering=-like_count", [popular]), ("GET ?joinable=true&search=...", joinable)):
             http_load([base + p for p in paths], concurrency=4, duration=2, headers=headers)  # warm up
             before = server_statements(dbname)
+            cpu_before = server_cpu_seconds(base)
             result = http_load([base + p for p in paths], concurrency=CONCURRENCY, duration=DURATION, headers=headers)
+            cpu_ms = (server_cpu_seconds(base) - cpu_before) * 1000 / max(len(result.latencies), 1)
             time.sleep(1.5)  # backends report their statistics on exit or within a second
             after = server_statements(dbname)
             per_request = max(queries_per_request(p, reader) for p in paths)
+            figures[name] = (result, cpu_ms)
             print(result.summary(f"{name} ({CONCURRENCY} clients, {DURATION:.0f} s)"), flush=True)
             print(
-                f"{'':<4}SQL queries per request: {per_request} (captured in-process); "
-                f"server counted ~{(after - before) / max(len(result.latencies), 1):.1f} transactions/request",
+                f"{'':<4}server CPU {cpu_ms:.1f} ms/request (daphne process); SQL queries per request: "
+                f"{per_request} (captured in-process); server counted "
+                f"~{(after - before) / max(len(result.latencies), 1):.1f} transactions/request",
                 flush=True,
             )
         elapsed, latencies, statuses, codes = asyncio.run(join_burst(base, burst_id, join_tokens))
@@ -280,22 +333,17 @@ def run_phase(label: str, env: dict[str, str], dbname: str, reader: str, join_to
     )
     if statuses.get(503):
         print(f"{'':<4}{statuses[503]} calls got 503: the server ran out of database connections", flush=True)
-    return holds
+    return holds, figures
 
 
-def main() -> int:
-    env = bench_env()
-    dbname = env["DATABASE_URL"].rsplit("/", 1)[1]
-    print(f"database {env['DATABASE_URL']}  redis {env['REDIS_URL']}  daphne port {PORT}", flush=True)
-    ensure_database(env)
-    setup_django(env)
-
+def run_set(name: str, env: dict[str, str], dbname: str) -> tuple[bool, dict[str, dict[str, tuple[LoadResult, float]]]]:
     from gamers.models import Gamer
     from gamers.services import token_pair_for
     from sessions_app.models import Attendance, GameSession, Like
 
+    print(f"\n===== data set {name}", flush=True)
     started = time.perf_counter()
-    fill(random.Random(2026))
+    fill(random.Random(2026), DATA_SETS[name])
     print(
         f"data: {Gamer.objects.count()} gamers, {GameSession.objects.count()} sessions, "
         f"{Attendance.objects.count()} attendances, {Like.objects.count()} likes "
@@ -310,8 +358,41 @@ def main() -> int:
     phases = [("one connection per request (defaults)", env)]
     if POOL_SIZE:
         phases.append((f"DB_POOL_MAX_SIZE={POOL_SIZE}", {**env, "DB_POOL_MAX_SIZE": str(POOL_SIZE)}))
-    results = [run_phase(label, phase_env, dbname, reader, join_tokens) for label, phase_env in phases]
-    return 0 if all(results) else 1
+    held = True
+    by_phase: dict[str, dict[str, tuple[LoadResult, float]]] = {}
+    for label, phase_env in phases:
+        holds, figures = run_phase(f"{name}: {label}", phase_env, dbname, reader, join_tokens)
+        held = held and holds
+        by_phase[label] = figures
+    return held, by_phase
+
+
+def main() -> int:
+    env = bench_env()
+    dbname = env["DATABASE_URL"].rsplit("/", 1)[1]
+    print(f"database {env['DATABASE_URL']}  redis {env['REDIS_URL']}  daphne port {PORT}  sets {SETS}", flush=True)
+    unknown = [name for name in SETS if name not in DATA_SETS]
+    if unknown:
+        print(f"unknown BENCH_SETS {unknown}; known: {', '.join(DATA_SETS)}", flush=True)
+        return 2
+    ensure_database(env)
+    setup_django(env)
+
+    results = [run_set(name, env, dbname) for name in SETS]
+    if len(results) > 1:
+        print("\n===== larger set against the smaller (same run)", flush=True)
+        small, large = results[0][1], results[-1][1]
+        for phase, lists in small.items():
+            for list_name, (result, cpu_ms) in lists.items():
+                big, big_cpu = large[phase][list_name]
+                print(
+                    f"{phase}, {list_name}: req/s {big.rps:.1f} / {result.rps:.1f} = "
+                    f"{result.rps / max(big.rps, 1e-9):.2f}x slower; "
+                    f"p99 {percentile(big.latencies, 99) * 1000:.0f} / {percentile(result.latencies, 99) * 1000:.0f} ms; "
+                    f"CPU {big_cpu:.1f} / {cpu_ms:.1f} ms per request",
+                    flush=True,
+                )
+    return 0 if all(held for held, _ in results) else 1
 
 
 if __name__ == "__main__":

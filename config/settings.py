@@ -276,7 +276,13 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             # Fail fast when Redis is down, as common/redis.py's clients do.
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 5, "retry": Retry(NoBackoff(), 1)},
+            "OPTIONS": {
+                "socket_connect_timeout": 1,
+                "socket_timeout": 5,
+                "retry": Retry(NoBackoff(), 1),
+                # One pool per process, not one per request context (see the class).
+                "pool_class": "common.redis.SharedConnectionPool",
+            },
         }
     }
     CHANNEL_LAYERS = {

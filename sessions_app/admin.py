@@ -3,8 +3,10 @@ and delete reviews (common.roles.MODERATOR_ADMIN_MODELS); admins may do everythi
 
 Deletions and edits go through the services, so they are audited and keep the invariants
 (a moderator's deletion is in the moderation log; `max_attendees` can't drop below the
-attendee count). Attendees are shown inline and may be removed, never added: adding goes
-through `session_join`, which enforces capacity.
+attendee count; the session counters move with the rows). Attendees are shown inline and may
+be removed (through `session_leave`), never added: adding goes through `session_join`, which
+enforces capacity. The action "Recount counters" recomputes the selected sessions' counters
+from their rows (`counters.counters_recount`), should anything ever have bypassed the services.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from django.utils import timezone
 
 from common.errors import ServiceError
 from sessions_app import rules, services
+from sessions_app.counters import counters_drift, counters_recount
 from sessions_app.models import Attendance, GameSession, Review
-from sessions_app.selectors import attendee_count_expr
 
 
 class AttendanceInline(admin.TabularInline):
@@ -59,7 +61,7 @@ class GameSessionAdminForm(forms.ModelForm):
 @admin.register(GameSession)
 class GameSessionAdmin(admin.ModelAdmin):
     form = GameSessionAdminForm
-    list_display = ["id", "title", "game", "platform", "organizer", "starts_at", "max_attendees", "attendees_shown"]
+    list_display = ["id", "title", "game", "platform", "organizer", "starts_at", "max_attendees", "attendee_count"]
     list_display_links = ["id", "title"]
     list_filter = ["platform", "is_available", "starts_at", "game"]
     search_fields = ["title", "game", "description", "organizer__username"]
@@ -68,14 +70,23 @@ class GameSessionAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
     ordering = ["-starts_at", "-id"]
     inlines = [AttendanceInline]
-    readonly_fields = ["organizer", "created_at", "updated_at"]
+    readonly_fields = [
+        "organizer",
+        "created_at",
+        "updated_at",
+        "attendee_count",
+        "like_count",
+        "review_count",
+        "rating_sum",
+    ]
+    actions = ["recount_counters"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[GameSession]:
-        return super().get_queryset(request).annotate(attendee_total=attendee_count_expr())
-
-    @admin.display(description="attendees", ordering="attendee_total")
-    def attendees_shown(self, obj: Any) -> int:
-        return obj.attendee_total
+    @admin.action(description="Recount counters (attendees, likes, reviews) from the rows", permissions=["change"])
+    def recount_counters(self, request: HttpRequest, queryset: QuerySet[GameSession]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        wrong = counters_drift(session_ids=ids)
+        counters_recount(session_ids=[row["id"] for row in wrong])
+        self.message_user(request, f"{len(ids)} sessions checked, {len(wrong)} corrected.", messages.SUCCESS)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Sessions are hosted through the API, where the organizer is the caller.
@@ -99,6 +110,18 @@ class GameSessionAdmin(admin.ModelAdmin):
             except ServiceError as exc:
                 self.message_user(request, f"{session.title}: {exc.detail}", messages.ERROR)
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """The attendees inline only removes: each removal is a `session_leave` (counter included)."""
+        if formset.model is not Attendance:
+            super().save_formset(request, form, formset, change)
+            return
+        formset.save(commit=False)  # collects deleted_objects without deleting them
+        for attendance in formset.deleted_objects:
+            try:
+                services.session_leave(session_id=attendance.session_id, user=attendance.gamer)
+            except ServiceError as exc:
+                self.message_user(request, f"{attendance.gamer}: {exc.detail}", messages.ERROR)
+
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
         session = obj
@@ -118,7 +141,7 @@ class GameSessionAdmin(admin.ModelAdmin):
             def clean_max_attendees(self) -> int:
                 value = self.cleaned_data["max_attendees"]
                 if session is not None:
-                    problem = rules.capacity_problem(max_attendees=value, attendee_count=session.attendances.count())
+                    problem = rules.capacity_problem(max_attendees=value, attendee_count=session.attendee_count)
                     if problem:
                         raise forms.ValidationError(problem)
                 return value

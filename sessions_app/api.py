@@ -1,4 +1,8 @@
-"""Sessions API (SPEC §3). Views parse input, call one service or selector, shape the output."""
+"""Sessions API (SPEC §3). Views parse input, call one service or selector, shape the output.
+
+Sessions are answered as rows built by `selectors.session_rows` (no serializer per row);
+`serializers.GameSessionSerializer` documents that shape in the schema.
+"""
 
 from __future__ import annotations
 
@@ -55,18 +59,18 @@ class SessionListApi(GenericAPIView):
     def get(self, request: Request) -> Response:
         query = s.SessionListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        qs = selectors.session_list(
+        pages = selectors.session_pages(
             user=request.user, organizer_id=query.validated_data.get("organizer"), **_list_filters(query.validated_data)
         )
-        page = self.paginate_queryset(qs)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        page = self.paginate_queryset(pages)
+        return self.get_paginated_response(selectors.session_rows(page or []))
 
     @extend_schema(request=s.GameSessionWriteSerializer, responses={201: s.GameSessionSerializer})
     def post(self, request: Request) -> Response:
         data = s.GameSessionWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         session = services.session_create(organizer=request.user, **data.validated_data)
-        body = self.get_serializer(selectors.session_detail(session_id=session.pk, user=request.user)).data
+        body = selectors.session_detail_row(session_id=session.pk, user=request.user)
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -76,15 +80,13 @@ class SessionDetailApi(APIView):
 
     @extend_schema(responses={200: s.GameSessionSerializer})
     def get(self, request: Request, pk: int) -> Response:
-        session = selectors.session_detail(session_id=pk, user=request.user)
-        return Response(s.GameSessionSerializer(session).data)
+        return Response(selectors.session_detail_row(session_id=pk, user=request.user))
 
     def _update(self, request: Request, pk: int, *, partial: bool) -> Response:
         data = s.GameSessionWriteSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
         services.session_update(actor=request.user, session_id=pk, **data.validated_data)
-        session = selectors.session_detail(session_id=pk, user=request.user)
-        return Response(s.GameSessionSerializer(session).data)
+        return Response(selectors.session_detail_row(session_id=pk, user=request.user))
 
     @extend_schema(
         request=s.GameSessionWriteSerializer,
@@ -270,12 +272,12 @@ class MySessionsApi(GenericAPIView):
         query.is_valid(raise_exception=True)
         role = query.validated_data.get("as")
         me = request.user.pk
-        qs = selectors.session_list(
+        pages = selectors.session_pages(
             user=request.user,
             organizer_id=me if role == "organizer" else None,
             attendee_id=me if role == "attendee" else None,
             involving_id=me if role is None else None,
             **_list_filters(query.validated_data),
         )
-        page = self.paginate_queryset(qs)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        page = self.paginate_queryset(pages)
+        return self.get_paginated_response(selectors.session_rows(page or []))

@@ -6,8 +6,18 @@ class SessionsAppConfig(AppConfig):
     verbose_name = "Gaming sessions"
 
     def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import pre_delete
+
+        from common.counts import track_counts
         from gamers.stats import register_stat
+        from sessions_app.models import Attendance, GameSession
+        from sessions_app.receivers import gamer_about_to_be_deleted
         from sessions_app.selectors import sessions_hosted_expr, sessions_joined_expr
 
         register_stat("sessions_hosted", sessions_hosted_expr)
         register_stat("sessions_joined", sessions_joined_expr)
+        # An account deletion takes the gamer's rows off their sessions' counters (counters.py).
+        pre_delete.connect(gamer_about_to_be_deleted, sender=get_user_model(), dispatch_uid="sessions-gamer-pre-delete")
+        # List counts are cached per version of these tables (selectors.session_pages).
+        track_counts(GameSession, Attendance)

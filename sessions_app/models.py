@@ -4,15 +4,21 @@ The invariants that matter are held by the database, not only by the services:
 one attendance / like / review per gamer and session (unique constraints), and the ranges
 of `max_attendees` and `rating` (check constraints). The "never more attendees than
 `max_attendees`" invariant spans rows, so it is held by `services.session_join`, which
-counts under a row lock on the session.
+reads the attendee counter under a row lock on the session.
+
+Each session carries counters of its rows (`attendee_count`, `like_count`, `review_count`,
+`rating_sum`), so lists order and read them without counting: see `sessions_app.counters`
+for how they stay exact.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Length
+from django.db.models import F, Q
+from django.db.models.functions import Length, Upper
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
@@ -27,6 +33,9 @@ from sessions_app.rules import (
     TITLE_MAX,
 )
 
+if TYPE_CHECKING:
+    from gamers.models import Gamer
+
 
 class Platform(models.TextChoices):
     PC = "pc", "PC"
@@ -38,26 +47,53 @@ class Platform(models.TextChoices):
 
 
 class GameSession(models.Model):
-    """A session a gamer hosts and others join. Counts and averages are never stored here:
-    read views compute them in the query (see `selectors.session_list`)."""
+    """A session a gamer hosts and others join.
+
+    The four counters are the number of its attendances, likes and reviews and the sum of the
+    reviews' ratings. They are kept by `sessions_app.counters` in the same transaction as each
+    change of those rows (never by hand: `editable=False`), and are never negative (the
+    positive-integer check constraint refuses a decrement below zero rather than let a
+    counter drift).
+
+    Indexes: one per list ordering (each ending on `id`, the tie-break every ordering uses;
+    a B-tree serves both directions), and one per filter, ending on the default ordering so
+    a filtered default list also reads in order. `game` is matched ignoring case as
+    `UPPER(game) = UPPER(%s)`, so its index is on `UPPER(game)`.
+    """
 
     title = models.CharField(max_length=TITLE_MAX)
-    game = models.CharField(max_length=GAME_MAX, db_index=True)
+    game = models.CharField(max_length=GAME_MAX)
     description = models.TextField(max_length=DESCRIPTION_MAX, blank=True, default="")
-    platform = models.CharField(max_length=12, choices=Platform.choices, db_index=True)
-    starts_at = models.DateTimeField(db_index=True)
+    platform = models.CharField(max_length=12, choices=Platform.choices)
+    starts_at = models.DateTimeField()
     max_attendees = models.PositiveIntegerField()
     is_available = models.BooleanField(default=True, help_text="The organizer's switch: off means nobody can join.")
-    organizer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hosted_sessions")
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    organizer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hosted_sessions", db_index=False
+    )
+    created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
-    attendees = models.ManyToManyField(
+    attendee_count = models.PositiveIntegerField(default=0, editable=False)
+    like_count = models.PositiveIntegerField(default=0, editable=False)
+    review_count = models.PositiveIntegerField(default=0, editable=False)
+    rating_sum = models.PositiveIntegerField(default=0, editable=False)
+    attendees: models.ManyToManyField[Gamer, Attendance] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Attendance", related_name="joined_sessions", blank=True
     )
 
     class Meta:
         ordering = ["starts_at", "id"]
         verbose_name = "gaming session"
+        indexes = [
+            models.Index(fields=["starts_at", "id"], name="session_by_start"),
+            models.Index(fields=["created_at", "id"], name="session_by_created"),
+            models.Index(fields=["like_count", "id"], name="session_by_likes"),
+            models.Index(fields=["attendee_count", "id"], name="session_by_attendees"),
+            models.Index(Upper("game"), F("starts_at"), F("id"), name="session_by_game"),
+            models.Index(fields=["platform", "starts_at", "id"], name="session_by_platform"),
+            # Also the organizer foreign key's index (cascades and "sessions I host").
+            models.Index(fields=["organizer", "starts_at", "id"], name="session_by_organizer"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(max_attendees__gte=MAX_ATTENDEES_MIN) & Q(max_attendees__lte=MAX_ATTENDEES_MAX),
@@ -73,6 +109,20 @@ class GameSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.game})"
+
+    @property
+    def avg_rating(self) -> float | None:
+        """Mean rating rounded to 2 places; None without reviews."""
+        return rating_average(self.rating_sum, self.review_count)
+
+    @property
+    def is_full(self) -> bool:
+        return self.attendee_count >= self.max_attendees
+
+
+def rating_average(rating_sum: int, review_count: int) -> float | None:
+    """`rating_sum / review_count` rounded to 2 places; None without reviews."""
+    return round(rating_sum / review_count, 2) if review_count else None
 
 
 class Attendance(models.Model):

@@ -3,6 +3,8 @@
 Rows are bulk-inserted (a handful of queries in all) and built to respect the invariants the
 services enforce: attendees never exceed `max_attendees`, one attendance/like/review per
 gamer and session, reviews only from attendees, and only on sessions that already happened.
+Bulk inserts bypass the services, so the sessions' counters are recounted from the rows at the
+end (one UPDATE), and the list counts are told the tables changed.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from common.counts import count_changed
 from common.progress import Progress
 from common.seeding import SeedContext
 from gamers.models import Gamer
+from sessions_app.counters import counters_recount
 from sessions_app.models import Attendance, GameSession, Like, Platform, Review
 
 SESSIONS = 200
@@ -121,5 +125,7 @@ def seed(ctx: SeedContext) -> None:
     Attendance.objects.bulk_create(attendances, batch_size=2000)
     Like.objects.bulk_create(likes, batch_size=2000)
     Review.objects.bulk_create(reviews, batch_size=2000)
+    counters_recount(session_ids=[session.pk for session in sessions])
+    count_changed(GameSession, Attendance)
     bar.finish()
     ctx.say(f"  {len(sessions)} sessions, {len(attendances)} attendances, {len(likes)} likes, {len(reviews)} reviews")

@@ -16,8 +16,12 @@ from sessions_app.selectors import ORDERINGS
 ID_MAX = 2**63 - 1
 
 
+# The views answer sessions with `selectors.session_rows` (rows read with `.values()`, no
+# serializer machinery per row and field); this serializer documents that shape in the OpenAPI
+# schema, and `tests/test_lists.py` holds the two byte-for-byte equal. Serializing a
+# `GameSession` from `selectors.session_list` / `session_detail` gives the same output.
 class GameSessionSerializer(serializers.ModelSerializer):
-    """A session as every read view shows it; expects the annotations of `selectors.with_figures`."""
+    """A session as every read view shows it."""
 
     organizer = GamerSummarySerializer(read_only=True)
     attendee_count = serializers.IntegerField(read_only=True)

@@ -1,5 +1,7 @@
 """factory_boy factories for sessions. They write rows directly (tests of the rules go through
-the services); `gamer_factory` makes accounts through `gamer_create` like everywhere else."""
+the services), then recount the session's counters from its rows, as every bulk writer does
+(`sessions_app.counters`); `gamer_factory` makes accounts through `gamer_create` like
+everywhere else."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import factory
 from django.utils import timezone
 
 from conftest import make_gamer
+from sessions_app.counters import counters_recount
 from sessions_app.models import Attendance, GameSession, Like, Platform, Review
 
 _counter = itertools.count(1)
@@ -34,7 +37,20 @@ class GameSessionFactory(factory.django.DjangoModelFactory):
     organizer = factory.LazyFunction(lambda: gamer_factory("host"))
 
 
-class AttendanceFactory(factory.django.DjangoModelFactory):
+class _CountedRowFactory(factory.django.DjangoModelFactory):
+    """A row counted on its session: the session's counters are recounted after the insert."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        row = super()._create(model_class, *args, **kwargs)
+        counters_recount(session_ids=[row.session_id])
+        return row
+
+
+class AttendanceFactory(_CountedRowFactory):
     class Meta:
         model = Attendance
 
@@ -42,7 +58,7 @@ class AttendanceFactory(factory.django.DjangoModelFactory):
     gamer = factory.LazyFunction(gamer_factory)
 
 
-class LikeFactory(factory.django.DjangoModelFactory):
+class LikeFactory(_CountedRowFactory):
     class Meta:
         model = Like
 
@@ -50,7 +66,7 @@ class LikeFactory(factory.django.DjangoModelFactory):
     gamer = factory.LazyFunction(gamer_factory)
 
 
-class ReviewFactory(factory.django.DjangoModelFactory):
+class ReviewFactory(_CountedRowFactory):
     class Meta:
         model = Review
 

@@ -53,7 +53,7 @@ def test_moderator_sees_and_searches_sessions_with_attendee_counts(mod_browser):
     assert page.status_code == 200
     assert page.context["cl"].result_count == 1
     assert list(page.context["cl"].result_list) == [wanted]
-    assert page.context["cl"].result_list[0].attendee_total == 1
+    assert page.context["cl"].result_list[0].attendee_count == 1  # the counter column
     assert mod_browser.get(SESSIONS, {"platform__exact": "pc", "is_available__exact": "1"}).status_code == 200
 
 

@@ -1,11 +1,16 @@
 """Race tests: real threads against PostgreSQL (SPEC §3 invariant)."""
 
+from typing import Any
+
 import pytest
+from django.db.models import Sum
 
 from common.errors import Conflict
 from common.testing import run_in_threads
+from gamers.services import gamer_delete_self
 from sessions_app import selectors, services
-from sessions_app.models import Attendance, Like
+from sessions_app.counters import COUNTERS
+from sessions_app.models import Attendance, GameSession, Like, Review
 from sessions_app.tests.factories import GameSessionFactory, gamer_factory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -111,3 +116,107 @@ def test_likes_toggled_from_many_threads_end_consistent():
     shown = selectors.session_detail(session_id=session.pk, user=gamers[0])
     assert shown.like_count == Like.objects.filter(session=session).count()
     assert shown.liked_by_me == Like.objects.filter(session=session, gamer=gamers[0]).exists()
+
+
+# --- counters under concurrency ---------------------------------------------------------
+
+
+def _counters(session_id: int) -> dict[str, Any]:
+    return GameSession.objects.filter(pk=session_id).values(*COUNTERS).get()
+
+
+def _fresh(session_id: int) -> dict[str, int]:
+    reviews = Review.objects.filter(session_id=session_id)
+    return {
+        "attendee_count": Attendance.objects.filter(session_id=session_id).count(),
+        "like_count": Like.objects.filter(session_id=session_id).count(),
+        "review_count": reviews.count(),
+        "rating_sum": reviews.aggregate(s=Sum("rating"))["s"] or 0,
+    }
+
+
+def test_forty_gamers_liking_at_once_count_forty():
+    session = GameSessionFactory()
+    gamers = [gamer_factory("liker") for _ in range(40)]
+
+    results = run_in_threads(40, lambda i: services.session_like(session_id=session.pk, user=gamers[i]))
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert _counters(session.pk)["like_count"] == 40 == Like.objects.filter(session=session).count()
+
+
+def test_likes_unlikes_joins_leaves_and_reviews_at_once_leave_counters_equal_to_rows():
+    sessions = [GameSessionFactory(max_attendees=12) for _ in range(2)]
+    gamers = [gamer_factory("busy") for _ in range(24)]
+    # Half of them already attend, like and reviewed the first session.
+    for gamer in gamers[:12:2]:
+        services.session_join(session_id=sessions[0].pk, user=gamer)
+        services.session_like(session_id=sessions[0].pk, user=gamer)
+        services.review_create(session_id=sessions[0].pk, user=gamer, rating=3)
+
+    def act(i: int):
+        gamer = gamers[i]
+        done = []
+        for step in range(4):
+            session = sessions[(i + step) % 2]
+            try:
+                if i % 2 == 0:  # the ones who were in: undo and redo
+                    services.session_unlike(session_id=session.pk, user=gamer)
+                    services.review_delete_mine(session_id=session.pk, user=gamer)
+                    services.session_leave(session_id=session.pk, user=gamer)
+                    done.append("out")
+                else:
+                    services.session_like(session_id=session.pk, user=gamer)
+                    services.session_join(session_id=session.pk, user=gamer)
+                    services.review_create(session_id=session.pk, user=gamer, rating=1 + i % 5)
+                    services.review_update_mine(session_id=session.pk, user=gamer, rating=5)
+                    done.append("in")
+            except Exception as exc:  # noqa: BLE001 - refusals (full, not liked...) are part of the race
+                done.append(getattr(exc, "code", repr(exc)))
+        return done
+
+    results = run_in_threads(24, act)
+
+    outcomes = {o for r in results for o in r}
+    assert outcomes <= {
+        "in",
+        "out",
+        "session_full",
+        "not_liked",
+        "already_liked",
+        "already_joined",
+        "not_reviewed",
+        "already_reviewed",
+        "not_an_attendee",
+        "not_joined",
+    }, outcomes
+    for session in sessions:
+        assert _counters(session.pk) == _fresh(session.pk)
+        assert _counters(session.pk)["attendee_count"] <= 12
+
+
+def test_accounts_deleted_while_others_like_and_join_leave_exact_counters():
+    sessions = [GameSessionFactory(max_attendees=50) for _ in range(3)]
+    leavers = [gamer_factory("leaving") for _ in range(6)]
+    stayers = [gamer_factory("staying") for _ in range(18)]
+    for gamer in leavers:
+        for session in sessions:
+            services.session_join(session_id=session.pk, user=gamer)
+            services.session_like(session_id=session.pk, user=gamer)
+            services.review_create(session_id=session.pk, user=gamer, rating=4)
+
+    def act(i: int):
+        if i < len(leavers):
+            return gamer_delete_self(gamer=leavers[i])
+        gamer = stayers[i - len(leavers)]
+        for session in sessions:
+            services.session_like(session_id=session.pk, user=gamer)
+            services.session_join(session_id=session.pk, user=gamer)
+        return "ok"
+
+    results = run_in_threads(len(leavers) + len(stayers), act)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    for session in sessions:
+        assert _counters(session.pk) == _fresh(session.pk)
+        assert _counters(session.pk) == {"attendee_count": 18, "like_count": 18, "review_count": 0, "rating_sum": 0}
