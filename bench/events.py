@@ -270,7 +270,7 @@ def profiling(pid: int, size: int, enabled: bool) -> Iterator[None]:
         return
     out = LOG_DIR / f"events-{size}.txt"
     spy = subprocess.Popen(
-        [str(Path(PY).parent / "py-spy"), "record", "--pid", str(pid), "--format", "raw", "--output", str(out)],
+        [str(Path(PY).parent / "py-spy"), "record", "--pid", str(pid), "--gil", "--nonblocking", "--format", "raw", "--output", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

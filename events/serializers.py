@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -85,17 +85,16 @@ class EventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-_ZERO = timedelta(0)
-
-
 def _utc_text(value: datetime) -> str:
-    """A datetime as EventSerializer's DateTimeField writes it: in UTC, in DATETIME_FORMAT
-    (`%Y-%m-%dT%H:%M:%S.%fZ`, which for a UTC datetime is its ISO form with microseconds and a Z:
-    that is 3 times cheaper than strftime and lists format 60 of them per page)."""
-    if value.utcoffset() != _ZERO:
+    """A datetime as EventSerializer's DateTimeField writes it: in UTC, in DATETIME_FORMAT.
+
+    With our `%Y-%m-%dT%H:%M:%S.%fZ`, that is the UTC datetime's ISO form with microseconds and
+    a Z: 3 times cheaper than strftime, and a page formats 60 of them.
+    """
+    if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
     if api_settings.DATETIME_FORMAT == "%Y-%m-%dT%H:%M:%S.%fZ" and value.year >= 1000:
-        return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+        return value.isoformat(timespec="microseconds")[:-6] + "Z"  # drop "+00:00"
     return serializers.DateTimeField().to_representation(value)
 
 
