@@ -6,7 +6,8 @@
    started, and 32 anonymous clients GET `/api/v1/events/?search=festival` (a page of 20 with its
    count) for a fixed time. Figures per size: requests/s, p50/p99 latency, status counts, the
    server's CPU milliseconds per request (user + system of the daphne processes, /proc), and
-   the larger size's req/s and p99 relative to the smaller one.
+   the larger size's req/s and p99 relative to the smaller one. `GET /healthz` is measured the
+   same way just before, as the floor of what any request costs on that server at that moment.
 2. Ticket race (`--rounds N`, off by default): per round 200 buyers, each with their own account
    and token, POST `/api/v1/events/{id}/tickets {"quantity": 1}` at the same instant for an event
    with 50 tickets; it checks exactly 50 are sold and `tickets_available + sold == tickets_total`.
@@ -270,7 +271,18 @@ def profiling(pid: int, size: int, enabled: bool) -> Iterator[None]:
         return
     out = LOG_DIR / f"events-{size}.txt"
     spy = subprocess.Popen(
-        [str(Path(PY).parent / "py-spy"), "record", "--pid", str(pid), "--gil", "--nonblocking", "--format", "raw", "--output", str(out)],
+        [
+            str(Path(PY).parent / "py-spy"),
+            "record",
+            "--pid",
+            str(pid),
+            "--gil",
+            "--nonblocking",
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -301,6 +313,12 @@ def search_run(env: dict[str, str], size: int, args: argparse.Namespace) -> tupl
             print(f"  WRONG: search=festival counts {found}, expected {festive}", flush=True)
             return None
         http_load(urls, concurrency=args.clients, duration=3.0)  # warm-up
+        # The floor under the same conditions: GET /healthz (one SELECT 1, one Redis PING).
+        floor_urls = [base + "/healthz" for base, _ in servers]
+        cpu_before = cpu_seconds(pids)
+        floor = http_load(floor_urls, concurrency=args.clients, duration=min(10.0, args.duration))
+        floor_ms = (cpu_seconds(pids) - cpu_before) * 1000 / max(1, len(floor.latencies))
+        print(f"{floor.summary('  floor: GET /healthz')}   server CPU {floor_ms:.1f} ms/req", flush=True)
         load = os.getloadavg()[0]
         cpu_before = cpu_seconds(pids)
         with profiling(pids[0], size, args.profile):
