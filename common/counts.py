@@ -29,7 +29,7 @@ from typing import Any, Generic, TypeVar
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.exceptions import EmptyResultSet
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.db.models.signals import post_delete, post_save
 
 logger = logging.getLogger("gameconnect.counts")
@@ -102,7 +102,11 @@ def versioned_count(queryset: models.QuerySet[Any], depends_on: tuple[type[model
         return 0
     try:
         versions = _versions(depends_on)
-        digest = hashlib.sha1(repr((queryset.db, sql, params, versions)).encode()).hexdigest()
+        # The database's name, not just its alias: processes on different databases may share one
+        # cache (parallel test workers, two environments on one Redis) and must not read each
+        # other's counts.
+        database = connections[queryset.db].settings_dict["NAME"]
+        digest = hashlib.sha1(repr((queryset.db, database, sql, params, versions)).encode()).hexdigest()
         key = _COUNT_PREFIX + digest
         found = cache.get(key)
     except Exception:  # cache down: count directly

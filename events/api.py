@@ -45,7 +45,9 @@ class EventListApi(ListAPIView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         query = s.EventListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        page = self.paginate_queryset(event_list_rows(**query.validated_data))
+        rows = event_list_rows(**query.validated_data)
+        # A CountedRows is not a QuerySet, but it is what Django's Paginator uses: count() and slices.
+        page = self.paginate_queryset(rows)  # type: ignore[arg-type]
         assert page is not None  # the list is always paginated
         mine = bookmarked_among(user=request.user, event_ids=[row["id"] for row in page])
         return self.get_paginated_response([s.event_representation(row, row["id"] in mine) for row in page])

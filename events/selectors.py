@@ -134,10 +134,9 @@ def bookmarked_among(*, user: Any, event_ids: Iterable[int]) -> set[int]:
 
 def event_row(*, event_id: int, viewer: Any = None) -> dict[str, Any] | None:
     """One event's row (EVENT_COLUMNS and `bookmarked_by_me`), or None: one query."""
+    mine: Exists | Value = Value(False, output_field=BooleanField())
     if viewer is not None and getattr(viewer, "is_authenticated", False):
         mine = Exists(Bookmark.objects.filter(event=OuterRef("pk"), user_id=viewer.pk))
-    else:
-        mine = Value(False, output_field=BooleanField())
     return (
         Event.objects.filter(pk=event_id)
         .annotate(bookmarked_by_me=mine)

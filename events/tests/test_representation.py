@@ -33,6 +33,7 @@ def test_event_representation_is_what_the_serializer_gives(gamer, other_gamer, p
     )
     bookmark_add(event_id=event.pk, user=other_gamer)
     row = event_row(event_id=event.pk, viewer=gamer)
+    assert row is not None
     built = event_representation(row, bookmarked)
     expected = reference(event.pk, bookmarked)
     assert built == expected
@@ -45,6 +46,7 @@ def test_event_representation_is_what_the_serializer_gives(gamer, other_gamer, p
 def test_an_event_without_organizer_and_on_a_whole_second(gamer):
     event = EventFactory(organizer=None, starts_at=datetime(2099, 7, 1, 20, 0, tzinfo=UTC))
     row = event_row(event_id=event.pk)
+    assert row is not None
     built = event_representation(row, row["bookmarked_by_me"])
     assert built == reference(event.pk, False)
     assert built["organizer"] is None and built["starts_at"] == "2099-07-01T20:00:00.000000Z"
