@@ -1,61 +1,170 @@
-"""Events benchmark (issue 4): the ticket race and the public search, over HTTP on daphne.
+"""Events benchmark: the public search at two data sizes (cost flat in data size), and the ticket race.
 
-1. Ticket race: 200 buyers, each with their own account and token, POST
-   `/api/v1/events/{id}/tickets {"quantity": 1}` at the same instant for an event with 50
-   tickets. Figures: answered requests/s, p50/p99 latency, status counts, tickets sold (must be
-   exactly 50, and `tickets_available + sold == tickets_total` in the database).
-2. Search: 5,000 events; 32 anonymous clients GET `/api/v1/events/?search=festival` for a
-   fixed time. Figures: requests/s, p50/p99 latency, status counts.
+1. Search: for each size (default 5,000 and 50,000 events) the events table is refilled with
+   realistic Tunisian events (titles, 2-4 sentence descriptions, places; about 1 in 10 mentions
+   "festival", in various spellings: *Festival*, *FESTIVAL*, *Fèstival*), a fresh daphne is
+   started, and 32 anonymous clients GET `/api/v1/events/?search=festival` (a page of 20 with its
+   count) for a fixed time. Figures per size: requests/s, p50/p99 latency, status counts, the
+   server's CPU milliseconds per request (user + system of the daphne processes, /proc), and
+   the larger size's req/s and p99 relative to the smaller one. `GET /healthz` is measured the
+   same way just before, as the floor of what any request costs on that server at that moment.
+2. Ticket race (`--rounds N`, off by default): per round 200 buyers, each with their own account
+   and token, POST `/api/v1/events/{id}/tickets {"quantity": 1}` at the same instant for an event
+   with 50 tickets; it checks exactly 50 are sold and `tickets_available + sold == tickets_total`.
 
 Run from the project folder (needs PostgreSQL and Redis on 127.0.0.1):
 
-    .venv/bin/python bench/events.py [--rounds 5] [--buyers 200] [--tickets 50] [--events 5000]
-                                     [--clients 32] [--duration 20] [--web 1] [--port 8200]
+    .venv/bin/python bench/events.py [--sizes 5000,50000] [--clients 32] [--duration 20]
+                                     [--web 1] [--port 8200] [--rounds 0] [--profile]
 
-BENCH_DATABASE_URL / BENCH_REDIS_URL choose the database and Redis db (defaults below).
+BENCH_DATABASE_URL / BENCH_REDIS_URL choose the database and Redis db (defaults below); the
+Redis db is flushed before each size. `--profile` records the server with py-spy during each
+timed run (bench/results/events-<size>.txt, py-spy's "raw" collapsed stacks).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import os
+import random
+import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gameconnect_bench_events")
 os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
 
-import contextlib
-import subprocess
-import urllib.request
-from collections.abc import Iterator
-
 from bench.harness import PY, ROOT, LoadResult, bench_env, ensure_database, http_load
 
 LOG_DIR = ROOT / "bench" / "results"
+SEARCH_PATH = "/api/v1/events/?search=festival"
 
-FESTIVAL_WORDS = ["Festival", "FESTIVAL", "Festival", "Fèstival"]  # one accented spelling still matches
+# -- realistic events -----------------------------------------------------------------------
+
 PLACES = [
-    ("Tunis", "Cité de la Culture"),
+    ("Tunis", "Cité de la Culture, avenue Mohamed V"),
+    ("Tunis", "Théâtre Municipal de Tunis"),
+    ("Tunis", "Médina de Tunis, Dar Lasram"),
     ("Sousse", "Corniche de Boujaâfar"),
+    ("Sousse", "Mall of Sousse, event hall"),
     ("Nabeul", "Centre Culturel International de Hammamet"),
     ("Mahdia", "Amphithéâtre d'El Jem"),
     ("Jendouba", "Basilique de Tabarka"),
     ("Kebili", "Place Hnich, Douz"),
-    ("Sfax", "Théâtre de plein air"),
+    ("Sfax", "Théâtre de plein air de Sfax"),
     ("Béja", "Théâtre antique de Dougga"),
+    ("Bizerte", "Fort d'Espagne"),
+    ("Tozeur", "Oasis de Tozeur"),
+    ("Medenine", "Houmt Souk, Djerba"),
+    ("Monastir", "Ribat de Monastir"),
+    ("Kairouan", "Grande Mosquée de Kairouan"),
+    ("Ariana", "Technopôle El Ghazala"),
+    ("Ben Arous", "Salle Omnisport de Radès"),
+    ("Gabès", "Théâtre municipal de Gabès"),
+    ("Kef", "Kasbah du Kef"),
 ]
-KINDS = ["Jazz Night", "Film Days", "Esports Night", "Theatre Evening", "Heritage Walk", "Concert", "Art Fair"]
-CATEGORIES = ["music", "cinema", "esports", "theatre", "heritage", "music", "art"]
+# (title template, category); {city} and {n} are filled in. None of these says "festival".
+TITLES = [
+    ("{city} Jazz Nights #{n}", "music"),
+    ("Malouf evening in {city} ({n})", "music"),
+    ("Concert: the {city} symphony orchestra, programme {n}", "music"),
+    ("Journées Cinématographiques: {city} screenings {n}", "cinema"),
+    ("Open-air cinema in {city}, night {n}", "cinema"),
+    ("Théâtre: a new play in {city} ({n})", "theatre"),
+    ("Café-théâtre comedy night, {city} #{n}", "theatre"),
+    ("{city} Esports Night: Valorant Showdown {n}", "esports"),
+    ("EA FC Cup, {city} qualifier {n}", "esports"),
+    ("LAN party in {city}: League of Legends weekend {n}", "esports"),
+    ("Heritage walk: old {city} ({n})", "heritage"),
+    ("Sound and light at the monuments of {city} #{n}", "heritage"),
+    ("Art fair: potters and painters of {city} {n}", "art"),
+    ("Contemporary dance in {city} ({n})", "art"),
+    ("Marathon and 10 km run of {city} #{n}", "sport"),
+    ("Derby night in {city} ({n})", "sport"),
+    ("Comic & Game Con {city} {n}", "other"),
+]
+FESTIVAL_TITLES = [
+    ("Festival International de {city} #{n}", "festival"),
+    ("{city} Summer Festival {n}", "festival"),
+    ("FESTIVAL des Arts de {city} ({n})", "festival"),
+    ("Fèstival de la Médina, {city} #{n}", "festival"),
+]
+SENTENCES = [
+    "Doors open an hour before the show; seats are not numbered.",
+    "A night of Tunisian and Arab music under the stars, with guests from across the Maghreb.",
+    "Bring your friends: food stalls, a chill-out corner and late-night jam sessions.",
+    "Companies from Tunisia, the Arab world and Africa share the stage for one evening.",
+    "Eight teams, one bracket, one night, with big screens and casters in Tounsi and French.",
+    "Bring your rig: Rocket League side tournaments and retro corners all weekend.",
+    "A guided walk through the medina's alleys, with makroudh tasting at the end.",
+    "Falconers, potters and weavers show crafts handed down for centuries.",
+    "The programme mixes classics with new works by young Tunisian artists.",
+    "Free entry for children under twelve; families welcome.",
+    "Parking is limited: the louage station is a ten-minute walk away.",
+    "Subtitles in Arabic, French and English for every screening.",
+    "Organised with the regional cultural centre and local associations.",
+    "The event runs rain or shine; covered seating is available.",
+    "Tickets include a welcome drink and the evening's printed programme.",
+    "Prize money for the champions, medals for every finisher.",
+    "Workshops for young dancers and musicians in the afternoon.",
+    "Accessible to wheelchair users; ask the staff at the entrance.",
+]
+FESTIVAL_SENTENCES = [
+    "Part of the summer festival programme of the region.",
+    "The closing night of this year's festival, with fireworks over the sea.",
+    "A FESTIVAL favourite returns with a brand-new show.",
+]
+
+
+def event_rows(n: int, *, seed: int = 15) -> list[dict[str, object]]:
+    """n events' fields, deterministic for a seed: about 6% have "festival" in the title and 4%
+    more in the description, the rest never mention it."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    rng = random.Random(seed)
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    rows = []
+    for i in range(n):
+        city, location = rng.choice(PLACES)
+        draw = rng.random()
+        template, category = rng.choice(FESTIVAL_TITLES if draw < 0.06 else TITLES)
+        sentences = rng.sample(SENTENCES, rng.randint(2, 4))
+        if 0.06 <= draw < 0.10:
+            sentences.insert(rng.randrange(len(sentences) + 1), rng.choice(FESTIVAL_SENTENCES))
+        rows.append(
+            {
+                "title": template.format(city=city, n=i),
+                "description": " ".join(sentences),
+                "starts_at": now + timedelta(days=1 + rng.randrange(365), hours=rng.randrange(24)),
+                "location": location,
+                "city": city,
+                "category": category,
+                "image_url": f"https://picsum.photos/seed/bench-{i}/800/450",
+                "tickets_total": 500,
+                "tickets_available": 500 - rng.randrange(500),
+                "ticket_price": Decimal(rng.randrange(0, 12000)) / 100,
+            }
+        )
+    return rows
+
+
+# -- plumbing -------------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
-def daphne(env: dict[str, str], port: int) -> Iterator[str]:
-    """Like bench.harness.daphne, but the server's stderr goes to a file: a pipe nobody reads
-    fills up after 64 KiB of log lines and then blocks the server mid-benchmark."""
+def daphne(env: dict[str, str], port: int) -> Iterator[tuple[str, int]]:
+    """One daphne process on 127.0.0.1:port; yields (base URL, pid). Its stderr goes to a file:
+    a pipe nobody reads fills up after 64 KiB of log lines and then blocks the server."""
     LOG_DIR.mkdir(exist_ok=True)
     log_path = LOG_DIR / f"events-daphne-{port}.log"
     with open(log_path, "w") as log:
@@ -77,14 +186,22 @@ def daphne(env: dict[str, str], port: int) -> Iterator[str]:
                     if proc.poll() is not None or time.monotonic() > deadline:
                         raise RuntimeError(f"daphne did not start; see {log_path}") from None
                     time.sleep(0.2)
-            yield base
+            yield base, proc.pid
         finally:
             proc.terminate()
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-    print(f"server log: {log_path.relative_to(ROOT)} ({log_path.stat().st_size} bytes)", flush=True)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) these processes have used so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def setup_django(env: dict[str, str]) -> None:
@@ -96,11 +213,126 @@ def setup_django(env: dict[str, str]) -> None:
 
 
 def reset_events() -> None:
-    from events.models import Bookmark, Event, TicketOrder
+    from django.db import connection
 
-    TicketOrder.objects.all().delete()
-    Bookmark.objects.all().delete()
-    Event.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE events_ticketorder, events_bookmark, events_event")
+
+
+def organizer():
+    from gamers.models import Gamer
+    from gamers.services import gamer_create
+
+    return Gamer.objects.filter(username_key="bench organizer").first() or gamer_create(
+        username="bench organizer", email="bench-organizer@example.com", password=None
+    )
+
+
+def fill_events(n: int) -> int:
+    """Replace every event with n realistic ones (bulk_create in batches of 5,000). Returns how
+    many mention "festival" once folded, i.e. what the search must count."""
+    from django.db import connection
+
+    from common.counts import count_changed
+    from events.models import Event
+    from events.rules import search_terms
+
+    reset_events()
+    owner = organizer()
+    term = search_terms("festival")[0]
+    batch: list[Event] = []
+    festive = 0
+    for fields in event_rows(n):
+        event = Event(organizer=owner, **fields)
+        event.refresh_derived()  # bulk_create skips save(), which fills the derived columns
+        festive += term in event.search_text
+        batch.append(event)
+        if len(batch) == 5000:
+            Event.objects.bulk_create(batch)
+            batch = []
+    Event.objects.bulk_create(batch)
+    count_changed(Event)  # bulk_create sends no signals: cached list counts must recount
+    # What autovacuum would soon do after a bulk load: fresh planner statistics, no dead rows.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE events_event, events_bookmark, events_ticketorder")
+    return festive
+
+
+def flush_redis(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+@contextlib.contextmanager
+def profiling(pid: int, size: int, enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    out = LOG_DIR / f"events-{size}.txt"
+    spy = subprocess.Popen(
+        [
+            str(Path(PY).parent / "py-spy"),
+            "record",
+            "--pid",
+            str(pid),
+            "--gil",
+            "--nonblocking",
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        spy.send_signal(2)  # SIGINT: py-spy writes its profile and exits
+        try:
+            spy.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+        print(f"  profile: {out.relative_to(ROOT)}", flush=True)
+
+
+def search_run(env: dict[str, str], size: int, args: argparse.Namespace) -> tuple[LoadResult, float] | None:
+    """Fill `size` events, serve them, load the search; (result, server CPU ms per request)."""
+    started = time.perf_counter()
+    festive = fill_events(size)
+    flush_redis(env["REDIS_URL"])
+    print(f"{size} events ({festive} mention festival) filled in {time.perf_counter() - started:.1f} s", flush=True)
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(daphne(env, port=args.port + i)) for i in range(args.web)]
+        urls = [base + SEARCH_PATH for base, _ in servers]
+        pids = [pid for _, pid in servers]
+        with urllib.request.urlopen(urls[0], timeout=30) as response:
+            found = json.loads(response.read())["count"]
+        if found != festive:
+            print(f"  WRONG: search=festival counts {found}, expected {festive}", flush=True)
+            return None
+        http_load(urls, concurrency=args.clients, duration=3.0)  # warm-up
+        # The floor under the same conditions: GET /healthz (one SELECT 1, one Redis PING).
+        floor_urls = [base + "/healthz" for base, _ in servers]
+        cpu_before = cpu_seconds(pids)
+        floor = http_load(floor_urls, concurrency=args.clients, duration=min(10.0, args.duration))
+        floor_ms = (cpu_seconds(pids) - cpu_before) * 1000 / max(1, len(floor.latencies))
+        print(f"{floor.summary('  floor: GET /healthz')}   server CPU {floor_ms:.1f} ms/req", flush=True)
+        load = os.getloadavg()[0]
+        cpu_before = cpu_seconds(pids)
+        with profiling(pids[0], size, args.profile):
+            result = http_load(urls, concurrency=args.clients, duration=args.duration)
+        cpu_ms = (cpu_seconds(pids) - cpu_before) * 1000 / max(1, len(result.latencies))
+        label = f"GET {SEARCH_PATH} ({size} events, {args.clients} clients)"
+        print(
+            f"{result.summary(label)}   server CPU {cpu_ms:.1f} ms/req   load avg {load:.1f}",
+            flush=True,
+        )
+        return result, cpu_ms
+
+
+# -- the ticket race ------------------------------------------------------------------------
 
 
 def make_buyers(n: int) -> list[str]:
@@ -117,65 +349,6 @@ def make_buyers(n: int) -> list[str]:
             gamer = gamer_create(username=name, email=f"bench-buyer-{i}@example.com", password=None)
         tokens.append(token_pair_for(gamer)["access"])
     return tokens
-
-
-def organizer():
-    from gamers.models import Gamer
-    from gamers.services import gamer_create
-
-    return Gamer.objects.filter(username_key="bench organizer").first() or gamer_create(
-        username="bench organizer", email="bench-organizer@example.com", password=None
-    )
-
-
-def make_search_events(n: int) -> int:
-    """n events, about a third with "festival" (in various cases and accents) in the title or
-    description. Returns how many mention it."""
-    from datetime import timedelta
-    from decimal import Decimal
-
-    from django.utils import timezone
-
-    from events.models import Event
-
-    owner = organizer()
-    now = timezone.now()
-    rows, festive = [], 0
-    for i in range(n):
-        city, location = PLACES[i % len(PLACES)]
-        kind = i % len(KINDS)
-        title = f"{KINDS[kind]} #{i} in {city}"
-        description = "An evening of music, film and games with friends."
-        if i % 3 == 0:
-            festive += 1
-            word = FESTIVAL_WORDS[i % len(FESTIVAL_WORDS)]
-            if i % 2:
-                title = f"{word} {KINDS[kind]} #{i}"
-            else:
-                description = f"Part of the summer {word.lower()} programme in {city}."
-        event = Event(
-            title=title,
-            description=description,
-            starts_at=now + timedelta(days=1 + i % 300, hours=i % 24),
-            location=location,
-            city=city,
-            category=CATEGORIES[kind],
-            image_url=f"https://picsum.photos/seed/bench-{i}/800/450",
-            tickets_total=500,
-            tickets_available=500 - i % 500,
-            ticket_price=Decimal(i % 120),
-            organizer=owner,
-        )
-        event.refresh_derived()  # bulk_create skips save(), which fills the search columns
-        rows.append(event)
-    Event.objects.bulk_create(rows, batch_size=1000)
-    # What autovacuum would soon do after a bulk load (and after the previous run's deletes):
-    # fresh planner statistics and no dead rows for the search to scan.
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE events_event, events_bookmark, events_ticketorder")
-    return festive
 
 
 def race_event(tickets: int) -> int:
@@ -248,39 +421,12 @@ async def _race(bases: list[str], event_id: int, tokens: list[str]) -> LoadResul
     return result
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--buyers", type=int, default=200)
-    parser.add_argument("--tickets", type=int, default=50)
-    parser.add_argument("--events", type=int, default=5000)
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--duration", type=float, default=20.0)
-    parser.add_argument("--web", type=int, default=1, help="daphne processes (ports port, port+1, ...)")
-    parser.add_argument("--port", type=int, default=8200)
-    args = parser.parse_args()
-    if not (args.port >= 8200 and args.port + args.web - 1 <= 8299):
-        parser.error("this benchmark's ports are 8200-8299")
-
-    # Each web process keeps a pool of DB_POOL_MAX_SIZE connections: without one, a burst of 200
-    # requests opens 200 connections, past PostgreSQL's max_connections (100) -> 503s.
-    env = bench_env(LOG_LEVEL="ERROR", DB_POOL_MAX_SIZE=os.environ.get("DB_POOL_MAX_SIZE", "20"))
-    ensure_database(env)
-    setup_django(env)
-    print(
-        f"database {env['DATABASE_URL']}  redis {env['REDIS_URL']}  web processes {args.web}"
-        f"  pool {env['DB_POOL_MAX_SIZE']} connections each",
-        flush=True,
-    )
-    reset_events()
+def race(env: dict[str, str], args: argparse.Namespace) -> int:
+    """The ticket race; returns the number of failed checks."""
     tokens = make_buyers(args.buyers)
-    festive = make_search_events(args.events)
-    print(f"prepared {args.buyers} buyers and {args.events} events ({festive} mention festival)", flush=True)
-
     failures = 0
     with contextlib.ExitStack() as stack:
-        bases = [stack.enter_context(daphne(env, port=args.port + i)) for i in range(args.web)]
-        # -- 1. the ticket race ------------------------------------------------------------
+        bases = [stack.enter_context(daphne(env, port=args.port + i))[0] for i in range(args.web)]
         total = LoadResult()
         for round_no in range(1, args.rounds + 1):
             event_id = race_event(args.tickets)
@@ -304,20 +450,53 @@ def main() -> int:
             f"   (a round: {args.buyers} requests answered in {total.elapsed / args.rounds * 1000:.0f} ms)",
             flush=True,
         )
+    return failures
 
-        # -- 2. search over 5,000 events -----------------------------------------------------
-        import json
 
-        urls = [f"{base}/api/v1/events/?search=festival" for base in bases]
-        with urllib.request.urlopen(urls[0], timeout=30) as response:
-            found = json.loads(response.read())["count"]
-        print(f"search=festival finds {found} of the {festive} events that mention it", flush=True)
-        failures += found != festive
-        http_load(urls, concurrency=args.clients, duration=2.0)  # warm-up
-        result = http_load(urls, concurrency=args.clients, duration=args.duration)
-        print(result.summary(f"GET /events/?search=festival ({args.events} events, {args.clients} clients)"))
-        failures += set(result.statuses) != {200}
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="5000,50000", help="comma-separated event counts")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--web", type=int, default=1, help="daphne processes (ports port, port+1, ...)")
+    parser.add_argument("--port", type=int, default=8200)
+    parser.add_argument("--profile", action="store_true", help="py-spy record the (first) server")
+    parser.add_argument("--rounds", type=int, default=0, help="ticket race rounds (0: no race)")
+    parser.add_argument("--buyers", type=int, default=200)
+    parser.add_argument("--tickets", type=int, default=50)
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
 
+    # Each web process keeps a pool of DB_POOL_MAX_SIZE connections: without one, a burst of 200
+    # requests opens 200 connections, past PostgreSQL's max_connections (100) -> 503s.
+    env = bench_env(LOG_LEVEL="ERROR", DB_POOL_MAX_SIZE=os.environ.get("DB_POOL_MAX_SIZE", "20"))
+    ensure_database(env)
+    setup_django(env)
+    print(
+        f"database {env['DATABASE_URL']}  redis {env['REDIS_URL']}  web processes {args.web}"
+        f"  pool {env['DB_POOL_MAX_SIZE']} connections each  cores {os.cpu_count()}",
+        flush=True,
+    )
+    failures = 0
+    measured: list[tuple[int, LoadResult, float]] = []
+    for size in sizes:
+        outcome = search_run(env, size, args)
+        if outcome is None or set(outcome[0].statuses) != {200}:
+            failures += 1
+        if outcome is not None:
+            measured.append((size, *outcome))
+    if len(measured) >= 2:
+        (small, first, _), (large, last, _) = measured[0], measured[-1]
+        from bench.harness import percentile
+
+        ratio_rps = first.rps / last.rps if last.rps else float("inf")
+        ratio_p99 = percentile(last.latencies, 99) / percentile(first.latencies, 99)
+        print(
+            f"{large} vs {small} events: req/s {ratio_rps:.2f}x lower, p99 {ratio_p99:.2f}x (flat: both <= 1.3)",
+            flush=True,
+        )
+    if args.rounds:
+        failures += race(env, args)
     print("RESULT:", "OK" if not failures else f"{failures} check(s) failed", flush=True)
     return 1 if failures else 0
 

@@ -51,6 +51,7 @@ class EventAdmin(admin.ModelAdmin):
         "ticket_price",
         "tickets_available",
         "tickets_total",
+        "bookmark_count",
         "organizer",
     ]
     list_filter = ["category", "city", "starts_at"]
@@ -58,11 +59,12 @@ class EventAdmin(admin.ModelAdmin):
     list_select_related = ["organizer"]
     list_per_page = 50
     date_hierarchy = "starts_at"
-    readonly_fields = ["tickets_available", "organizer", "created_at", "updated_at"]
+    readonly_fields = ["tickets_available", "bookmark_count", "organizer", "created_at", "updated_at"]
     fieldsets = (
         (None, {"fields": ("title", "description", "category", "image_url")}),
         ("When and where", {"fields": ("starts_at", "location", "city")}),
         ("Tickets", {"fields": ("ticket_price", "tickets_total", "tickets_available")}),
+        ("Readers", {"fields": ("bookmark_count",)}),
         ("Record", {"fields": ("organizer", "created_at", "updated_at")}),
     )
 
@@ -108,9 +110,29 @@ class TicketOrderAdmin(ReadOnlyAdmin):
 
 @admin.register(Bookmark)
 class BookmarkAdmin(admin.ModelAdmin):
+    """Bookmarks can be added and removed here, through the services (so the events'
+    `bookmark_count` follows); an existing bookmark can't be re-pointed, only removed."""
+
     list_display = ["created_at", "user", "event"]
     list_filter = ["created_at", "event__category"]
     search_fields = ["user__username", "event__title"]
     list_select_related = ["user", "event"]
     list_per_page = 50
     raw_id_fields = ["user", "event"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["user", "event", "created_at"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Bookmark, form: Any, change: bool) -> None:
+        if change:
+            return  # nothing editable
+        saved, _ = services.bookmark_add(event_id=obj.event_id, user=obj.user)
+        obj.pk = saved.pk
+        obj.created_at = saved.created_at
+
+    def delete_model(self, request: HttpRequest, obj: Bookmark) -> None:
+        services.bookmark_remove(event_id=obj.event_id, user=obj.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Bookmark]) -> None:
+        for bookmark in queryset.select_related("user"):
+            self.delete_model(request, bookmark)

@@ -18,21 +18,22 @@ from common.schema import error
 from events import serializers as s
 from events import services
 from events.models import Event, TicketOrder
-from events.selectors import bookmarked_events, event_detail, event_list, ticket_orders_of
+from events.selectors import bookmarked_among, bookmarked_event_rows, event_list_rows, event_row, ticket_orders_of
 
 
-def _event_or_404(event_id: int, viewer: Any) -> Event:
-    event = event_detail(event_id=event_id, viewer=viewer)
-    if event is None:
+def _event_body(event_id: int, viewer: Any) -> dict[str, Any]:
+    """The event as EventSerializer documents it, or 404."""
+    row = event_row(event_id=event_id, viewer=viewer)
+    if row is None:
         raise NotFound("No event with that id.", code="not_found")
-    return event
+    return s.event_representation(row, row["bookmarked_by_me"])
 
 
 class EventListApi(ListAPIView):
     """GET: anyone, even without a token. POST: signed in; the caller organises the event."""
 
     permission_classes = [IsAuthenticatedOrReadOnly]
-    serializer_class = s.EventSerializer
+    serializer_class = s.EventSerializer  # the documented shape; rows are built by event_representation
     filter_backends: list = []
 
     @extend_schema(
@@ -42,20 +43,21 @@ class EventListApi(ListAPIView):
         description="Public. Search is case- and accent-insensitive over title, description and location.",
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self) -> QuerySet[Event]:
-        query = s.EventListQuerySerializer(data=self.request.query_params)
+        query = s.EventListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return event_list(**query.validated_data, viewer=self.request.user)
+        rows = event_list_rows(**query.validated_data)
+        # A CountedRows is not a QuerySet, but it is what Django's Paginator uses: count() and slices.
+        page = self.paginate_queryset(rows)  # type: ignore[arg-type]
+        assert page is not None  # the list is always paginated
+        mine = bookmarked_among(user=request.user, event_ids=[row["id"] for row in page])
+        return self.get_paginated_response([s.event_representation(row, row["id"] in mine) for row in page])
 
     @extend_schema(request=s.EventWriteSerializer, responses={201: s.EventSerializer})
     def post(self, request: Request) -> Response:
         data = s.EventWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         event = services.event_create(organizer=request.user, **data.validated_data)
-        body = s.EventSerializer(_event_or_404(event.pk, request.user), context={"request": request}).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(_event_body(event.pk, request.user), status=status.HTTP_201_CREATED)
 
 
 class EventDetailApi(APIView):
@@ -65,7 +67,7 @@ class EventDetailApi(APIView):
 
     @extend_schema(responses={200: s.EventSerializer}, auth=[{}, {"jwtAuth": []}])
     def get(self, request: Request, pk: int) -> Response:
-        return Response(s.EventSerializer(_event_or_404(pk, request.user), context={"request": request}).data)
+        return Response(_event_body(pk, request.user))
 
     @extend_schema(
         request=s.EventUpdateSerializer,
@@ -76,13 +78,15 @@ class EventDetailApi(APIView):
         },
     )
     def patch(self, request: Request, pk: int) -> Response:
-        event = _event_or_404(pk, request.user)
+        event = Event.objects.only("pk", "organizer_id").filter(pk=pk).first()
+        if event is None:
+            raise NotFound("No event with that id.", code="not_found")
         if not services.can_edit_event(request.user, event):
             raise PermissionDenied("Only the organizer or an admin can change this event.", code="not_organizer")
         data = s.EventUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.event_update(event_id=pk, actor=request.user, **data.validated_data)
-        return Response(s.EventSerializer(_event_or_404(pk, request.user), context={"request": request}).data)
+        return Response(_event_body(pk, request.user))
 
     @extend_schema(
         parameters=[OpenApiParameter("reason", str, required=False, description="Kept in the audit log.")],
@@ -154,8 +158,10 @@ class MyBookmarksApi(ListAPIView):
     """Events I bookmarked, most recently bookmarked first."""
 
     permission_classes = [IsAuthenticated]
-    serializer_class = s.EventSerializer
+    serializer_class = s.EventSerializer  # the documented shape; rows are built by event_representation
     filter_backends: list = []
 
-    def get_queryset(self) -> QuerySet[Event]:
-        return bookmarked_events(user=self.request.user)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(bookmarked_event_rows(user=request.user))
+        assert page is not None  # the list is always paginated
+        return self.get_paginated_response([s.event_representation(row, True) for row in page])

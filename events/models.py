@@ -35,10 +35,10 @@ class Event(models.Model):
 
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
-    starts_at = models.DateTimeField(db_index=True)
+    starts_at = models.DateTimeField()
     location = models.CharField(max_length=200)
     city = models.CharField(max_length=100, help_text="A Tunisian governorate or free text.")
-    category = models.CharField(max_length=20, choices=Category.choices, default=Category.OTHER, db_index=True)
+    category = models.CharField(max_length=20, choices=Category.choices, default=Category.OTHER)
     image_url = models.URLField(max_length=500, blank=True, default="")
     tickets_total = models.PositiveIntegerField()
     tickets_available = models.PositiveIntegerField()
@@ -47,15 +47,33 @@ class Event(models.Model):
     organizer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="organized_events"
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     # Derived columns (see save): folded for case- and accent-insensitive search on any database.
+    # `search_text` is indexed for substring search by the 0003 migration, outside Meta because
+    # the index is vendor-specific: a pg_trgm GIN index on PostgreSQL, an FTS5 trigram table
+    # kept in step by triggers on SQLite (events.search).
     search_text = models.TextField(editable=False, default="")
-    city_key = models.CharField(max_length=100, editable=False, default="", db_index=True)
+    city_key = models.CharField(max_length=100, editable=False, default="")
+    # How many bookmarks point here: changed only by events.services, in the transaction that
+    # adds or removes the bookmark (F() updates), so `-bookmark_count` orders through an index.
+    bookmark_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["starts_at", "id"]
-        indexes = [models.Index(fields=["ticket_price"], name="event_price_idx")]
+        # One index per ordering of events.selectors.ORDERINGS, with its tie-breaks, so a page is
+        # read in index order and stops after page_size rows (reverse orderings scan backwards),
+        # and the equality filters with the default ordering behind them.
+        indexes = [
+            models.Index(fields=["starts_at", "id"], name="event_starts_idx"),
+            models.Index(fields=["ticket_price", "starts_at", "id"], name="event_price_starts_idx"),
+            models.Index(fields=["-ticket_price", "starts_at", "id"], name="event_price_desc_idx"),
+            models.Index(fields=["created_at", "id"], name="event_created_idx"),
+            models.Index(fields=["-bookmark_count", "starts_at", "id"], name="event_popular_idx"),
+            models.Index(fields=["bookmark_count", "starts_at", "id"], name="event_unpopular_idx"),
+            models.Index(fields=["category", "starts_at", "id"], name="event_category_idx"),
+            models.Index(fields=["city_key", "starts_at", "id"], name="event_city_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(tickets_available__gte=0), name="event_available_not_negative"),
             models.CheckConstraint(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from django.core.validators import URLValidator
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from events.models import Category, Event, TicketOrder
 from events.rules import TICKETS_PER_ORDER_MAX
@@ -48,6 +50,8 @@ class ImageUrlField(serializers.URLField):
 # -- output ---------------------------------------------------------------------------------
 
 
+# The API builds this shape with `event_representation` (below); this serializer documents it in
+# the OpenAPI schema and is the reference a test compares it with. (The docstring is the schema's.)
 class EventSerializer(serializers.ModelSerializer):
     """An event as readers see it; expects the annotations of `events.selectors`."""
 
@@ -79,6 +83,59 @@ class EventSerializer(serializers.ModelSerializer):
             "bookmarked_by_me",
         ]
         read_only_fields = fields
+
+
+def _utc_text(value: datetime) -> str:
+    """A datetime as EventSerializer's DateTimeField writes it: in UTC, in DATETIME_FORMAT.
+
+    With our `%Y-%m-%dT%H:%M:%S.%fZ`, that is the UTC datetime's ISO form with microseconds and
+    a Z: 3 times cheaper than strftime, and a page formats 60 of them.
+    """
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    if api_settings.DATETIME_FORMAT == "%Y-%m-%dT%H:%M:%S.%fZ" and value.year >= 1000:
+        return value.isoformat(timespec="microseconds")[:-6] + "Z"  # drop "+00:00"
+    return serializers.DateTimeField().to_representation(value)
+
+
+def _price_text(value: Decimal) -> str:
+    """A price as EventSerializer's DecimalField writes it: "60.00". The database hands back
+    decimals with the column's 2 places (numeric(8,2) on PostgreSQL, Django's quantizing
+    converter on SQLite), so this is their plain notation."""
+    if value.as_tuple().exponent == -2:
+        return format(value, "f")
+    return serializers.DecimalField(max_digits=8, decimal_places=2).to_representation(value)
+
+
+def event_representation(row: Mapping[str, Any], bookmarked_by_me: bool) -> dict[str, Any]:
+    """What `EventSerializer` gives for the event in `row` (a dict of
+    `events.selectors.EVENT_COLUMNS`), built directly.
+
+    Lists are the hot read path: a ModelSerializer spends more CPU walking its fields for every
+    row (attribute lookups, a to_representation per field, the nested organizer serializer)
+    than the database spends finding the page. EventSerializer stays the documented shape (the
+    OpenAPI schema), and a test asserts both agree field for field.
+    """
+    organizer_id = row["organizer_id"]
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "description": row["description"],
+        "starts_at": _utc_text(row["starts_at"]),
+        "location": row["location"],
+        "city": row["city"],
+        "category": row["category"],
+        "image_url": row["image_url"],
+        "tickets_total": row["tickets_total"],
+        "tickets_available": row["tickets_available"],
+        "tickets_sold": row["tickets_total"] - row["tickets_available"],
+        "ticket_price": _price_text(row["ticket_price"]),
+        "organizer": None if organizer_id is None else {"id": organizer_id, "username": row["organizer__username"]},
+        "created_at": _utc_text(row["created_at"]),
+        "updated_at": _utc_text(row["updated_at"]),
+        "bookmark_count": row["bookmark_count"],
+        "bookmarked_by_me": bookmarked_by_me,
+    }
 
 
 class EventSummarySerializer(serializers.ModelSerializer):

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NoReturn
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -231,19 +232,61 @@ def _raise_purchase_refused(*, event_id: int, now: datetime) -> NoReturn:
 
 
 def bookmark_add(*, event_id: int, user: Any) -> tuple[Bookmark, bool]:
-    """Bookmark an event; idempotent. Returns (bookmark, created)."""
-    if not Event.objects.filter(pk=event_id).exists():
-        raise _not_found()
+    """Bookmark an event; idempotent. Returns (bookmark, created).
+
+    The event's `bookmark_count` goes up in the same transaction as the new row. Lock order
+    (shared by every bookmark write and by event_delete): the event row first, then bookmarks.
+    Raises NotFound when there is no such event.
+    """
+    existing = Bookmark.objects.filter(user_id=user.pk, event_id=event_id).first()
+    if existing is not None:
+        return existing, False
     try:
         with transaction.atomic():
-            return Bookmark.objects.get_or_create(user=user, event_id=event_id)
-    except IntegrityError as exc:  # the event was deleted in between
-        raise _not_found() from exc
+            if not Event.objects.filter(pk=event_id).update(bookmark_count=F("bookmark_count") + 1):
+                raise _not_found()
+            return Bookmark.objects.create(user=user, event_id=event_id), True
+    except IntegrityError:
+        # Rolled back, counter included: this user's racing request bookmarked it first (the
+        # unique constraint), or the event or the account went meanwhile (foreign keys).
+        existing = Bookmark.objects.filter(user_id=user.pk, event_id=event_id).first()
+        if existing is None:
+            raise _not_found() from None
+        return existing, False
 
 
+@transaction.atomic
 def bookmark_remove(*, event_id: int, user: Any) -> bool:
-    """Remove a bookmark; idempotent. Returns whether one was removed. 404 if no such event."""
-    if not Event.objects.filter(pk=event_id).exists():
+    """Remove a bookmark; idempotent. Returns whether one was removed. 404 if no such event.
+
+    Locks the event row first (the shared lock order), so two removals of one bookmark can't
+    both count it, then deletes the row and takes one off `bookmark_count`.
+    """
+    if not Event.objects.select_for_update().filter(pk=event_id).order_by().values_list("pk").first():
         raise _not_found()
-    deleted, _ = Bookmark.objects.filter(user=user, event_id=event_id).delete()
+    deleted, _ = Bookmark.objects.filter(user_id=user.pk, event_id=event_id).delete()
+    if deleted:
+        Event.objects.filter(pk=event_id).update(bookmark_count=F("bookmark_count") - deleted)
     return deleted > 0
+
+
+@transaction.atomic
+def bookmarks_remove_all(*, user_id: int) -> int:
+    """Remove every bookmark of a user and take each off its event's `bookmark_count`; returns
+    how many. Called while the account is being deleted (events' pre_delete receiver), inside
+    the delete's transaction, so the counters and the cascade commit together.
+
+    The account row is locked first: a bookmark of this user added meanwhile can't commit (its
+    foreign key check waits for the lock, then finds the account gone). Then the events, in id
+    order, before the bookmark rows (the lock order of bookmark_add / bookmark_remove).
+    """
+    get_user_model().objects.select_for_update().filter(pk=user_id).order_by().values_list("pk").first()
+    candidates = list(Bookmark.objects.filter(user_id=user_id).values_list("event_id", flat=True))
+    if not candidates:
+        return 0
+    list(Event.objects.select_for_update().filter(pk__in=candidates).order_by("pk").values_list("pk"))
+    # Under the locks the set can only have shrunk (a racing bookmark_remove): read it again.
+    event_ids = list(Bookmark.objects.filter(user_id=user_id).values_list("event_id", flat=True))
+    Bookmark.objects.filter(user_id=user_id, event_id__in=event_ids).delete()
+    Event.objects.filter(pk__in=event_ids).update(bookmark_count=F("bookmark_count") - 1)
+    return len(event_ids)

@@ -35,6 +35,14 @@ class BookmarkFactory(factory.django.DjangoModelFactory):
 
     event = factory.SubFactory(EventFactory)
 
+    @classmethod
+    def _create(cls, model_class: type[Bookmark], *args: Any, **kwargs: Any) -> Bookmark:
+        # Through the service, so the event's bookmark_count follows.
+        from events.services import bookmark_add
+
+        bookmark, _ = bookmark_add(event_id=kwargs["event"].pk, user=kwargs["user"])
+        return bookmark
+
 
 def sell(event: Event, buyer: Any, quantity: int) -> TicketOrder:
     """Record a sale directly (for fixtures that need sold tickets, e.g. on a past event)."""

@@ -6,7 +6,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from events.models import Bookmark, Event
+from events.models import Event
+from events.services import bookmark_add
 from events.tests.factories import EventFactory, sell
 from moderation.models import AuditLog
 
@@ -41,7 +42,7 @@ def form_data(event: Event | None = None, **overrides) -> dict:
 def test_admin_lists_and_searches_events_orders_and_bookmarks(site, gamer):
     event = EventFactory(title="Sicca Jazz")
     sell(event, gamer, 2)
-    Bookmark.objects.create(user=gamer, event=event)
+    bookmark_add(event_id=event.pk, user=gamer)
     for url in ("/admin/events/event/", "/admin/events/ticketorder/", "/admin/events/bookmark/"):
         response = site.get(url, {"q": "Sicca"})
         assert response.status_code == 200, url

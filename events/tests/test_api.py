@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from events.models import Bookmark, Event, TicketOrder
+from events.services import bookmark_add
 from events.tests.factories import EventFactory, sell
 from moderation.models import AuditLog
 
@@ -79,8 +80,8 @@ def test_anonymous_can_read_one_event(api):
 
 def test_detail_shows_bookmarked_by_me_and_the_count_when_signed_in(gamer_client, gamer, other_gamer):
     event = EventFactory()
-    Bookmark.objects.create(user=gamer, event=event)
-    Bookmark.objects.create(user=other_gamer, event=event)
+    bookmark_add(event_id=event.pk, user=gamer)
+    bookmark_add(event_id=event.pk, user=other_gamer)
     mine = gamer_client.get(detail(event)).json()
     assert (mine["bookmarked_by_me"], mine["bookmark_count"]) == (True, 2)
     listed = gamer_client.get(EVENTS).json()["results"][0]

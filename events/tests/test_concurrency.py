@@ -153,3 +153,64 @@ def test_concurrent_bookmarks_of_one_event_by_one_user_make_one_row(buyers):
     assert len(created) == 20, results
     assert created.count(True) == 1
     assert event.bookmarks.count() == 1
+
+
+def test_racing_bookmark_writes_and_account_deletions_keep_the_counter_exact():
+    """Adds, double adds, removes, double removes and account deletions of bookmarkers, all at
+    once on one event (and a second one the deleted accounts also bookmarked): each counter ends
+    equal to its bookmarks, and nothing fails (no deadlock between the lock orders)."""
+    from gamers.services import gamer_delete_self
+
+    event, other = EventFactory(), EventFactory()
+    people = [make_gamer(f"racing bookmarker {i:02d}") for i in range(30)]
+    for person in people[:15]:
+        services.bookmark_add(event_id=event.pk, user=person)
+        services.bookmark_add(event_id=other.pk, user=person)
+    # 0-6 remove, 7-9 delete their accounts, 11 removes twice, 15-29 add (15 and 16 twice).
+    plan = [("remove", i) for i in range(7)] + [("delete", i) for i in (7, 8, 9)] + [("remove", 11), ("remove", 11)]
+    plan += [("add", i) for i in range(15, 30)] + [("add", 15), ("add", 16), ("add", 10)]
+
+    def act(i: int):
+        kind, who = plan[i]
+        if kind == "add":
+            return services.bookmark_add(event_id=event.pk, user=people[who])
+        if kind == "remove":
+            return services.bookmark_remove(event_id=event.pk, user=people[who])
+        return gamer_delete_self(gamer=people[who])
+
+    results = run_in_threads(len(plan), act)
+    failures = [(plan[i], r) for i, r in enumerate(results) if isinstance(r, Exception)]
+    assert not failures, failures
+    event.refresh_from_db()
+    other.refresh_from_db()
+    assert event.bookmark_count == event.bookmarks.count() == 15 - 7 - 3 - 1 + 15
+    assert other.bookmark_count == other.bookmarks.count() == 15 - 3
+    removed_twice = [results[i] for i, step in enumerate(plan) if step == ("remove", 11)]
+    assert sorted(removed_twice) == [False, True]
+
+
+def test_bookmarks_racing_an_event_delete_end_cleanly():
+    organizer = make_gamer("bookmark race organizer")
+    event = EventFactory(organizer=organizer)
+    fans = [make_gamer(f"late fan {i:02d}") for i in range(12)]
+    for fan in fans[:6]:
+        services.bookmark_add(event_id=event.pk, user=fan)
+
+    def act(i: int):
+        if i == 0:
+            return services.event_delete(event_id=event.pk, actor=organizer)
+        fan = fans[i - 1]
+        if i <= 6:
+            return services.bookmark_remove(event_id=event.pk, user=fan)
+        return services.bookmark_add(event_id=event.pk, user=fan)
+
+    results = run_in_threads(13, act)
+    from common.errors import NotFound
+
+    unexpected = [r for r in results if isinstance(r, Exception) and not isinstance(r, NotFound)]
+    assert not unexpected, unexpected
+    assert results[0] is None  # the delete went through
+    assert not Event.objects.filter(pk=event.pk).exists()
+    from events.models import Bookmark
+
+    assert not Bookmark.objects.filter(event_id=event.pk).exists()
