@@ -15,6 +15,8 @@ costs one cheap query while nothing changes.
 * A version is bumped after commit: a reader that counted inside the writer's transaction
   window stored its count under the old version, which nobody asks for any more.
 * A query that can't be compiled (an empty `__in`) or a cache that is down is simply counted.
+* An entry lives LIST_COUNT_CACHE_SECONDS at most (30 s on the embedded defaults, whose cache
+  is the web process's own: another process writing, say `make seed`, can't bump it).
 * Only pass queries whose SQL repeats: one that embeds `now()` as a parameter gets a new key
   on every request and gains nothing (count those directly).
 """
@@ -27,6 +29,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models, transaction
@@ -36,7 +39,6 @@ logger = logging.getLogger("gameconnect.counts")
 
 M = TypeVar("M", bound=models.Model)
 
-COUNT_TIMEOUT_SECONDS = 3600
 _VERSION_PREFIX = "countver:"
 _COUNT_PREFIX = "count:"
 
@@ -108,7 +110,7 @@ def versioned_count(queryset: models.QuerySet[Any], depends_on: tuple[type[model
         return int(found)
     count = queryset.count()
     try:
-        cache.set(key, count, COUNT_TIMEOUT_SECONDS)
+        cache.set(key, count, settings.LIST_COUNT_CACHE_SECONDS)
     except Exception:
         logger.warning("list count not cached (cache unavailable)", exc_info=True)
     return count

@@ -305,6 +305,10 @@ else:
     CELERY_BROKER_URL = "memory://"
     # Without a broker, tasks run inline in the calling process.
     CELERY_TASK_ALWAYS_EAGER = True
+# How long a paginated list's count stays cached (common/counts.py; any write to the tables it
+# reads ends it at once). The embedded cache lives in the web process, where another process
+# (`make seed`, a management command) can't end it: keep it short there.
+LIST_COUNT_CACHE_SECONDS = env_int("LIST_COUNT_CACHE_SECONDS", 3600 if REDIS_URL else 30)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
