@@ -125,7 +125,15 @@ class _RedisWindowMixin:
 
 
 class UserRateThrottle(_RedisWindowMixin, throttling.UserRateThrottle):
+    """Signed-in callers, per account. (DRF's also counts anonymous callers per IP, which
+    AnonRateThrottle already does: one window and one round trip per request is enough.)"""
+
     rate_setting = "THROTTLE_USER_RATE"
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
 
 
 class AnonRateThrottle(_RedisWindowMixin, throttling.AnonRateThrottle):

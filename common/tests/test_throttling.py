@@ -90,3 +90,25 @@ def test_a_flushed_script_cache_is_reloaded(settings: Any) -> None:
     get_redis().script_flush()
     assert throttling.UserRateThrottle().allow_request(_Request(_User(7201)), None)
     assert get_redis().llen("thr:throttle_user_7201") == 2
+
+
+class _Anonymous:
+    is_authenticated = False
+
+
+@pytest.mark.django_db
+def test_each_request_is_counted_in_exactly_one_window(settings: Any, monkeypatch: Any) -> None:
+    """Anonymous callers by address (THROTTLE_ANON_RATE), signed-in callers by account
+    (THROTTLE_USER_RATE): one window, so one Redis round trip, per request."""
+    calls: list[str] = []
+    real = throttling.window_record
+
+    def counting(key: str, **kwargs: Any) -> Any:
+        calls.append(key)
+        return real(key, **kwargs)
+
+    monkeypatch.setattr(throttling, "window_record", counting)
+    throttles = [throttling.UserRateThrottle(), throttling.AnonRateThrottle()]
+    assert all(t.allow_request(_Request(_Anonymous(), ip="10.1.1.1"), None) for t in throttles)
+    assert all(t.allow_request(_Request(_User(7400), ip="10.1.1.1"), None) for t in throttles)
+    assert calls == ["throttle_anon_10.1.1.1", "throttle_user_7400"]
