@@ -11,13 +11,19 @@ from channels.testing import WebsocketCommunicator
 
 from common.redis import get_redis
 from common.ws import OriginValidator
-from conftest import make_gamer
+from conftest import ahead, make_gamer, utc
 from leaderboard import boards
 from leaderboard.routing import websocket_urlpatterns
 from leaderboard.selectors import board_window
 from leaderboard.tests.factories import submit
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("games")]
+# The boards are per UTC day, ISO week and month: every test starts at one instant, a Wednesday
+# noon mid-month (ahead of the real clock, for Redis's expiries), whatever the real date.
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("games"),
+    pytest.mark.time_machine(ahead(utc(2031, 3, 12, 12)), tick=True),
+]
 
 app = OriginValidator(URLRouter(websocket_urlpatterns))
 INTERVAL = 0.05
