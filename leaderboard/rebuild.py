@@ -315,7 +315,8 @@ class _Collector:
         self.when: dict[str, str] = {}
 
     def add(self, live_key: str, entries: list[tuple[int, int]]) -> None:
-        self.entries.setdefault(live_key, {}).update((str(member), score) for member, score in entries)
+        if entries:  # a board none of the players is on (ZADD takes at least one entry)
+            self.entries.setdefault(live_key, {}).update((str(member), score) for member, score in entries)
 
     def add_when(self, key: str, entries: list[str]) -> None:
         self.when.update(entry.rstrip("\n").split("\n") for entry in entries)

@@ -3,6 +3,7 @@
 import io
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import redis as redis_py
@@ -17,10 +18,10 @@ from leaderboard.rules import ALL_BOARD
 from leaderboard.selectors import board_me, board_window
 from leaderboard.tests.factories import submit, unreachable_redis
 
-pytestmark = pytest.mark.usefixtures("games")
-
 # A Wednesday noon, mid-month: the day, week and month boards all have hours of history behind them.
+# Every test starts there (the boards are per UTC day, ISO week and month), whatever the real date.
 MIDWEEK = ahead(utc(2031, 3, 12, 12))
+pytestmark = [pytest.mark.usefixtures("games"), pytest.mark.time_machine(MIDWEEK, tick=True)]
 # Monday 1 January 2029, five minutes past midnight (past the rebuild's replay of the last minute):
 # a new day, ISO week (2029-W01), month and year.
 NEW_YEAR = ahead(utc(2029, 1, 1, 0, 5))
@@ -186,24 +187,42 @@ def test_rebuild_command_prints_progress_and_a_summary(db):
     assert "Rebuilt 8 boards" in text  # apex and all, four periods
 
 
+def delete_in_back_office(admin: Any, score_id: int, capture: Any) -> None:
+    from django.test import Client
+
+    site = Client()
+    site.force_login(admin)
+    with capture(execute=True):
+        response = site.post(
+            "/admin/leaderboard/score/", {"action": "delete_selected", "_selected_action": [score_id], "post": "yes"}
+        )
+    assert response.status_code == 302
+
+
 def test_deleting_scores_in_the_back_office_recomputes_those_players(db, admin, django_capture_on_commit_callbacks):
     cheat, honest = make_gamer("cheater player"), make_gamer("honest player")
     submit(honest, "cod", 400)
     submit(cheat, "cod", 300)
     bogus = submit(cheat, "cod", 99_999)
-    from django.test import Client
-
-    site = Client()
-    site.force_login(admin)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = site.post(
-            "/admin/leaderboard/score/",
-            {"action": "delete_selected", "_selected_action": [bogus.score_id], "post": "yes"},
-        )
-    assert response.status_code == 302
+    delete_in_back_office(admin, bogus.score_id, django_capture_on_commit_callbacks)
     rows = board_window(game="cod", period="all", start=0, end=9).rows
     assert [(r["user_id"], r["score"]) for r in rows] == [(honest.pk, 400), (cheat.pk, 300)]
     assert board_me(game="all", period="week", user_id=cheat.pk)["score"] == 300
+
+
+def test_deleting_an_old_score_recomputes_a_player_with_none_this_month(db, admin, django_capture_on_commit_callbacks):
+    # The player is on none of the current day, week and month boards: nothing to write there.
+    # (The refresh failed on those empty boards: found at 00:00 on a Monday, the scores made on
+    # Sunday evening.)
+    long_ago = datetime.now(UTC) - timedelta(days=40)
+    cheat, honest = make_gamer("old cheater"), make_gamer("old honest")
+    submit(honest, "cod", 400, at=long_ago)
+    submit(cheat, "cod", 300, at=long_ago)
+    bogus = submit(cheat, "cod", 99_999, at=long_ago + timedelta(seconds=1))
+    delete_in_back_office(admin, bogus.score_id, django_capture_on_commit_callbacks)
+    rows = board_window(game="cod", period="all", start=0, end=9).rows
+    assert [(r["user_id"], r["score"]) for r in rows] == [(honest.pk, 400), (cheat.pk, 300)]
+    assert board_me(game="all", period="month", user_id=cheat.pk) is None
 
 
 def test_a_deleted_account_leaves_every_board(db, django_capture_on_commit_callbacks):
