@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import hypothesis
 import pytest
 import time_machine
 from django.conf import settings as django_settings
@@ -14,6 +15,11 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from common.roles import Role
+
+# Property-based tests: no per-example deadline. Hypothesis's default (200 ms) measures the
+# machine, not the code: a pure rule's example took 303 ms on a loaded CI machine and failed.
+hypothesis.settings.register_profile("gameconnect", deadline=None)
+hypothesis.settings.load_profile("gameconnect")
 
 
 def pytest_configure(config: Any) -> None:
