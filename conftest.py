@@ -102,8 +102,8 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[No
 CALENDAR_CYCLE = timedelta(days=146_097)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
 
 
 def ahead(at: datetime) -> datetime:
