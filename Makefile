@@ -30,8 +30,12 @@ run: migrate
 	@echo ""
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
+# pytest-xdist workers for `make test`: one per core, at most 4 (on a real Redis each worker
+# takes a database of its own: README, "Tests and CI"). TEST_WORKERS=0 runs in one process;
+# PYTEST_ARGS comes last, so its own -n wins too.
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 4 $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -2,28 +2,72 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import hypothesis
 import pytest
+import time_machine
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from common.roles import Role
 
+# Property-based tests: no per-example deadline. Hypothesis's default (200 ms) measures the
+# machine, not the code: a pure rule's example took 303 ms on a loaded CI machine and failed.
+hypothesis.settings.register_profile("gameconnect", deadline=None)
+hypothesis.settings.load_profile("gameconnect")
+
+
+def pytest_configure(config: Any) -> None:
+    # pytest-xdist: DRILL_PORTS (the range the drills' servers take ports from) is split between
+    # the workers, so two workers never hand out the same port.
+    span, worker = os.environ.get("DRILL_PORTS", ""), os.environ.get("PYTEST_XDIST_WORKER", "")
+    if span and worker:
+        first, last = (int(p) for p in span.split("-"))
+        count, index = int(os.environ["PYTEST_XDIST_WORKER_COUNT"]), int(worker.removeprefix("gw"))
+        size = (last - first + 1) // count
+        os.environ["DRILL_PORTS"] = f"{first + index * size}-{first + (index + 1) * size - 1}"
+
 
 def _is_postgres() -> bool:
     return django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 
+def pytest_addoption(parser: Any) -> None:
+    parser.addoption(
+        "--at",
+        metavar="INSTANT",
+        default=None,
+        help="start every test's clock at INSTANT (ISO 8601, UTC unless it says otherwise), ticking from"
+        " there, to find the tests that fail at some moments: e.g. --at 2026-12-14T00:00:00 (a Monday)."
+        " Tests that pin their own instant (@pytest.mark.time_machine) keep it.",
+    )
+
+
+def _instant(text: str) -> datetime:
+    at = datetime.fromisoformat(text)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://... (CI's second run does)")
     skip_redis = pytest.mark.skip(reason="needs a real Redis: run with REDIS_URL=redis://... (CI's second run does)")
     # Browser tests last: Playwright's sync API keeps an asyncio loop running in the main thread
-    # while it is open, which would break the async tests collected after it.
-    items.sort(key=lambda item: "browser" in item.keywords)
+    # while it is open, which would break the async tests collected after it. Under pytest-xdist
+    # (--dist loadgroup) the tests against e2e's live server form one group, so one worker runs
+    # them, browser tests last, against one server. Tests that start servers of their own form
+    # another group: one such stack at a time, so their deadlines hold on a 2-core machine.
+    items.sort(key=lambda item: ("browser" in item.keywords, "live_app" in getattr(item, "fixturenames", ())))
     for item in items:
+        if "browser" in item.keywords or "live_app" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("live_app"))
+        elif "multiprocess" in item.keywords:
+            item.add_marker(pytest.mark.xdist_group("servers"))
         if "postgres" in item.keywords and not _is_postgres():
             item.add_marker(skip_pg)
         if "redis" in item.keywords and not django_settings.REDIS_URL:
@@ -50,6 +94,50 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[No
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+# The Gregorian calendar repeats every 400 years: 146,097 days, a whole number of weeks, so the
+# same weekdays, leap days and ISO weeks.
+CALENDAR_CYCLE = timedelta(days=146_097)
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
+
+
+def ahead(at: datetime) -> datetime:
+    """`at`, or the same calendar moment 400 years on once the real clock comes within a year of it.
+
+    For tests frozen at a chosen instant (`@pytest.mark.time_machine(ahead(...))`) that write
+    period boards: a real Redis drops at once a key whose expiry (its period's end) is past, so
+    the frozen instant must stay ahead of the Redis server's own clock, whenever the suite runs.
+    """
+    hatch = time_machine.escape_hatch
+    real_now = hatch.datetime.datetime.now(UTC) if hatch.is_travelling() else datetime.now(UTC)
+    while at < real_now + timedelta(days=366):
+        at += CALENDAR_CYCLE
+    return at
+
+
+@pytest.fixture(autouse=True)
+def _clock_at(request: Any, monkeypatch: Any) -> Iterator[None]:
+    """--at: the test (and its fixtures) run from that instant on, the clock ticking.
+
+    With --at, or a test pinned to an instant of its own, the score stamps start afresh: the
+    leaderboard stamps each submission at least a millisecond after the previous one of the
+    process (leaderboard.services._stamp), which the clock moved back would leave in its future.
+    """
+    at = request.config.getoption("--at")
+    moved = request.node.get_closest_marker("time_machine") is not None
+    if at or moved:
+        from leaderboard import services as leaderboard_services
+
+        monkeypatch.setattr(leaderboard_services, "_last_ms", 0)
+    if not at or moved:
+        yield
+        return
+    with time_machine.travel(_instant(at), tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

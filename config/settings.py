@@ -14,6 +14,7 @@ import secrets
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -106,6 +107,17 @@ if not DEBUG and any("*" in item for item in ALLOWED_HOSTS + CORS_ALLOWED_ORIGIN
 
 DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL and "pytest" in sys.modules and os.environ.get("PYTEST_XDIST_WORKER"):
+    # Tests under pytest-xdist (`make test`): every test flushes the Redis database it is given,
+    # so worker gwN takes the given database's number plus N (redis://host/14: gw0 14, gw1 15).
+    _parts = urlsplit(REDIS_URL)
+    _db = int(_parts.path.strip("/") or 0) + int(os.environ["PYTEST_XDIST_WORKER"].removeprefix("gw"))
+    if _db > 15:
+        raise ImproperlyConfigured(
+            f"REDIS_URL: test worker {os.environ['PYTEST_XDIST_WORKER']} needs database {_db}"
+            " (Redis has 0-15): give a lower database number or fewer workers."
+        )
+    REDIS_URL = urlunsplit(_parts._replace(path=f"/{_db}"))
 EMBEDDED = not REDIS_URL  # no Redis: one process, in-memory layer, in-process clock
 
 # --- applications -----------------------------------------------------------------------

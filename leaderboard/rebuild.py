@@ -73,12 +73,18 @@ class RebuildStats:
     seconds: float
 
 
+def _db_datetime(at: datetime | None) -> Any:
+    """A bound for raw SQL as the column stores it: SQLite compares text, and a bound with its
+    "+00:00" would sort after a score stored at that very instant (left out of its period)."""
+    return connection.ops.adapt_datetimefield_value(at)
+
+
 def _where(window: PeriodWindow, user_ids: list[int] | None) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     if window.end is not None:
         clauses.append("achieved_at >= %s AND achieved_at < %s")
-        params += [window.start, window.end]
+        params += [_db_datetime(window.start), _db_datetime(window.end)]
     if user_ids is not None:
         clauses.append(f"user_id IN ({', '.join(['%s'] * len(user_ids))})")
         params += user_ids
@@ -118,7 +124,7 @@ def _entry_counts(windows: list[PeriodWindow]) -> int:
             counts.append("COUNT(*)")
         else:
             counts.append("SUM(CASE WHEN last_at >= %s AND last_at < %s THEN 1 ELSE 0 END)")
-            params += [window.start, window.end]
+            params += [_db_datetime(window.start), _db_datetime(window.end)]
     with connection.cursor() as cursor:
         cursor.execute(_GROUPS.format(counts=", ".join(counts)), params)
         return sum(int(n or 0) for n in cursor.fetchone())
@@ -309,7 +315,8 @@ class _Collector:
         self.when: dict[str, str] = {}
 
     def add(self, live_key: str, entries: list[tuple[int, int]]) -> None:
-        self.entries.setdefault(live_key, {}).update((str(member), score) for member, score in entries)
+        if entries:  # a board none of the players is on (ZADD takes at least one entry)
+            self.entries.setdefault(live_key, {}).update((str(member), score) for member, score in entries)
 
     def add_when(self, key: str, entries: list[str]) -> None:
         self.when.update(entry.rstrip("\n").split("\n") for entry in entries)

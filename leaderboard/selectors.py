@@ -233,7 +233,8 @@ def report_top(*, start: datetime, end: datetime, limit: int = 10, game: str | N
     if not _is_int(limit) or not 1 <= limit <= MAX_REPORT_LIMIT:
         raise InvalidInput(f"limit must be an integer from 1 to {MAX_REPORT_LIMIT}.", code="invalid_limit")
     catalog = game_catalog()
-    params: list[Any] = [start, end]
+    # As the column stores them: SQLite compares text, where "...+00:00" sorts after the same instant.
+    params: list[Any] = [connection.ops.adapt_datetimefield_value(start), connection.ops.adapt_datetimefield_value(end)]
     game_filter = ""
     if game is not None:
         info = catalog.by_slug.get(game)

@@ -21,6 +21,9 @@ from bot.client import GameConnectBot
 BOT_USER = SimpleNamespace(id=1000, name="GameConnect", display_name="GameConnect", mention="<@1000>", bot=True)
 PLAYER_ID = 4242
 CHANNEL_ID = 77
+# Seconds to wait for what the bot must do: generous, so a loaded CI machine doesn't fail a test
+# (what never happens still does).
+WAIT = 10.0
 
 
 @dataclass
@@ -66,7 +69,7 @@ class Transcript:
         self.changed()
         return SentMessage(sent, self)
 
-    async def wait_until(self, condition: Callable[[], bool], timeout: float = 3.0) -> None:
+    async def wait_until(self, condition: Callable[[], bool], timeout: float = WAIT) -> None:
         """Wait (without sleeping blindly) until the bot has sent or edited something that satisfies it."""
 
         async def _wait() -> None:

@@ -13,12 +13,14 @@ from django.utils import timezone
 
 from bot.tests.harness import say
 from common.redis import get_redis
-from conftest import make_gamer
+from conftest import ahead, make_gamer, utc
 from leaderboard.boards import breaker_reset
 from leaderboard.games import catalog_invalidate
 from leaderboard.tests.factories import ensure_games, submit
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The boards are per UTC day, ISO week and month: every test starts at one instant, a Wednesday
+# noon mid-month (ahead of the real clock, for Redis's expiries), whatever the real date.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.time_machine(ahead(utc(2031, 3, 12, 12)), tick=True)]
 
 SLUGS = "`apex`, `chess`, `cod`, `csgo`, `fifa`, `fortnite`, `lol`, `minecraft`, `rocket`, `valorant`"
 

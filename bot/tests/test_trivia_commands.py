@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from bot.client import GameConnectBot, create_bot
-from bot.tests.harness import BOT_USER, FakeChannel, Transcript, say
+from bot.tests.harness import BOT_USER, WAIT, FakeChannel, Transcript, say
 from trivia import presence, services
 from trivia.models import Entry, Round
 from trivia.tests.factories import end_round, make_entry, next_round, start_round
@@ -212,12 +212,12 @@ async def test_the_running_bot_announces_a_win_in_the_configured_channel(announc
     cog = bot.get_cog("Trivia")
     assert cog.announcer.is_running()
     round_ = await sync_to_async(start_round)("Buenos Aires", value=50)
-    await asyncio.wait_for(cog.cursor_ready.wait(), 5)  # the cursor is set before READY
+    await asyncio.wait_for(cog.cursor_ready.wait(), WAIT)  # the cursor is set before READY
 
     await win(round_, gamer)  # while the bot is still connecting
     ready.set()
 
-    await transcript.wait_until(lambda: bool(announcements(transcript)), timeout=5)
+    await transcript.wait_until(lambda: bool(announcements(transcript)))
     assert announcements(transcript)[0].embed.title == "🏆 gamer one won 50 coins at trivia!"
 
 
@@ -235,11 +235,11 @@ async def test_a_failing_poll_is_logged_and_the_loop_keeps_going(announcing_bot,
         return await real(self, **kwargs)
 
     round_ = await sync_to_async(start_round)("Buenos Aires")
-    await asyncio.wait_for(cog.cursor_ready.wait(), 5)
+    await asyncio.wait_for(cog.cursor_ready.wait(), WAIT)
     with mock.patch.object(type(cog), "announce_wins", flaky):
         ready.set()
         await win(round_, gamer)
-        await transcript.wait_until(lambda: bool(announcements(transcript)), timeout=5)
+        await transcript.wait_until(lambda: bool(announcements(transcript)))
     assert calls >= 2
     assert any(r.exc_info and str(r.exc_info[1]) == "database hiccup" for r in caplog.records)
 

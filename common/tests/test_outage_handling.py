@@ -63,7 +63,11 @@ async def test_channel_layer_receive_waits_out_a_redis_restart(tmp_path: Any) ->
     try:
         channel = await layer.new_channel()
         receiving = asyncio.ensure_future(layer.receive(channel))
-        await asyncio.sleep(0.2)  # let it block on Redis (BRPOP)
+        probe, deadline = redis.Redis.from_url(server.url()), time.monotonic() + 10
+        while not probe.info("clients")["blocked_clients"]:  # until it blocks on Redis (BZPOPMIN)
+            assert time.monotonic() < deadline, "the layer's receive() never reached Redis"
+            await asyncio.sleep(0.02)
+        probe.close()
         server.kill()
         # channels-redis's own receive() raises here, which ends the consumer (socket closed 1011).
         with pytest.raises(TimeoutError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -11,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 
 from common.errors import Conflict, InvalidInput, NotFound
 from common.testing import run_in_threads
-from conftest import make_gamer
+from conftest import make_gamer, utc
 from gamers.models import DiscordLinkCode, Gamer
 from gamers.rules import LINK_CODE_ALPHABET
 from gamers.services import discord_link, discord_link_code_create
@@ -22,15 +21,14 @@ LINK_CODE = "/api/v1/auth/discord/link-code"
 DISCORD_ID = "123456789012345678"
 
 
+@pytest.mark.time_machine(utc(2031, 3, 12, 12, 0, 0, 250000), tick=False)
 def test_link_code_is_8_unambiguous_characters_valid_10_minutes(gamer_client):
-    before = timezone.now()
     response = gamer_client.post(LINK_CODE)
     assert response.status_code == 201
     body = response.json()
     assert set(body) == {"code", "expires_at"}
     assert len(body["code"]) == 8 and set(body["code"]) <= set(LINK_CODE_ALPHABET)
-    expires = parse_datetime(body["expires_at"])
-    assert before + timedelta(minutes=10) <= expires <= timezone.now() + timedelta(minutes=10)
+    assert parse_datetime(body["expires_at"]) == timezone.now() + timedelta(minutes=10)
 
 
 def test_link_code_needs_a_signed_in_user(api):
@@ -71,20 +69,22 @@ def test_reused_code_is_refused(gamer):
     assert not Gamer.objects.filter(discord_id="999").exists()
 
 
-def test_code_expires_after_ten_minutes(gamer):
+def test_code_expires_after_ten_minutes(gamer, time_machine):
+    time_machine.move_to(utc(2031, 3, 12, 12), tick=False)
     link = discord_link_code_create(user=gamer)
-    with mock.patch("gamers.services.timezone.now", return_value=link.created_at + timedelta(minutes=10, seconds=1)):
-        with pytest.raises(InvalidInput) as exc:
-            discord_link(code=link.code, discord_id=DISCORD_ID)
+    time_machine.shift(timedelta(minutes=10))  # its last instant is over
+    with pytest.raises(InvalidInput) as exc:
+        discord_link(code=link.code, discord_id=DISCORD_ID)
     assert exc.value.code == "link_code_expired"
     gamer.refresh_from_db()
     assert gamer.discord_id is None
 
 
-def test_code_still_works_just_before_expiry(gamer):
+def test_code_still_works_just_before_expiry(gamer, time_machine):
+    time_machine.move_to(utc(2031, 3, 12, 12), tick=False)
     link = discord_link_code_create(user=gamer)
-    with mock.patch("gamers.services.timezone.now", return_value=link.created_at + timedelta(minutes=9, seconds=59)):
-        assert discord_link(code=link.code, discord_id=DISCORD_ID).discord_id == DISCORD_ID
+    time_machine.shift(timedelta(minutes=10, microseconds=-1))
+    assert discord_link(code=link.code, discord_id=DISCORD_ID).discord_id == DISCORD_ID
 
 
 def test_unknown_code_is_refused(gamer):

@@ -4,12 +4,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from conftest import client_for, make_gamer
+from conftest import ahead, client_for, make_gamer, utc
 from leaderboard.catalog import DEFAULT_GAMES
 from leaderboard.models import Score
 from leaderboard.tests.factories import submit
 
-pytestmark = pytest.mark.usefixtures("games")
+# The boards are per UTC day, ISO week and month: every test starts at one instant, a Wednesday
+# noon mid-month (ahead of the real clock, for Redis's expiries), whatever the real date.
+MIDWEEK = ahead(utc(2031, 3, 12, 12))
+pytestmark = [pytest.mark.usefixtures("games"), pytest.mark.time_machine(MIDWEEK, tick=True)]
 
 URL = "/api/v1/leaderboard"
 
@@ -236,11 +239,20 @@ def test_report_by_game_with_datetimes_and_limit(gamer_client, history):
     assert [r["user_id"] for r in narrow["results"]] == [c.pk]
 
 
-def test_report_defaults_to_the_last_seven_days(gamer_client):
-    submit(gamer_client.user, "cod", 10)
-    submit(gamer_client.user, "cod", 20, at=datetime.now(UTC) - timedelta(days=8))
+@pytest.mark.time_machine(ahead(utc(2031, 3, 3, 0, 0, 30)), tick=False)  # a Monday, just past midnight
+def test_report_defaults_to_the_seven_days_up_to_now(gamer_client):
+    now = datetime.now(UTC)
+    player = gamer_client.user
+    submit(player, "cod", 10)  # stamped now: the end is included
+    submit(player, "chess", 7, at=now - timedelta(days=7))  # the first instant of the range
+    submit(player, "fifa", 20, at=now - timedelta(days=7, microseconds=1))
+    submit(player, "apex", 40, at=now - timedelta(days=8))
     body = gamer_client.get(f"{URL}/reports").json()
-    assert [(r["score"], r["games"]) for r in body["results"]] == [(10, 1)]
+    assert (body["start"], body["end"]) == (
+        f"{now - timedelta(days=7):%Y-%m-%dT%H:%M:%S.%fZ}",
+        f"{now:%Y-%m-%dT%H:%M:%S.%fZ}",
+    )
+    assert [(r["score"], r["games"]) for r in body["results"]] == [(17, 2)]
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,16 @@ import pytest
 
 from common.errors import InvalidInput
 from common.redis import get_redis
-from conftest import make_gamer
+from conftest import ahead, make_gamer
 from leaderboard import boards, rules
 from leaderboard.models import Score
 from leaderboard.selectors import board_around, board_me, board_window
 from leaderboard.tests.factories import submit
 
-pytestmark = pytest.mark.usefixtures("games")
+# The boards are per UTC day, ISO week and month: every test starts at one instant, a Wednesday
+# noon mid-month (ahead of the real clock, for Redis's expiries), whatever the real date.
+MIDWEEK = ahead(datetime(2031, 3, 12, 12, tzinfo=UTC))
+pytestmark = [pytest.mark.usefixtures("games"), pytest.mark.time_machine(MIDWEEK, tick=True)]
 
 
 def utc(*args: int) -> datetime:

@@ -11,16 +11,25 @@ from channels.testing import WebsocketCommunicator
 
 from common.redis import get_redis
 from common.ws import OriginValidator
-from conftest import make_gamer
+from conftest import ahead, make_gamer, utc
 from leaderboard import boards
 from leaderboard.routing import websocket_urlpatterns
 from leaderboard.selectors import board_window
 from leaderboard.tests.factories import submit
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("games")]
+# The boards are per UTC day, ISO week and month: every test starts at one instant, a Wednesday
+# noon mid-month (ahead of the real clock, for Redis's expiries), whatever the real date.
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("games"),
+    pytest.mark.time_machine(ahead(utc(2031, 3, 12, 12)), tick=True),
+]
 
 app = OriginValidator(URLRouter(websocket_urlpatterns))
 INTERVAL = 0.05
+# Seconds to wait for a frame that must come: generous, so a loaded CI machine doesn't fail the
+# test (a frame that never comes still does). Checks that nothing comes use short windows.
+WAIT = 10.0
 
 
 @pytest.fixture(autouse=True)
@@ -41,10 +50,10 @@ async def connect(user=None, *, token: str | None = None) -> WebsocketCommunicat
     elif token is not None:
         path += f"?token={token}"
     comm = WebsocketCommunicator(app, path)
-    connected, _ = await comm.connect()
+    connected, _ = await comm.connect(WAIT)
     assert connected
     if user is not None:
-        assert (await comm.receive_json_from()) == {
+        assert (await comm.receive_json_from(WAIT)) == {
             "type": "authenticated",
             "user_id": user.pk,
             "username": user.username,
@@ -52,7 +61,7 @@ async def connect(user=None, *, token: str | None = None) -> WebsocketCommunicat
     return comm
 
 
-async def next_of(comm: WebsocketCommunicator, kind: str, timeout: float = 3.0) -> dict:
+async def next_of(comm: WebsocketCommunicator, kind: str, timeout: float = WAIT) -> dict:
     """The next frame of type `kind`, skipping pushes of other types."""
     deadline = time.monotonic() + timeout
     while True:
@@ -61,7 +70,7 @@ async def next_of(comm: WebsocketCommunicator, kind: str, timeout: float = 3.0) 
             return frame
 
 
-async def until(comm: WebsocketCommunicator, predicate, timeout: float = 3.0) -> dict:
+async def until(comm: WebsocketCommunicator, predicate, timeout: float = WAIT) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         frame = await comm.receive_json_from(timeout=max(0.01, deadline - time.monotonic()))
@@ -80,30 +89,30 @@ window_now = database_sync_to_async(board_window)
 async def test_token_in_the_url_authenticates():
     player = await gamer_named("socket player")
     comm = await connect(player)
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
 
 
 async def test_first_frame_authenticates_in_the_leaderboard_shape():
     player = await gamer_named("frame player")
     comm = await connect()
     await comm.send_json_to({"action": "authenticate", "token": access_for(player)})
-    assert (await comm.receive_json_from())["type"] == "authenticated"
+    assert (await comm.receive_json_from(WAIT))["type"] == "authenticated"
     await comm.send_json_to({"action": "subscribe", "game": "cod"})
-    assert (await comm.receive_json_from())["type"] == "scores"
-    await comm.disconnect()
+    assert (await comm.receive_json_from(WAIT))["type"] == "scores"
+    await comm.disconnect(timeout=WAIT)
 
 
 async def test_bad_token_is_unauthorized_and_closed_4001():
     comm = await connect(token="garbage")
-    assert await comm.receive_json_from() == {"type": "unauthorized", "message": "Invalid or expired token."}
-    assert (await comm.receive_output())["code"] == 4001
+    assert await comm.receive_json_from(WAIT) == {"type": "unauthorized", "message": "Invalid or expired token."}
+    assert (await comm.receive_output(WAIT))["code"] == 4001
 
 
 async def test_frames_before_authentication_are_refused():
     comm = await connect()
     await comm.send_json_to({"action": "subscribe", "game": "cod"})
-    assert (await comm.receive_json_from())["type"] == "unauthorized"
-    assert (await comm.receive_output())["code"] == 4001
+    assert (await comm.receive_json_from(WAIT))["type"] == "unauthorized"
+    assert (await comm.receive_output(WAIT))["code"] == 4001
 
 
 # --- subscribe and pushes ---------------------------------------------------------------
@@ -114,7 +123,7 @@ async def test_subscribe_sends_the_window_then_pushes_my_and_others_scores():
     await submit_async(rival, "cod", 50)
     comm = await connect(me)
     await comm.send_json_to({"action": "subscribe", "game": "cod", "period": "all", "start": 0, "end": 9})
-    first = await comm.receive_json_from()
+    first = await comm.receive_json_from(WAIT)
     assert first["type"] == "scores"
     assert (first["game"], first["period"], first["start"], first["end"], first["total_count"]) == (
         "cod",
@@ -143,19 +152,19 @@ async def test_subscribe_sends_the_window_then_pushes_my_and_others_scores():
     pushed = await next_of(comm, "scores")
     assert [(r["user_id"], r["score"]) for r in pushed["result"]] == [(rival.pk, 90), (me.pk, 80)]
     assert pushed["total_count"] == 2
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
 
 
 async def test_the_all_board_and_periods_are_pushed_too():
     me = await gamer_named("summing player")
     comm = await connect(me)
     await comm.send_json_to({"action": "subscribe", "game": "all", "period": "day"})
-    assert (await comm.receive_json_from())["result"] == []
+    assert (await comm.receive_json_from(WAIT))["result"] == []
     await submit_async(me, "chess", 10)
     await submit_async(me, "apex", 5)
     pushed = await until(comm, lambda f: f["type"] == "scores" and f["result"] and f["result"][0]["score"] == 15)
     assert (pushed["game"], pushed["period"]) == ("all", "day")
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
 
 
 async def test_unchanged_window_is_not_pushed_again():
@@ -166,11 +175,11 @@ async def test_unchanged_window_is_not_pushed_again():
         await submit_async(other, "fifa", 1)
     comm = await connect(me)
     await comm.send_json_to({"action": "subscribe", "game": "fifa", "start": 0, "end": 0})
-    await comm.receive_json_from()
+    await comm.receive_json_from(WAIT)
     for n, other in enumerate(others):
         await submit_async(other, "fifa", 10 + n)  # changes below the watched window (same count)
     assert await comm.receive_nothing(timeout=6 * INTERVAL)
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
 
 
 async def test_a_burst_of_500_submissions_is_coalesced(monkeypatch, settings):
@@ -188,7 +197,7 @@ async def test_a_burst_of_500_submissions_is_coalesced(monkeypatch, settings):
     players = await database_sync_to_async(lambda: [make_gamer(f"burst player {n}") for n in range(20)])()
     comm = await connect(watcher)
     await comm.send_json_to({"action": "subscribe", "game": "cod", "start": 0, "end": 9})
-    await comm.receive_json_from()
+    await comm.receive_json_from(WAIT)
 
     def burst() -> float:
         started = time.monotonic()
@@ -205,7 +214,7 @@ async def test_a_burst_of_500_submissions_is_coalesced(monkeypatch, settings):
     assert expected[0][1] == 500
     pushes = []
     while True:
-        frame = await comm.receive_json_from(timeout=5)
+        frame = await comm.receive_json_from(WAIT)
         pushes.append(frame)
         if [(r["user_id"], r["score"]) for r in frame["result"]] == expected:
             break
@@ -219,7 +228,7 @@ async def test_a_burst_of_500_submissions_is_coalesced(monkeypatch, settings):
     # Without the gate every submission would notify all 8 boards. (A fixed cap such as 500 failed
     # on a loaded machine: a 20 s burst legitimately allows 8 notices in each of 200 intervals.)
     assert len(notices) < 8 * 500
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
 
 
 @pytest.mark.postgres
@@ -235,26 +244,26 @@ async def test_a_slow_report_on_one_socket_does_not_hold_up_pushes_to_another(mo
     real_report = selectors.report_top
 
     def slow_report(**kwargs):
-        release.wait(10)
+        release.wait(6 * WAIT)
         return real_report(**kwargs)
 
     monkeypatch.setattr(selectors, "report_top", slow_report)
     slow, watcher = await gamer_named("slow reporter"), await gamer_named("patient watcher")
     slow_comm, comm = await connect(slow), await connect(watcher)
     await comm.send_json_to({"action": "subscribe", "game": "apex"})
-    await comm.receive_json_from()
+    await comm.receive_json_from(WAIT)
     # Past the re-read that follows a subscribe: from here only a notice can cause a push.
     assert await comm.receive_nothing(timeout=4 * INTERVAL)
     await slow_comm.send_json_to({"action": "report", "start": "2026-01-01", "end": "2026-01-02"})
     try:
         await submit_async(watcher, "apex", 42)
-        pushed = await next_of(comm, "scores", timeout=5)
+        pushed = await next_of(comm, "scores")
         assert [(r["user_id"], r["score"]) for r in pushed["result"]] == [(watcher.pk, 42)]
         assert await slow_comm.receive_nothing(timeout=0.1)  # still waiting for its report
     finally:
         release.set()
-    assert (await next_of(slow_comm, "report", timeout=10))["result"] == []
-    await asyncio.gather(comm.disconnect(), slow_comm.disconnect())
+    assert (await next_of(slow_comm, "report"))["result"] == []
+    await asyncio.gather(comm.disconnect(timeout=WAIT), slow_comm.disconnect(timeout=WAIT))
 
 
 async def test_pushes_reach_every_watching_socket():
@@ -262,30 +271,30 @@ async def test_pushes_reach_every_watching_socket():
     comm_a, comm_b = await connect(a), await connect(b)
     for comm in (comm_a, comm_b):
         await comm.send_json_to({"action": "subscribe", "game": "valorant", "period": "week"})
-        await comm.receive_json_from()
+        await comm.receive_json_from(WAIT)
     await submit_async(a, "valorant", 33)
     for comm in (comm_a, comm_b):
         pushed = await next_of(comm, "scores")
         assert [(r["user_id"], r["score"]) for r in pushed["result"]] == [(a.pk, 33)]
-        await comm.disconnect()
+        await comm.disconnect(timeout=WAIT)
 
 
 async def test_a_new_subscribe_replaces_the_old_and_unsubscribe_stops_pushes():
     me = await gamer_named("switching player")
     comm = await connect(me)
     await comm.send_json_to({"action": "subscribe", "game": "cod"})
-    await comm.receive_json_from()
+    await comm.receive_json_from(WAIT)
     await comm.send_json_to({"action": "subscribe", "game": "chess", "period": "month"})
-    assert (await comm.receive_json_from())["game"] == "chess"
+    assert (await comm.receive_json_from(WAIT))["game"] == "chess"
     await submit_async(me, "cod", 5)  # the old window: no push
     assert await comm.receive_nothing(timeout=6 * INTERVAL)
     await submit_async(me, "chess", 5)
     assert (await next_of(comm, "scores"))["game"] == "chess"
     await comm.send_json_to({"action": "unsubscribe"})
-    assert (await comm.receive_json_from()) == {"type": "unsubscribed"}
+    assert (await comm.receive_json_from(WAIT)) == {"type": "unsubscribed"}
     await submit_async(me, "chess", 6)
     assert await comm.receive_nothing(timeout=6 * INTERVAL)
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
 
 
 async def test_a_new_period_pushes_the_emptied_window():
@@ -293,7 +302,7 @@ async def test_a_new_period_pushes_the_emptied_window():
     await submit_async(me, "lol", 10)
     comm = await connect(me)
     await comm.send_json_to({"action": "subscribe", "game": "lol", "period": "day"})
-    assert len((await comm.receive_json_from())["result"]) == 1
+    assert len((await comm.receive_json_from(WAIT))["result"]) == 1
     # What the clock tick does at midnight: the day's boards are new (here: emptied) and noticed.
     await database_sync_to_async(lambda: get_redis().flushdb())()
     await get_channel_layer().group_send(
@@ -301,7 +310,7 @@ async def test_a_new_period_pushes_the_emptied_window():
     )
     pushed = await next_of(comm, "scores")
     assert (pushed["result"], pushed["total_count"]) == ([], 0)
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
 
 
 # --- my_score, around_me, report ----------------------------------------------------------
@@ -311,7 +320,7 @@ async def test_my_score_is_pushed_again_when_my_rank_changes():
     me, rival = await gamer_named("ranked player"), await gamer_named("overtaking player")
     comm = await connect(me)
     await comm.send_json_to({"action": "my_score", "game": "apex"})
-    first = await comm.receive_json_from()
+    first = await comm.receive_json_from(WAIT)
     assert first == {
         "type": "my_score",
         "game": "apex",
@@ -328,7 +337,7 @@ async def test_my_score_is_pushed_again_when_my_rank_changes():
     await submit_async(rival, "apex", 200)
     mine = await next_of(comm, "my_score")
     assert (mine["rank"], mine["score"]) == (2, 100)
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
 
 
 async def test_around_me_and_report_actions():
@@ -339,19 +348,19 @@ async def test_around_me_and_report_actions():
     await submit_async(me, "csgo", 250)
     comm = await connect(me)
     await comm.send_json_to({"action": "around_me", "game": "csgo", "radius": 1})
-    around = await comm.receive_json_from()
+    around = await comm.receive_json_from(WAIT)
     assert around["type"] == "around_me"
     assert [r["score"] for r in around["result"]] == [300, 250, 200]
 
     await comm.send_json_to({"action": "report", "limit": 2})
-    report = await comm.receive_json_from()
+    report = await comm.receive_json_from(WAIT)
     assert report["type"] == "report"
     assert [(r["user_id"], r["score"], r["game"]) for r in report["result"]] == [
         (others[3].pk, 400, "csgo"),
         (others[2].pk, 300, "csgo"),
     ]
     assert report["start"] < report["end"]
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
 
 
 # --- bad input --------------------------------------------------------------------------
@@ -389,28 +398,28 @@ async def test_bad_frames_get_error_frames_and_the_socket_stays_open():
     comm = await connect(me)
     for frame in BAD_FRAMES:
         await comm.send_json_to(frame)
-        answer = await comm.receive_json_from()
+        answer = await comm.receive_json_from(WAIT)
         assert answer["type"] == "error", (frame, answer)
         assert isinstance(answer["message"], str) and answer["message"], frame
     for raw in ["{nope", "[1, 2]", "null"]:
         await comm.send_to(text_data=raw)
-        assert (await comm.receive_json_from())["type"] == "error"
+        assert (await comm.receive_json_from(WAIT))["type"] == "error"
     await comm.send_to(bytes_data=b"\x00")
-    assert (await comm.receive_json_from())["type"] == "error"
+    assert (await comm.receive_json_from(WAIT))["type"] == "error"
     await comm.send_json_to({"action": "subscribe", "game": "cod"})
-    assert (await comm.receive_json_from())["type"] == "scores"
+    assert (await comm.receive_json_from(WAIT))["type"] == "scores"
     assert await database_sync_to_async(lambda: me.scores.count())() == 0
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
 
 
 async def test_error_messages_name_the_problem():
     me = await gamer_named("reader player")
     comm = await connect(me)
     await comm.send_json_to({"action": "add_score", "game": "chess", "score": 9999})
-    assert "0 to 3500" in (await comm.receive_json_from())["message"]
+    assert "0 to 3500" in (await comm.receive_json_from(WAIT))["message"]
     await comm.send_json_to({"action": "subscribe", "game": "cod", "period": "year"})
-    assert "period" in (await comm.receive_json_from())["message"]
-    await comm.disconnect()
+    assert "period" in (await comm.receive_json_from(WAIT))["message"]
+    await comm.disconnect(timeout=WAIT)
 
 
 async def test_too_many_frames_are_refused_with_an_error(settings):
@@ -420,19 +429,19 @@ async def test_too_many_frames_are_refused_with_an_error(settings):
     answers = []
     for _ in range(8):
         await comm.send_json_to({"action": "subscribe", "game": "cod"})
-        answers.append((await comm.receive_json_from())["type"])
+        answers.append((await comm.receive_json_from(WAIT))["type"])
     assert answers[:4] == ["scores"] * 4
     assert "error" in answers
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
 
 
 async def test_socket_path_without_trailing_slash_works():
     me = await gamer_named("slashless player")
     comm = WebsocketCommunicator(app, f"/ws/leaderboard?token={access_for(me)}")
-    connected, _ = await comm.connect()
+    connected, _ = await comm.connect(WAIT)
     assert connected
-    assert (await comm.receive_json_from())["type"] == "authenticated"
-    await comm.disconnect()
+    assert (await comm.receive_json_from(WAIT))["type"] == "authenticated"
+    await comm.disconnect(timeout=WAIT)
 
 
 async def test_a_window_past_any_redis_index_is_an_error_frame_and_the_boards_stay_up():
@@ -440,8 +449,8 @@ async def test_a_window_past_any_redis_index_is_an_error_frame_and_the_boards_st
     user = await gamer_named("far window")
     comm = await connect(user)
     await comm.send_json_to({"action": "subscribe", "game": "cod", "start": 10**30, "end": 10**30 + 5})
-    refused = await comm.receive_json_from()
+    refused = await comm.receive_json_from(WAIT)
     assert refused["type"] == "error" and "unavailable" not in refused["message"]
     await comm.send_json_to({"action": "subscribe", "game": "cod", "start": 0, "end": 4})
-    assert (await comm.receive_json_from())["type"] == "scores"
-    await comm.disconnect()
+    assert (await comm.receive_json_from(WAIT))["type"] == "scores"
+    await comm.disconnect(timeout=WAIT)

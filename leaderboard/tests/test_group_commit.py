@@ -7,13 +7,17 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from conftest import make_gamer
+from conftest import ahead, make_gamer, utc
 from gamers.models import Gamer
 from leaderboard import boards
 from leaderboard.models import Score
 from leaderboard.selectors import board_around, board_window
 from leaderboard.services import ScoreEntry, score_check, scores_record
 from leaderboard.tests.factories import ensure_games, unreachable_redis
+
+# The boards are per UTC day, ISO week and month: every test starts at one instant, a Wednesday
+# noon mid-month (ahead of the real clock, for Redis's expiries), whatever the real date.
+pytestmark = pytest.mark.time_machine(ahead(utc(2031, 3, 12, 12)), tick=True)
 
 
 def _entry(user: Any, game: str, score: int) -> ScoreEntry:

@@ -3,13 +3,14 @@
 import io
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import redis as redis_py
 from django.core.management import CommandError, call_command
 
 from common.redis import get_redis
-from conftest import client_for, make_gamer
+from conftest import ahead, client_for, make_gamer, utc
 from leaderboard import boards, rebuild, rules
 from leaderboard.games import game_catalog
 from leaderboard.models import Score
@@ -17,7 +18,13 @@ from leaderboard.rules import ALL_BOARD
 from leaderboard.selectors import board_me, board_window
 from leaderboard.tests.factories import submit, unreachable_redis
 
-pytestmark = pytest.mark.usefixtures("games")
+# A Wednesday noon, mid-month: the day, week and month boards all have hours of history behind them.
+# Every test starts there (the boards are per UTC day, ISO week and month), whatever the real date.
+MIDWEEK = ahead(utc(2031, 3, 12, 12))
+pytestmark = [pytest.mark.usefixtures("games"), pytest.mark.time_machine(MIDWEEK, tick=True)]
+# Monday 1 January 2029, five minutes past midnight (past the rebuild's replay of the last minute):
+# a new day, ISO week (2029-W01), month and year.
+NEW_YEAR = ahead(utc(2029, 1, 1, 0, 5))
 
 
 def snapshot(now: datetime) -> dict:
@@ -43,9 +50,13 @@ def random_history(n_players: int, n_scores: int, now: datetime, seed: int = 7) 
     return players
 
 
+@pytest.mark.time_machine(MIDWEEK, tick=False)
 def test_rebuild_after_flush_gives_identical_boards():
+    # Frozen: the history, the snapshots and the rebuild all read one instant. On the real clock
+    # this failed in the first minutes of every day: the new day's (and on Mondays the new week's)
+    # boards were still empty, and the day board that had no score yet had no expiry to restore.
     now = datetime.now(UTC)
-    random_history(40, 2500, now)
+    random_history(40, 1000, now)
     before = snapshot(now)
     assert sum(1 for key, rows in before.items() if rows and key.startswith(boards.BOARD_PREFIX)) >= 30
     assert len(before[rules.board_key(ALL_BOARD, rules.period_window("all", now))]) == 40
@@ -59,6 +70,28 @@ def test_rebuild_after_flush_gives_identical_boards():
     # Expiry is restored too.
     day_key = rules.board_key(ALL_BOARD, rules.period_window("day", now))
     assert get_redis().ttl(day_key) > 0
+
+
+@pytest.mark.time_machine(NEW_YEAR, tick=False)
+def test_rebuild_just_after_a_new_year_keeps_only_the_new_periods_scores(db):
+    now = datetime.now(UTC)
+    midnight = now.replace(minute=0)
+    late, early, later = make_gamer("late owl"), make_gamer("early bird"), make_gamer("later bird")
+    submit(late, "cod", 50, at=midnight - timedelta(microseconds=1))  # 31 December, 23:59:59.999999
+    submit(early, "cod", 40, at=midnight)
+    submit(later, "chess", 30, at=now - timedelta(seconds=10))
+    before = snapshot(now)
+    get_redis().flushdb()
+    rebuild.boards_rebuild(now=now, stream=io.StringIO())
+    assert snapshot(now) == before
+    for period in ("day", "week", "month"):
+        window = rules.period_window(period, now)
+        assert window.start == midnight, period
+        rows = board_window(game="all", period=period, start=0, end=9).rows
+        assert [(r["user_id"], r["score"]) for r in rows] == [(early.pk, 40), (later.pk, 30)], period
+        assert get_redis().ttl(rules.board_key(ALL_BOARD, window)) > 0, period
+    rows = board_window(game="all", period="all", start=0, end=9).rows
+    assert [(r["user_id"], r["score"]) for r in rows] == [(late.pk, 50), (early.pk, 40), (later.pk, 30)]
 
 
 def test_rebuild_drops_boards_the_database_does_not_back(db):
@@ -154,24 +187,42 @@ def test_rebuild_command_prints_progress_and_a_summary(db):
     assert "Rebuilt 8 boards" in text  # apex and all, four periods
 
 
+def delete_in_back_office(admin: Any, score_id: int, capture: Any) -> None:
+    from django.test import Client
+
+    site = Client()
+    site.force_login(admin)
+    with capture(execute=True):
+        response = site.post(
+            "/admin/leaderboard/score/", {"action": "delete_selected", "_selected_action": [score_id], "post": "yes"}
+        )
+    assert response.status_code == 302
+
+
 def test_deleting_scores_in_the_back_office_recomputes_those_players(db, admin, django_capture_on_commit_callbacks):
     cheat, honest = make_gamer("cheater player"), make_gamer("honest player")
     submit(honest, "cod", 400)
     submit(cheat, "cod", 300)
     bogus = submit(cheat, "cod", 99_999)
-    from django.test import Client
-
-    site = Client()
-    site.force_login(admin)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = site.post(
-            "/admin/leaderboard/score/",
-            {"action": "delete_selected", "_selected_action": [bogus.score_id], "post": "yes"},
-        )
-    assert response.status_code == 302
+    delete_in_back_office(admin, bogus.score_id, django_capture_on_commit_callbacks)
     rows = board_window(game="cod", period="all", start=0, end=9).rows
     assert [(r["user_id"], r["score"]) for r in rows] == [(honest.pk, 400), (cheat.pk, 300)]
     assert board_me(game="all", period="week", user_id=cheat.pk)["score"] == 300
+
+
+def test_deleting_an_old_score_recomputes_a_player_with_none_this_month(db, admin, django_capture_on_commit_callbacks):
+    # The player is on none of the current day, week and month boards: nothing to write there.
+    # (The refresh failed on those empty boards: found at 00:00 on a Monday, the scores made on
+    # Sunday evening.)
+    long_ago = datetime.now(UTC) - timedelta(days=40)
+    cheat, honest = make_gamer("old cheater"), make_gamer("old honest")
+    submit(honest, "cod", 400, at=long_ago)
+    submit(cheat, "cod", 300, at=long_ago)
+    bogus = submit(cheat, "cod", 99_999, at=long_ago + timedelta(seconds=1))
+    delete_in_back_office(admin, bogus.score_id, django_capture_on_commit_callbacks)
+    rows = board_window(game="cod", period="all", start=0, end=9).rows
+    assert [(r["user_id"], r["score"]) for r in rows] == [(honest.pk, 400), (cheat.pk, 300)]
+    assert board_me(game="all", period="month", user_id=cheat.pk) is None
 
 
 def test_a_deleted_account_leaves_every_board(db, django_capture_on_commit_callbacks):
@@ -197,3 +248,7 @@ def test_period_rollover_is_noticed_once():
     assert boards.rollover_check(first + timedelta(seconds=1)) == ["week", "day"]
     assert boards.rollover_check(first + timedelta(seconds=2)) == []
     assert boards.rollover_check(datetime(2031, 4, 1, tzinfo=UTC)) == ["month", "week", "day"]
+    # New Year on a Saturday: ISO week 2032-W53 goes on until Monday.
+    assert boards.rollover_check(utc(2032, 12, 31, 23, 59, 59)) == ["month", "week", "day"]
+    assert boards.rollover_check(utc(2033, 1, 1)) == ["month", "day"]
+    assert boards.rollover_check(utc(2033, 1, 3)) == ["week", "day"]

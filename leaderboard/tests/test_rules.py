@@ -59,6 +59,62 @@ def test_month_changes_at_midnight_of_the_first_including_december():
     assert (dec.key, dec.end) == ("m2026-12", utc(2027, 1, 1))
 
 
+@pytest.mark.parametrize(
+    ("boundary", "rolled"),
+    [
+        (utc(2031, 3, 10), {"day", "week"}),  # a Monday that isn't the 1st
+        (utc(2031, 4, 1), {"day", "month"}),  # the 1st of a month, a Tuesday
+        (utc(2028, 3, 1), {"day", "month"}),  # after a leap day
+        (utc(2026, 3, 1), {"day", "month"}),  # after 28 February (a Sunday)
+        (utc(2027, 1, 1), {"day", "month"}),  # New Year on a Friday: ISO week 2026-W53 goes on
+        (utc(2027, 1, 4), {"day", "week"}),  # ... and ends the next Monday
+        (utc(2029, 1, 1), {"day", "week", "month"}),  # New Year on a Monday: everything rolls
+        (utc(2021, 1, 4), {"day", "week"}),  # the end of 2020-W53
+        (utc(2031, 3, 12), {"day"}),  # an ordinary midnight
+    ],
+)
+def test_exactly_the_periods_that_end_at_a_boundary_roll_over(boundary, rolled):
+    last_moment = boundary - timedelta(microseconds=1)
+    before, after = rules.period_windows(last_moment), rules.period_windows(boundary)
+    # The windows are computed once per day (cached): the same as each period's own window.
+    assert before == [rules.period_window(p, last_moment) for p in rules.PERIODS]
+    assert after == [rules.period_window(p, boundary) for p in rules.PERIODS]
+    assert {b.period for b, a in zip(before, after, strict=True) if b.key != a.key} == rolled
+    for old, new in zip(before, after, strict=True):
+        if old.period in rolled:
+            assert old.end == new.start == boundary, old.period
+            assert old.expire_at == int((boundary + rules.EXPIRY_GRACE).timestamp())
+            assert rules.tie_for(old, at=last_moment, score_id=0) > rules.tie_for(new, at=boundary, score_id=0) == 0
+        else:
+            assert old == new, old.period
+
+
+@pytest.mark.parametrize(
+    ("day", "key", "monday"),
+    [
+        (utc(2020, 12, 31, 12), "w2020-W53", utc(2020, 12, 28)),
+        (utc(2021, 1, 3, 23, 59, 59, 999999), "w2020-W53", utc(2020, 12, 28)),  # a Sunday in 2021
+        (utc(2021, 1, 4), "w2021-W01", utc(2021, 1, 4)),
+        (utc(2026, 12, 28), "w2026-W53", utc(2026, 12, 28)),
+        (utc(2027, 1, 3, 23, 59, 59), "w2026-W53", utc(2026, 12, 28)),
+        (utc(2027, 1, 4), "w2027-W01", utc(2027, 1, 4)),
+        (utc(2025, 12, 29), "w2026-W01", utc(2025, 12, 29)),  # 2026's first week starts in 2025
+        (utc(2025, 12, 28, 23, 59, 59), "w2025-W52", utc(2025, 12, 22)),
+    ],
+)
+def test_week_53_and_week_1_across_year_boundaries(day, key, monday):
+    window = rules.period_window("week", day)
+    assert (window.key, window.start, window.end) == (key, monday, monday + timedelta(days=7))
+    assert window.start.weekday() == 0
+
+
+def test_a_leap_february_has_29_days_of_milliseconds():
+    feb = rules.period_window("month", utc(2028, 2, 29, 23, 59, 59, 999000))
+    assert (feb.key, feb.start, feb.end) == ("m2028-02", utc(2028, 2, 1), utc(2028, 3, 1))
+    assert rules.tie_for(feb, at=utc(2028, 2, 29, 23, 59, 59, 999000), score_id=0) == 29 * 86_400_000 - 1
+    assert rules.period_window("day", utc(2028, 2, 29, 12)).key == "d2028-02-29"
+
+
 def test_period_keys_expire_an_hour_after_their_period_and_all_never():
     day = rules.period_window("day", utc(2026, 3, 14, 10))
     assert day.expire_at == int(utc(2026, 3, 15, 1).timestamp())

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -22,11 +23,14 @@ async def trivia_hub() -> AsyncIterator[list[Any]]:
     channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
     opened: list[Any] = []
     yield opened
-    for comm in opened:
-        with contextlib.suppress(Exception):
-            await comm.disconnect()
-    await stop_hub()
-    layer = channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
-    if layer is not None and hasattr(layer, "close_pools"):
-        with contextlib.suppress(Exception):
-            await layer.close_pools()
+    # A deadline on the teardown: once it hung a CI worker for good (in the loop's select, after
+    # test_attempt_throttle on PostgreSQL + Redis); now it fails that test instead.
+    async with asyncio.timeout(60):
+        for comm in opened:
+            with contextlib.suppress(Exception):
+                await comm.disconnect(timeout=10)
+        await stop_hub()
+        layer = channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+        if layer is not None and hasattr(layer, "close_pools"):
+            with contextlib.suppress(Exception):
+                await layer.close_pools()

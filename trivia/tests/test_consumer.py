@@ -46,6 +46,11 @@ WELCOME_KEYS = {
 }
 
 
+# Seconds to wait for a frame that must come: generous, so a loaded CI machine doesn't fail the
+# test (a frame that never comes still does). Checks that nothing comes use short windows.
+WAIT = 10.0
+
+
 def token(user: Any) -> str:
     return str(AccessToken.for_user(user))
 
@@ -70,21 +75,21 @@ async def open_socket(user: Any = None, *, path: str = "/ws/trivia/") -> Websock
     if user is not None:
         path = f"{path}?token={token(user)}"
     comm = communicator(path)
-    connected, _ = await comm.connect()
+    connected, _ = await comm.connect(WAIT)
     assert connected
     if user is not None:
-        assert await comm.receive_json_from(timeout=3) == {"event": "authenticated", "data": {}}
-        welcome = await comm.receive_json_from(timeout=3)
+        assert await comm.receive_json_from(WAIT) == {"event": "authenticated", "data": {}}
+        welcome = await comm.receive_json_from(WAIT)
         assert welcome["event"] == "WELCOME", welcome
         comm.welcome = welcome["data"]  # type: ignore[attr-defined]
     return comm
 
 
-async def next_frame(comm: WebsocketCommunicator, timeout: float = 3) -> dict[str, Any]:
+async def next_frame(comm: WebsocketCommunicator, timeout: float = WAIT) -> dict[str, Any]:
     return await comm.receive_json_from(timeout=timeout)
 
 
-async def wait_for(comm: WebsocketCommunicator, event: str, timeout: float = 3) -> dict[str, Any]:
+async def wait_for(comm: WebsocketCommunicator, event: str, timeout: float = WAIT) -> dict[str, Any]:
     """The data of the next `event` frame, skipping others (e.g. PEER_JOIN of other tests' sockets)."""
     async with asyncio.timeout(timeout):
         while True:
@@ -93,7 +98,7 @@ async def wait_for(comm: WebsocketCommunicator, event: str, timeout: float = 3) 
                 return frame["data"]
 
 
-async def collect(comm: WebsocketCommunicator, *events: str, timeout: float = 3) -> dict[str, Any]:
+async def collect(comm: WebsocketCommunicator, *events: str, timeout: float = WAIT) -> dict[str, Any]:
     """The data of the next frame of each of `events`, in whatever order they arrive."""
     got: dict[str, Any] = {}
     async with asyncio.timeout(timeout):
@@ -104,7 +109,7 @@ async def collect(comm: WebsocketCommunicator, *events: str, timeout: float = 3)
     return got
 
 
-async def wait_closed(comm: WebsocketCommunicator, timeout: float = 3) -> int:
+async def wait_closed(comm: WebsocketCommunicator, timeout: float = WAIT) -> int:
     async with asyncio.timeout(timeout):
         while True:
             output = await comm.receive_output(timeout=timeout)
@@ -120,7 +125,7 @@ async def drain(comm: WebsocketCommunicator) -> list[dict[str, Any]]:
     """Every frame until the socket has been quiet for a moment."""
     frames = []
     while not await comm.receive_nothing(timeout=0.2):
-        frames.append(await comm.receive_json_from())
+        frames.append(await comm.receive_json_from(WAIT))
     return frames
 
 
@@ -154,7 +159,7 @@ async def test_welcome_in_a_split_carries_every_key(gamer, playing_round):
     assert welcome["players"] == 1
     assert welcome["splitEndsAt"].endswith("Z")
     assert welcome["attempts"] == []
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
 
 
 async def test_welcome_without_a_round_has_nulls(gamer):
@@ -165,7 +170,7 @@ async def test_welcome_without_a_round_has_nulls(gamer):
     assert welcome["userCoins"] == 100 and welcome["players"] == 1 and welcome["attempts"] == []
     for key in WELCOME_KEYS - {"gameState", "userCoins", "players", "attempts"}:
         assert welcome[key] is None, key
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
 
 
 async def test_welcome_in_the_transition_shows_the_answer_attempts_and_player_fields(gamer, gamer2, playing_round):
@@ -186,7 +191,7 @@ async def test_welcome_in_the_transition_shows_the_answer_attempts_and_player_fi
         (gamer2.pk, "buenos aires", True),
     ]
     assert set(welcome["attempts"][0]) == {"userId", "username", "message", "correct"}
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
 
 
 async def test_first_frame_authentication(gamer, playing_round):
@@ -194,7 +199,7 @@ async def test_first_frame_authentication(gamer, playing_round):
     await comm.send_json_to({"event": "authentication", "data": {"idToken": token(gamer)}})
     assert await next_frame(comm) == {"event": "authenticated", "data": {}}
     assert (await next_frame(comm))["event"] == "WELCOME"
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
 
 
 async def test_peer_join_and_peer_left_reach_the_others_only(gamer, gamer2):
@@ -204,9 +209,9 @@ async def test_peer_join_and_peer_left_reach_the_others_only(gamer, gamer2):
     assert await wait_for(first, "PEER_JOIN") == {"userId": gamer2.pk, "username": "gamer two"}
     # The newcomer's WELCOME counted the first player: no PEER_JOIN for it, late or not.
     assert [f for f in await drain(second) if f["event"] == "PEER_JOIN"] == []
-    await second.disconnect()
+    await second.disconnect(timeout=WAIT)
     assert await wait_for(first, "PEER_LEFT") == {"userId": gamer2.pk, "username": "gamer two"}
-    await first.disconnect()
+    await first.disconnect(timeout=WAIT)
 
 
 # --- the game frames -----------------------------------------------------------------------
@@ -230,8 +235,8 @@ async def test_round_split_and_reveal_reach_every_player(gamer, gamer2):
     await database_sync_to_async(services.round_advance)(round_.pk, now=round_.split_ends_at)
     for comm in (one, two):
         assert await wait_for(comm, "REVEAL") == {"answer": "Tunis"}
-    await one.disconnect()
-    await two.disconnect()
+    await one.disconnect(timeout=WAIT)
+    await two.disconnect(timeout=WAIT)
 
 
 async def test_attempts_are_free_then_paid_and_broadcast_to_all(settings, gamer, gamer2, playing_round):
@@ -248,8 +253,8 @@ async def test_attempts_are_free_then_paid_and_broadcast_to_all(settings, gamer,
     assert got == {"PEER_ATTEMPT": {**expected, "message": "Quito"}, "COIN_DIFF": {"coinDiff": -1}}
     assert await wait_for(two, "PEER_ATTEMPT") == {**expected, "message": "Quito"}
     assert await nothing_more(two)
-    await one.disconnect()
-    await two.disconnect()
+    await one.disconnect(timeout=WAIT)
+    await two.disconnect(timeout=WAIT)
 
 
 async def test_the_correct_attempt_wins_and_everyone_sees_the_answer(gamer, gamer2, playing_round):
@@ -268,8 +273,8 @@ async def test_the_correct_attempt_wins_and_everyone_sees_the_answer(gamer, game
     await one.send_json_to({"event": "ATTEMPT", "data": {"message": "Buenos Aires"}})
     error = await wait_for(one, "ERROR")
     assert "round" in error["message"]
-    await one.disconnect()
-    await two.disconnect()
+    await one.disconnect(timeout=WAIT)
+    await two.disconnect(timeout=WAIT)
 
 
 async def test_insufficient_funds_drops_the_attempt(settings, gamer, gamer2, playing_round):
@@ -286,8 +291,8 @@ async def test_insufficient_funds_drops_the_attempt(settings, gamer, gamer2, pla
     players = (await wait_for(two, "PLAYER_LIST"))["players"]
     assert [(p["id"], p["coins"]) for p in players] == [(gamer2.pk, 100), (gamer.pk, 0)]
     assert await database_sync_to_async(lambda: Round.objects.get().state)() == Round.State.PLAYING
-    await one.disconnect()
-    await two.disconnect()
+    await one.disconnect(timeout=WAIT)
+    await two.disconnect(timeout=WAIT)
 
 
 async def test_bad_attempts_get_an_error_and_the_socket_stays_open(gamer, playing_round):
@@ -297,7 +302,7 @@ async def test_bad_attempts_get_an_error_and_the_socket_stays_open(gamer, playin
         assert (await next_frame(comm))["event"] == "ERROR"
     await comm.send_json_to({"event": "ATTEMPT", "data": {"message": "still here"}})
     assert (await wait_for(comm, "PEER_ATTEMPT"))["message"] == "still here"
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
 
 
 async def test_reactions_reach_everyone_and_are_checked_and_throttled(settings, gamer, gamer2):
@@ -315,8 +320,8 @@ async def test_reactions_reach_everyone_and_are_checked_and_throttled(settings, 
     assert (await wait_for(one, "PEER_REACTION"))["emoji"] == "🇹🇳"
     await one.send_json_to({"event": "REACTION", "data": {"emoji": "🎮"}})
     assert "reactions" in (await next_frame(one))["data"]["message"]
-    await one.disconnect()
-    await two.disconnect()
+    await one.disconnect(timeout=WAIT)
+    await two.disconnect(timeout=WAIT)
 
 
 async def test_report_entry_ok_then_error(gamer, playing_round):
@@ -326,7 +331,7 @@ async def test_report_entry_ok_then_error(gamer, playing_round):
     await comm.send_json_to({"event": "REPORT_ENTRY", "data": {}})
     frame = await next_frame(comm)
     assert frame["event"] == "ENTRY_REPORTED_ERROR" and "already" in frame["data"]["message"]
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
 
 
 async def test_report_without_a_round_is_an_error(gamer):
@@ -334,7 +339,7 @@ async def test_report_without_a_round_is_an_error(gamer):
     await comm.send_json_to({"event": "REPORT_ENTRY"})
     frame = await next_frame(comm)
     assert frame["event"] == "ENTRY_REPORTED_ERROR" and frame["data"]["message"]
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
 
 
 async def test_player_list_is_sorted_by_coins_with_rights(gamer, playing_round):
@@ -349,8 +354,8 @@ async def test_player_list_is_sorted_by_coins_with_rights(gamer, playing_round):
     ]
     assert set(players[0]) == {"id", "username", "rights", "coins", "joined"}
     assert players[0]["joined"].endswith("Z")
-    await one.disconnect()
-    await two.disconnect()
+    await one.disconnect(timeout=WAIT)
+    await two.disconnect(timeout=WAIT)
 
 
 # --- connections, authentication and abuse -------------------------------------------------
@@ -366,11 +371,11 @@ async def test_a_second_connection_closes_the_first_with_4002(gamer, gamer2, pla
     await second.send_json_to({"event": "ATTEMPT", "data": {"message": "Lima"}})
     assert (await wait_for(second, "PEER_ATTEMPT"))["message"] == "Lima"
     assert (await wait_for(watcher, "PEER_ATTEMPT"))["userId"] == gamer.pk
-    await first.disconnect()
+    await first.disconnect(timeout=WAIT)
     assert await nothing_more(watcher)  # replacing a socket is not leaving: no PEER_LEFT
-    await second.disconnect()
+    await second.disconnect(timeout=WAIT)
     assert await wait_for(watcher, "PEER_LEFT") == {"userId": gamer.pk, "username": "gamer one"}
-    await watcher.disconnect()
+    await watcher.disconnect(timeout=WAIT)
 
 
 async def test_auth_timeout_closes_with_4001(settings):
@@ -387,7 +392,7 @@ async def test_bad_token_closes_with_4001(gamer):
     assert frame["event"] == "unauthorized" and frame["data"]["message"]
     assert await wait_closed(comm) == 4001
     comm = communicator("/ws/trivia/?token=garbage")
-    await comm.connect()
+    await comm.connect(WAIT)
     assert (await next_frame(comm))["event"] == "unauthorized"
     assert await wait_closed(comm) == 4001
 
@@ -404,7 +409,7 @@ async def test_malformed_frames_get_errors_and_the_socket_survives(gamer, playin
     assert (await next_frame(comm))["event"] == "ERROR"
     await comm.send_json_to({"event": "REQUEST_PLAYER_LIST"})
     assert (await next_frame(comm))["event"] == "PLAYER_LIST"
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
 
 
 async def test_flooding_is_throttled_per_socket_and_the_socket_stays_open(settings, gamer, gamer2, playing_round):
@@ -426,8 +431,8 @@ async def test_flooding_is_throttled_per_socket_and_the_socket_stays_open(settin
     assert (await wait_for(comm, "PLAYER_LIST"))["players"]
     await other.send_json_to({"event": "REQUEST_PLAYER_LIST"})
     assert (await wait_for(other, "PLAYER_LIST"))["players"]
-    await comm.disconnect()
-    await other.disconnect()
+    await comm.disconnect(timeout=WAIT)
+    await other.disconnect(timeout=WAIT)
 
 
 async def test_disconnect_everyone_closes_every_socket_with_4004(gamer, gamer2, admin):
@@ -452,7 +457,7 @@ async def test_the_rest_view_counts_players_of_the_socket(gamer, gamer_client, p
     assert body["players"] == 1 and body["answer"] == "______ _____"
     board = (await sync_to_async(gamer_client.get)("/api/v1/trivia/leaderboard")).json()
     assert [row["playing"] for row in board["results"] if row["id"] == gamer.pk] == [True]
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
     board = (await sync_to_async(gamer_client.get)("/api/v1/trivia/leaderboard")).json()
     assert [row["playing"] for row in board["results"] if row["id"] == gamer.pk] == [False]
 
@@ -461,4 +466,4 @@ async def test_a_banned_entry_in_play_keeps_playing_until_the_round_ends(gamer, 
     await database_sync_to_async(Entry.objects.filter(pk=playing_round.entry_id).update)(banned=True)
     comm = await open_socket(gamer)
     assert comm.welcome["gameState"] == 1
-    await comm.disconnect()
+    await comm.disconnect(timeout=WAIT)
