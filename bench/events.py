@@ -2,10 +2,10 @@
 
 1. Search: for each size (default 5,000 and 50,000 events) the events table is refilled with
    realistic Tunisian events (titles, 2-4 sentence descriptions, places; about 1 in 10 mentions
-   "festival", in various spellings: *Festival*, *FESTIVAL*, *Fèstival*), a fresh daphne is
-   started, and 32 anonymous clients GET `/api/v1/events/?search=festival` (a page of 20 with its
+   "festival", in various spellings: *Festival*, *FESTIVAL*, *Fèstival*), a fresh cluster is
+   started (HAProxy in front of `--web` processes of `--server`, as `make cluster` runs them), and 32 anonymous clients GET `/api/v1/events/?search=festival` (a page of 20 with its
    count) for a fixed time. Figures per size: requests/s, p50/p99 latency, status counts, the
-   server's CPU milliseconds per request (user + system of the daphne processes, /proc), and
+   server's CPU milliseconds per request (user + system of the web processes, /proc; HAProxy's beside), and
    the larger size's req/s and p99 relative to the smaller one. `GET /healthz` is measured the
    same way just before, as the floor of what any request costs on that server at that moment.
 2. Ticket race (`--rounds N`, off by default): per round 200 buyers, each with their own account
@@ -15,7 +15,7 @@
 Run from the project folder (needs PostgreSQL and Redis on 127.0.0.1):
 
     .venv/bin/python bench/events.py [--sizes 5000,50000] [--clients 32] [--duration 20]
-                                     [--web 1] [--port 8200] [--rounds 0] [--profile]
+                                     [--web 2] [--server uvicorn] [--port 8200] [--rounds 0] [--profile]
 
 BENCH_DATABASE_URL / BENCH_REDIS_URL choose the database and Redis db (defaults below); the
 Redis db is flushed before each size. `--profile` records the server with py-spy during each
@@ -41,7 +41,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gameconnect_bench_events")
 os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
 
-from bench.harness import PY, ROOT, LoadResult, bench_env, ensure_database, http_load
+from bench.harness import (
+    CLUSTERS,
+    PY,
+    ROOT,
+    LoadResult,
+    bench_env,
+    cluster,
+    ensure_database,
+    http_load,
+    proxy_cpu_seconds,
+    server_cpu_seconds,
+)
 
 LOG_DIR = ROOT / "bench" / "results"
 SEARCH_PATH = "/api/v1/events/?search=festival"
@@ -161,49 +172,6 @@ def event_rows(n: int, *, seed: int = 15) -> list[dict[str, object]]:
 # -- plumbing -------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def daphne(env: dict[str, str], port: int) -> Iterator[tuple[str, int]]:
-    """One daphne process on 127.0.0.1:port; yields (base URL, pid). Its stderr goes to a file:
-    a pipe nobody reads fills up after 64 KiB of log lines and then blocks the server."""
-    LOG_DIR.mkdir(exist_ok=True)
-    log_path = LOG_DIR / f"events-daphne-{port}.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    urllib.request.urlopen(base + "/healthz", timeout=1)
-                    break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"daphne did not start; see {log_path}") from None
-                    time.sleep(0.2)
-            yield base, proc.pid
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """CPU time (user + system) these processes have used so far (Linux /proc)."""
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def setup_django(env: dict[str, str]) -> None:
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -304,9 +272,8 @@ def search_run(env: dict[str, str], size: int, args: argparse.Namespace) -> tupl
     flush_redis(env["REDIS_URL"])
     print(f"{size} events ({festive} mention festival) filled in {time.perf_counter() - started:.1f} s", flush=True)
     with contextlib.ExitStack() as stack:
-        servers = [stack.enter_context(daphne(env, port=args.port + i)) for i in range(args.web)]
-        urls = [base + SEARCH_PATH for base, _ in servers]
-        pids = [pid for _, pid in servers]
+        base = stack.enter_context(cluster(env, processes=args.web, server=args.server, port=args.port))
+        urls = [base + SEARCH_PATH]
         with urllib.request.urlopen(urls[0], timeout=30) as response:
             found = json.loads(response.read())["count"]
         if found != festive:
@@ -314,19 +281,19 @@ def search_run(env: dict[str, str], size: int, args: argparse.Namespace) -> tupl
             return None
         http_load(urls, concurrency=args.clients, duration=3.0)  # warm-up
         # The floor under the same conditions: GET /healthz (one SELECT 1, one Redis PING).
-        floor_urls = [base + "/healthz" for base, _ in servers]
-        cpu_before = cpu_seconds(pids)
-        floor = http_load(floor_urls, concurrency=args.clients, duration=min(10.0, args.duration))
-        floor_ms = (cpu_seconds(pids) - cpu_before) * 1000 / max(1, len(floor.latencies))
+        cpu_before = server_cpu_seconds(base)
+        floor = http_load([base + "/healthz"], concurrency=args.clients, duration=min(10.0, args.duration))
+        floor_ms = (server_cpu_seconds(base) - cpu_before) * 1000 / max(1, len(floor.latencies))
         print(f"{floor.summary('  floor: GET /healthz')}   server CPU {floor_ms:.1f} ms/req", flush=True)
         load = os.getloadavg()[0]
-        cpu_before = cpu_seconds(pids)
-        with profiling(pids[0], size, args.profile):
+        cpu_before, lb_before = server_cpu_seconds(base), proxy_cpu_seconds(base)
+        with profiling(CLUSTERS[base].web_pids()[0], size, args.profile):
             result = http_load(urls, concurrency=args.clients, duration=args.duration)
-        cpu_ms = (cpu_seconds(pids) - cpu_before) * 1000 / max(1, len(result.latencies))
+        cpu_ms = (server_cpu_seconds(base) - cpu_before) * 1000 / max(1, len(result.latencies))
+        lb_ms = (proxy_cpu_seconds(base) - lb_before) * 1000 / max(1, len(result.latencies))
         label = f"GET {SEARCH_PATH} ({size} events, {args.clients} clients)"
         print(
-            f"{result.summary(label)}   server CPU {cpu_ms:.1f} ms/req   load avg {load:.1f}",
+            f"{result.summary(label)}   server CPU {cpu_ms:.1f} ms/req (HAProxy {lb_ms:.2f})   load avg {load:.1f}",
             flush=True,
         )
         return result, cpu_ms
@@ -426,7 +393,7 @@ def race(env: dict[str, str], args: argparse.Namespace) -> int:
     tokens = make_buyers(args.buyers)
     failures = 0
     with contextlib.ExitStack() as stack:
-        bases = [stack.enter_context(daphne(env, port=args.port + i))[0] for i in range(args.web)]
+        bases = [stack.enter_context(cluster(env, processes=args.web, server=args.server, port=args.port))]
         total = LoadResult()
         for round_no in range(1, args.rounds + 1):
             event_id = race_event(args.tickets)
@@ -458,8 +425,9 @@ def main() -> int:
     parser.add_argument("--sizes", default="5000,50000", help="comma-separated event counts")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--duration", type=float, default=20.0)
-    parser.add_argument("--web", type=int, default=1, help="daphne processes (ports port, port+1, ...)")
-    parser.add_argument("--port", type=int, default=8200)
+    parser.add_argument("--web", type=int, default=2, help="web processes behind HAProxy")
+    parser.add_argument("--server", default="uvicorn", choices=("uvicorn", "daphne", "granian"))
+    parser.add_argument("--port", type=int, default=8200, help="the balancer's port (web processes on the next ones)")
     parser.add_argument("--profile", action="store_true", help="py-spy record the (first) server")
     parser.add_argument("--rounds", type=int, default=0, help="ticket race rounds (0: no race)")
     parser.add_argument("--buyers", type=int, default=200)
@@ -469,7 +437,7 @@ def main() -> int:
 
     # Each web process keeps a pool of DB_POOL_MAX_SIZE connections: without one, a burst of 200
     # requests opens 200 connections, past PostgreSQL's max_connections (100) -> 503s.
-    env = bench_env(LOG_LEVEL="ERROR", DB_POOL_MAX_SIZE=os.environ.get("DB_POOL_MAX_SIZE", "20"))
+    env = bench_env(LOG_LEVEL="ERROR", DB_POOL_MAX_SIZE=os.environ.get("DB_POOL_MAX_SIZE", "10"))
     ensure_database(env)
     setup_django(env)
     print(

@@ -79,6 +79,7 @@ def seed_sessions(organizers: list[int]) -> None:
     from django.db import connection
     from django.utils import timezone
 
+    from sessions_app.counters import counters_recount
     from sessions_app.models import GameSession, Like
 
     rng = random.Random(15)
@@ -104,6 +105,7 @@ def seed_sessions(organizers: list[int]) -> None:
     while len(pairs) < min(LIKES, len(ids) * len(organizers)):
         pairs.add((rng.choice(ids[: len(ids) // 4 or 1] if rng.random() < 0.5 else ids), rng.choice(organizers)))
     Like.objects.bulk_create([Like(session_id=s, gamer_id=g) for s, g in pairs], batch_size=2000)
+    counters_recount(session_ids=ids)  # bulk_create bypasses the services that keep like_count
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE sessions_app_gamesession; ANALYZE sessions_app_like")
 

@@ -9,17 +9,18 @@ of joins on one session.
 1. create/migrate the bench database and replace its contents (COPY, then VACUUM ANALYZE):
    `10k`: 2,000 gamers, 10,000 sessions, 50,000 attendances, 100,000 likes;
    `100k`: 20,000 gamers, 100,000 sessions, 500,000 attendances, 1,000,000 likes;
-2. serve with one daphne process;
+2. serve through HAProxy with 1, then 2 web processes (`BENCH_PROCESSES`, default `1,2`) of
+   `BENCH_SERVER` (default uvicorn), as `make cluster` runs them (bench/harness.py `cluster`);
 3. for reference, 32 clients for 10 s on `/healthz` and on `/api/v1/auth/me` (the framework's
    floor: server CPU per request without view work, and with authentication and one query);
    32 clients for 20 s on `GET /api/v1/sessions/?ordering=-like_count`, then on
    `?joinable=true&search=...` (search words round-robin): req/s, p50/p99, SQL queries per request,
-   and the server process's CPU time per request (user + system of the daphne process, /proc);
+   and the server's CPU time per request (user + system of the web processes, /proc; HAProxy's
+   is printed beside it);
 4. 200 concurrent `POST /sessions/{id}/join` by 200 different gamers on one session with
    `max_attendees=100`: joins/s, and the invariant (rows <= 100, rows == attendee_count shown ==
    distinct gamers == 200 answers; the others are 409 `session_full`).
-Steps 2-4 run with the defaults (one database connection per request) and, when
-`BENCH_POOL_SIZE` is set (e.g. 16), again with a per-process connection pool of that size.
+Each web process keeps a pool of 10 PostgreSQL connections (deploy/cluster.py's default).
 The last lines compare the sets (req/s, p99 and CPU per request of the larger over the smaller).
 
 Everything talks to 127.0.0.1 only and every loop is bounded.
@@ -43,10 +44,11 @@ os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
 from bench.harness import (  # noqa: E402
     LoadResult,
     bench_env,
-    daphne,
+    cluster,
     ensure_database,
     http_load,
     percentile,
+    proxy_cpu_seconds,
     server_cpu_seconds,
 )
 
@@ -60,8 +62,8 @@ SETS = [name.strip() for name in os.environ.get("BENCH_SETS", "10k,100k").split(
 CONCURRENCY, DURATION = 32, float(os.environ.get("BENCH_DURATION", "20"))
 REFERENCE_SECONDS = float(os.environ.get("BENCH_REFERENCE_DURATION", "10"))
 JOINERS, JOIN_SEATS = 200, 100
-# A second pass with a per-process connection pool of this size (0: skip it).
-POOL_SIZE = int(os.environ.get("BENCH_POOL_SIZE", "0"))
+PROCESSES = [int(n) for n in os.environ.get("BENCH_PROCESSES", "1,2").split(",") if n.strip()]
+SERVER = os.environ.get("BENCH_SERVER", "uvicorn")
 SEARCHES = ["ranked", "tunis cup", "chill", "valorant night", "apex", "beginners"]
 
 GAMES = [
@@ -274,7 +276,7 @@ async def join_burst(base: str, session_id: int, tokens: list[str]) -> tuple[flo
 
 
 def run_phase(
-    label: str, env: dict[str, str], dbname: str, reader: str, join_tokens: list[str]
+    label: str, processes: int, env: dict[str, str], dbname: str, reader: str, join_tokens: list[str]
 ) -> tuple[bool, dict[str, tuple[LoadResult, float]]]:
     """Serve, load the two lists, burst the joins. Returns whether the join invariant held and,
     per list, its load result and the server's CPU milliseconds per request."""
@@ -286,29 +288,33 @@ def run_phase(
     joinable = [f"/api/v1/sessions/?joinable=true&search={s.replace(' ', '+')}" for s in SEARCHES]
     burst_id = burst_session()
     figures: dict[str, tuple[LoadResult, float]] = {}
-    with daphne(env, port=PORT) as base:
+    with cluster(env, processes=processes, server=SERVER, port=PORT) as base:
         headers = {"Authorization": f"Bearer {reader}"}
         # The framework's floor on the same process: no view work, then authentication + one query.
         for path in ("/healthz", "/api/v1/auth/me"):
             http_load(base + path, concurrency=4, duration=1, headers=headers)
-            cpu_before = server_cpu_seconds(base)
+            cpu_before, lb_before = server_cpu_seconds(base), proxy_cpu_seconds(base)
             result = http_load(base + path, concurrency=CONCURRENCY, duration=REFERENCE_SECONDS, headers=headers)
-            cpu_ms = (server_cpu_seconds(base) - cpu_before) * 1000 / max(len(result.latencies), 1)
+            done = max(len(result.latencies), 1)
+            cpu_ms = (server_cpu_seconds(base) - cpu_before) * 1000 / done
+            lb_ms = (proxy_cpu_seconds(base) - lb_before) * 1000 / done
             print(result.summary(f"reference GET {path} ({REFERENCE_SECONDS:.0f} s)"), flush=True)
-            print(f"{'':<4}server CPU {cpu_ms:.1f} ms/request (daphne process)", flush=True)
+            print(f"{'':<4}server CPU {cpu_ms:.1f} ms/request (web processes), HAProxy {lb_ms:.2f} ms", flush=True)
         for name, paths in (("GET ?ordering=-like_count", [popular]), ("GET ?joinable=true&search=...", joinable)):
             http_load([base + p for p in paths], concurrency=4, duration=2, headers=headers)  # warm up
             before = server_statements(dbname)
-            cpu_before = server_cpu_seconds(base)
+            cpu_before, lb_before = server_cpu_seconds(base), proxy_cpu_seconds(base)
             result = http_load([base + p for p in paths], concurrency=CONCURRENCY, duration=DURATION, headers=headers)
             cpu_ms = (server_cpu_seconds(base) - cpu_before) * 1000 / max(len(result.latencies), 1)
+            lb_ms = (proxy_cpu_seconds(base) - lb_before) * 1000 / max(len(result.latencies), 1)
             time.sleep(1.5)  # backends report their statistics on exit or within a second
             after = server_statements(dbname)
             per_request = max(queries_per_request(p, reader) for p in paths)
             figures[name] = (result, cpu_ms)
             print(result.summary(f"{name} ({CONCURRENCY} clients, {DURATION:.0f} s)"), flush=True)
             print(
-                f"{'':<4}server CPU {cpu_ms:.1f} ms/request (daphne process); SQL queries per request: "
+                f"{'':<4}server CPU {cpu_ms:.1f} ms/request (web processes), HAProxy {lb_ms:.2f} ms; "
+                f"SQL queries per request: "
                 f"{per_request} (captured in-process); server counted "
                 f"~{(after - before) / max(len(result.latencies), 1):.1f} transactions/request",
                 flush=True,
@@ -355,13 +361,11 @@ def run_set(name: str, env: dict[str, str], dbname: str) -> tuple[bool, dict[str
     join_tokens = [token_pair_for(g)["access"] for g in gamers]
     print(f"machine load average before the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
 
-    phases = [("one connection per request (defaults)", env)]
-    if POOL_SIZE:
-        phases.append((f"DB_POOL_MAX_SIZE={POOL_SIZE}", {**env, "DB_POOL_MAX_SIZE": str(POOL_SIZE)}))
     held = True
     by_phase: dict[str, dict[str, tuple[LoadResult, float]]] = {}
-    for label, phase_env in phases:
-        holds, figures = run_phase(f"{name}: {label}", phase_env, dbname, reader, join_tokens)
+    for processes in PROCESSES:
+        label = f"{processes} {SERVER} process{'es' if processes > 1 else ''} behind HAProxy"
+        holds, figures = run_phase(f"{name}: {label}", processes, env, dbname, reader, join_tokens)
         held = held and holds
         by_phase[label] = figures
     return held, by_phase
@@ -370,7 +374,10 @@ def run_set(name: str, env: dict[str, str], dbname: str) -> tuple[bool, dict[str
 def main() -> int:
     env = bench_env()
     dbname = env["DATABASE_URL"].rsplit("/", 1)[1]
-    print(f"database {env['DATABASE_URL']}  redis {env['REDIS_URL']}  daphne port {PORT}  sets {SETS}", flush=True)
+    print(
+        f"database {env['DATABASE_URL']}  redis {env['REDIS_URL']}  balancer port {PORT}  sets {SETS}  processes {PROCESSES}",
+        flush=True,
+    )
     unknown = [name for name in SETS if name not in DATA_SETS]
     if unknown:
         print(f"unknown BENCH_SETS {unknown}; known: {', '.join(DATA_SETS)}", flush=True)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -20,27 +18,25 @@ class OptionalTrailingSlashMiddleware:
     resolution. It also refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE with a JSON 413, since
     DRF's JSON parser reads the stream without Django's size check.
 
-    Sync and async capable, in Django's documented way ("Asynchronous support" in the
-    middleware docs): it runs in the mode of the handler it is built into, so neither WSGI nor
-    ASGI pays an adapter around it.
+    Synchronous only, and last in MIDDLEWARE, on purpose. Django builds the chain from the bottom
+    up and runs each middleware in the mode of the handler below it when it can ("Asynchronous
+    support" in Django's middleware docs): a sync-only middleware at the bottom makes every
+    middleware above it (all of them sync capable) run synchronously, so under ASGI the whole
+    chain runs in one worker thread, entered once. With an async handler at the bottom instead,
+    each MiddlewareMixin hook (process_request, process_response) is its own sync_to_async call,
+    a thread switch each: about 1.5 ms of CPU per request on this stack (docs/deployment.md).
+    common/tests/test_asgi_http.py checks with Django's own debug log that only this
+    middleware is adapted.
     """
 
     sync_capable = True
-    async_capable = True
+    async_capable = False
 
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.async_mode = iscoroutinefunction(get_response)
-        if self.async_mode:
-            markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
-        if self.async_mode:
-            return self.__acall__(request)
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         return refuse(request) or self.get_response(request)
-
-    async def __acall__(self, request: HttpRequest) -> HttpResponse:
-        return refuse(request) or await self.get_response(request)
 
 
 def refuse(request: HttpRequest) -> HttpResponse | None:

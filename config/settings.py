@@ -149,7 +149,6 @@ INSTALLED_APPS = [
 
 # Exactly what runs, in this order, under WSGI and ASGI alike.
 MIDDLEWARE = [
-    "common.middleware.OptionalTrailingSlashMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -158,6 +157,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last and sync-only: the whole chain above runs in one thread under ASGI (see the class).
+    "common.middleware.OptionalTrailingSlashMiddleware",
 ]
 
 if not DEBUG:

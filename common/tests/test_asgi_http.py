@@ -1,5 +1,5 @@
 """HTTP through Django's own ASGI handler (what the servers run): every middleware of
-settings.MIDDLEWARE does its job, in both modes of the one middleware of ours."""
+settings.MIDDLEWARE does its job, and the chain switches threads only at its ends."""
 
 from __future__ import annotations
 
@@ -84,3 +84,26 @@ async def test_request_signals_fire_for_api_requests_under_asgi():
         request_started.disconnect(started)
         request_finished.disconnect(finished)
     assert seen == ["started", "finished"]
+
+
+@pytest.mark.parametrize("debug_static", [False, True])
+def test_the_middleware_chain_switches_threads_only_at_its_ends_under_asgi(settings, caplog, debug_static):
+    """Django logs each middleware it has to adapt to another mode (at DEBUG, on `django.request`;
+    documented in "Asynchronous support"). Only the sync-only last one may be: everything above
+    it then runs synchronously in one thread, instead of a thread switch per MiddlewareMixin hook.
+    WhiteNoise (also sync-only, present with DEBUG off) must not add a switch either."""
+    from django.core.handlers.asgi import ASGIHandler
+
+    settings.DEBUG = True  # Django logs the adaptations only in debug mode
+    if debug_static:
+        settings.MIDDLEWARE = [
+            *settings.MIDDLEWARE[:2],
+            "whitenoise.middleware.WhiteNoiseMiddleware",
+            *settings.MIDDLEWARE[2:],
+        ]
+    assert settings.MIDDLEWARE[-1] == "common.middleware.OptionalTrailingSlashMiddleware"
+    with caplog.at_level("DEBUG", logger="django.request"):
+        ASGIHandler().load_middleware(is_async=True)
+    # A set: the record reaches caplog through the logger's handler and again through the root's.
+    adapted = {r.getMessage() for r in caplog.records if "handler adapted for" in r.getMessage()}
+    assert adapted == {"Asynchronous handler adapted for middleware common.middleware.OptionalTrailingSlashMiddleware."}
