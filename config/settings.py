@@ -222,14 +222,18 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            # The web process, the in-process clock and the bot share the file: wait for locks
-            # instead of failing, and let readers run beside the one writer.
-            "OPTIONS": {
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
         }
+    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # However the file is named (SQLITE_PATH or DATABASE_URL=sqlite:///...): the web process, the
+    # in-process clock and the bot share it, so wait for locks instead of failing, take the write
+    # lock when a transaction starts (no deadlock upgrading a read lock), and let readers run
+    # beside the one writer.
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
