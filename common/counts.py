@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from functools import partial
 from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
@@ -62,7 +63,7 @@ def count_changed(*changed: type[models.Model]) -> None:
     """The rows of these models changed: counts that depend on them are recounted once the
     current transaction commits (at once outside a transaction)."""
     for model in changed:
-        transaction.on_commit(lambda model=model: _bump_now(model))
+        transaction.on_commit(partial(_bump_now, model))
 
 
 def _on_change(sender: type[models.Model], **kwargs: Any) -> None:

@@ -42,7 +42,7 @@ class GamerAdmin(UserAdmin):
         ("Standing", {"fields": ("role", "coins", "is_active", "joined", "last_seen", "last_login")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "email", "role", "password1", "password2")}),)
-    filter_horizontal: tuple = ()
+    filter_horizontal = ()
     actions = ["make_moderator", "make_gamer"]
 
     def save_model(self, request: HttpRequest, obj: Gamer, form: Any, change: bool) -> None:

@@ -36,14 +36,14 @@ def avatar_process(upload: object) -> ContentFile:
             with Image.open(upload) as img:  # type: ignore[arg-type]
                 img.load()
                 has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
-                img = img.convert("RGBA" if has_alpha else "RGB")
-                img.thumbnail((settings.AVATAR_MAX_SIDE, settings.AVATAR_MAX_SIDE))
+                small = img.convert("RGBA" if has_alpha else "RGB")
+                small.thumbnail((settings.AVATAR_MAX_SIDE, settings.AVATAR_MAX_SIDE))
                 out = io.BytesIO()
                 if has_alpha:
-                    img.save(out, format="PNG", optimize=True)
+                    small.save(out, format="PNG", optimize=True)
                     ext = "png"
                 else:
-                    img.save(out, format="JPEG", quality=85, optimize=True)
+                    small.save(out, format="JPEG", quality=85, optimize=True)
                     ext = "jpg"
     except InvalidInput:
         raise
