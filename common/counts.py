@@ -26,8 +26,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from functools import partial
 from collections.abc import Iterator
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from django.conf import settings
