@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 
 from channels.routing import URLRouter  # noqa: E402
 
-app = OriginValidator(URLRouter(websocket_urlpatterns))
+app = OriginValidator(URLRouter(websocket_urlpatterns))  # type: ignore[arg-type]  # types-channels wants its own pattern type; Django's path/re_path give URLPattern
 
 WELCOME_KEYS = {
     "gameState",
