@@ -453,9 +453,10 @@ async def attempt_phase(bench: Bench, players: list[Player], rate_each: float, s
         return winners, prizes
 
     started = time.perf_counter()
-    results = await asyncio.gather(*(play(p, random.random() / rate_each) for p in players), race())
-    sent_total = sum(results[:-1])
-    winners, prizes = results[-1]
+    sent, (winners, prizes) = await asyncio.gather(
+        asyncio.gather(*(play(p, random.random() / rate_each) for p in players)), race()
+    )
+    sent_total = sum(sent)
     await settle(bench, quiet=0.5, limit=120)
     # From the first attempt sent to the last one echoed back: the time the server took.
     elapsed = max(last_echo[0], started + seconds) - started
