@@ -304,7 +304,7 @@ def reset_game(players: int) -> tuple[list[tuple[int, str]], Any]:
 async def connect_players(bench: Bench, port: int, accounts: list[tuple[int, str]]) -> tuple[list[Player], float]:
     loop = asyncio.get_running_loop()
     gate = asyncio.Semaphore(100)
-    players: list[Player] = [None] * len(accounts)  # type: ignore[list-item]
+    players: list[Player] = [None] * len(accounts)  # type: ignore[list-item]  # every slot is filled by one() below before use
 
     async def one(i: int, user_id: int, token: str) -> None:
         async with gate:

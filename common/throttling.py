@@ -102,10 +102,10 @@ class _RedisWindowMixin:
     def allow_request(self, request: Any, view: Any) -> bool:
         if self.rate is None:
             return True
-        key = self.get_cache_key(request, view)  # type: ignore[attr-defined]
+        key = self.get_cache_key(request, view)  # type: ignore[attr-defined]  # SimpleRateThrottle's, which this mixin goes before
         if key is None:
             return True
-        self.now = self.timer()  # type: ignore[attr-defined]
+        self.now = self.timer()  # type: ignore[attr-defined]  # SimpleRateThrottle's, which this mixin goes before
         try:
             allowed, self._count, self._oldest = window_record(
                 key, now=self.now, duration=self.duration, limit=self.num_requests

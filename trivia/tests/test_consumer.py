@@ -81,7 +81,7 @@ async def open_socket(user: Any = None, *, path: str = "/ws/trivia/") -> Websock
         assert await comm.receive_json_from(WAIT) == {"event": "authenticated", "data": {}}
         welcome = await comm.receive_json_from(WAIT)
         assert welcome["event"] == "WELCOME", welcome
-        comm.welcome = welcome["data"]  # type: ignore[attr-defined]
+        comm.welcome = welcome["data"]  # type: ignore[attr-defined]  # tests read the WELCOME data off the communicator
     return comm
 
 
