@@ -169,7 +169,7 @@ def client_for(user: Any) -> APIClient:
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_for(user)['access']}")
-    client.user = user  # type: ignore[attr-defined]
+    client.user = user  # type: ignore[attr-defined]  # tests read the account off its client
     return client
 
 

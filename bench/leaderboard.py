@@ -30,6 +30,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -231,7 +232,7 @@ def main() -> int:
                 )
                 results.append(line(f"{label} c={concurrency}", result, server_cpu_seconds(base) - cpu))
                 print(results[-1], flush=True)
-        frames = [
+        frames: list[tuple[str, dict[str, Any], str]] = [
             ("WS subscribe cod 0..9 -> scores", {"action": "subscribe", "game": "cod", "start": 0, "end": 9}, "scores"),
             ("WS my_score cod -> my_score", {"action": "my_score", "game": "cod"}, "my_score"),
             ("WS around_me cod -> around_me", {"action": "around_me", "game": "cod"}, "around_me"),

@@ -216,7 +216,7 @@ def burst_session() -> int:
         platform="pc",
         starts_at=timezone.now() + timedelta(days=7),
         max_attendees=JOIN_SEATS,
-        organizer=Gamer.objects.order_by("-id").first(),
+        organizer=Gamer.objects.latest("id"),
     ).pk
 
 

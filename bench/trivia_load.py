@@ -304,7 +304,7 @@ def reset_game(players: int) -> tuple[list[tuple[int, str]], Any]:
 async def connect_players(bench: Bench, port: int, accounts: list[tuple[int, str]]) -> tuple[list[Player], float]:
     loop = asyncio.get_running_loop()
     gate = asyncio.Semaphore(100)
-    players: list[Player] = [None] * len(accounts)  # type: ignore[list-item]
+    players: list[Player] = [None] * len(accounts)  # type: ignore[list-item]  # every slot is filled by one() below before use
 
     async def one(i: int, user_id: int, token: str) -> None:
         async with gate:
@@ -453,9 +453,10 @@ async def attempt_phase(bench: Bench, players: list[Player], rate_each: float, s
         return winners, prizes
 
     started = time.perf_counter()
-    results = await asyncio.gather(*(play(p, random.random() / rate_each) for p in players), race())
-    sent_total = sum(results[:-1])
-    winners, prizes = results[-1]
+    sent, (winners, prizes) = await asyncio.gather(
+        asyncio.gather(*(play(p, random.random() / rate_each) for p in players)), race()
+    )
+    sent_total = sum(sent)
     await settle(bench, quiet=0.5, limit=120)
     # From the first attempt sent to the last one echoed back: the time the server took.
     elapsed = max(last_echo[0], started + seconds) - started

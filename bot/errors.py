@@ -80,7 +80,7 @@ async def command_error_reply(ctx: commands.Context[Any], error: BaseException) 
         logger.error("command %s failed for %s", name, ctx.author.id, exc_info=error)
         content = UNEXPECTED
     try:
-        await ctx.send(content=content, embed=box, ephemeral=True)
+        await ctx.send(content=content, embed=box, ephemeral=True)  # type: ignore[arg-type]  # send() takes embed=None (its default); the overloads leave None out
     except discord.HTTPException:
         logger.warning("could not send the error reply for %s", name, exc_info=True)
 

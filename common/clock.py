@@ -17,13 +17,13 @@ from django.db import close_old_connections
 
 logger = logging.getLogger("gameconnect.clock")
 
-_ticks: dict[str, Callable[[], None]] = {}
+_ticks: dict[str, Callable[[], object]] = {}
 _started_loops: set[int] = set()
 # Strong references: the event loop keeps only weak ones to its tasks.
 _clock_tasks: list[asyncio.Task[None]] = []
 
 
-def register_tick(name: str, fn: Callable[[], None]) -> None:
+def register_tick(name: str, fn: Callable[[], object]) -> None:
     _ticks[name] = fn
 
 

@@ -27,6 +27,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterator
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from django.conf import settings
@@ -62,7 +63,7 @@ def count_changed(*changed: type[models.Model]) -> None:
     """The rows of these models changed: counts that depend on them are recounted once the
     current transaction commits (at once outside a transaction)."""
     for model in changed:
-        transaction.on_commit(lambda model=model: _bump_now(model))
+        transaction.on_commit(partial(_bump_now, model))
 
 
 def _on_change(sender: type[models.Model], **kwargs: Any) -> None:

@@ -80,7 +80,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = str(data)
         code = _first_code(getattr(exc, "get_codes", lambda: "error")())
     extra: dict[str, Any] = {}
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        extra["retry_after"] = int(exc.wait) + 1
+    if isinstance(exc, exceptions.Throttled):
+        wait = exc.wait  # type: ignore[attr-defined]  # DRF sets Throttled.wait; the stubs leave it out
+        if wait is not None:
+            extra["retry_after"] = int(wait) + 1
     response.data = error_body(detail, code, **extra)
     return response

@@ -69,11 +69,11 @@ def window_record(key: str, *, now: float, duration: int, limit: int) -> tuple[b
     """Record a request in the window `key` if it has room: (allowed, requests in the window,
     oldest request time). Raises RedisError when Redis can't be reached."""
     client = get_redis()
-    args = [repr(now), duration, limit]
+    args: list[str | int] = [repr(now), duration, limit]
     try:
-        allowed, count, oldest = client.evalsha(_SHA, 1, KEY_PREFIX + key, *args)
+        allowed, count, oldest = client.evalsha(_SHA, 1, KEY_PREFIX + key, *args)  # type: ignore[misc]  # redis-py gives sync and async clients one `Awaitable | value` return type
     except NoScriptError:  # Redis restarted or its script cache was flushed
-        allowed, count, oldest = client.eval(THROTTLE_LUA, 1, KEY_PREFIX + key, *args)
+        allowed, count, oldest = client.eval(THROTTLE_LUA, 1, KEY_PREFIX + key, *args)  # type: ignore[misc]  # redis-py gives sync and async clients one `Awaitable | value` return type
     return bool(int(allowed)), int(count), float(oldest)
 
 
@@ -102,10 +102,10 @@ class _RedisWindowMixin:
     def allow_request(self, request: Any, view: Any) -> bool:
         if self.rate is None:
             return True
-        key = self.get_cache_key(request, view)  # type: ignore[attr-defined]
+        key = self.get_cache_key(request, view)  # type: ignore[attr-defined]  # SimpleRateThrottle's, which this mixin goes before
         if key is None:
             return True
-        self.now = self.timer()  # type: ignore[attr-defined]
+        self.now = self.timer()  # type: ignore[attr-defined]  # SimpleRateThrottle's, which this mixin goes before
         try:
             allowed, self._count, self._oldest = window_record(
                 key, now=self.now, duration=self.duration, limit=self.num_requests

@@ -10,6 +10,8 @@ middleware of settings.MIDDLEWARE runs as Django runs it; WebSockets go to the C
 import os
 from typing import Any
 
+from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 from config.boot import load_settings_or_exit
@@ -40,13 +42,13 @@ router = ProtocolTypeRouter(
     {
         "http": http_app,
         "websocket": OriginValidator(
-            URLRouter([*trivia.routing.websocket_urlpatterns, *leaderboard.routing.websocket_urlpatterns])
+            URLRouter([*trivia.routing.websocket_urlpatterns, *leaderboard.routing.websocket_urlpatterns])  # type: ignore[list-item]  # types-channels wants its own pattern type; Django's path/re_path give URLPattern
         ),
     }
 )
 
 
-async def application(scope: dict[str, Any], receive: Any, send: Any) -> Any:
+async def application(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
     """The router, plus the in-process game clock started on first use (embedded mode only).
 
     Servers that speak the ASGI lifespan protocol (uvicorn, granian) start the clock at start-up;

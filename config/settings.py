@@ -14,6 +14,7 @@ import secrets
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -284,6 +285,7 @@ AVATAR_MAX_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
 AVATAR_MAX_SIDE = 320
 
 # --- Redis, cache, channel layer, Celery -------------------------------------------------
+CHANNEL_LAYERS: dict[str, Any]
 if REDIS_URL:
     from redis.backoff import NoBackoff
     from redis.retry import Retry
@@ -347,7 +349,7 @@ THROTTLE_AUTH_RATE = env_str("THROTTLE_AUTH_RATE", "10/min")
 THROTTLE_USER_RATE = env_str("THROTTLE_USER_RATE", "600/min")
 THROTTLE_ANON_RATE = env_str("THROTTLE_ANON_RATE", "120/min")
 
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["gamers.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -374,7 +376,7 @@ REST_FRAMEWORK = {
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
 
-SIMPLE_JWT = {
+SIMPLE_JWT: dict[str, Any] = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=ACCESS_TOKEN_MINUTES),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=REFRESH_TOKEN_DAYS),
     "ROTATE_REFRESH_TOKENS": True,

@@ -39,7 +39,7 @@ class EventListApi(ListAPIView):
     @extend_schema(
         parameters=[s.EventListQuerySerializer],
         responses={200: s.EventSerializer(many=True)},
-        auth=[{}, {"jwtAuth": []}],
+        auth=[{}, {"jwtAuth": []}],  # type: ignore[list-item]  # drf-spectacular annotates auth as names; it takes OpenAPI security requirements
         description="Public. Search is case- and accent-insensitive over title, description and location.",
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -47,7 +47,7 @@ class EventListApi(ListAPIView):
         query.is_valid(raise_exception=True)
         rows = event_list_rows(**query.validated_data)
         # A CountedRows is not a QuerySet, but it is what Django's Paginator uses: count() and slices.
-        page = self.paginate_queryset(rows)  # type: ignore[arg-type]
+        page = self.paginate_queryset(rows)  # type: ignore[arg-type]  # see above: the stubs want a QuerySet
         assert page is not None  # the list is always paginated
         mine = bookmarked_among(user=request.user, event_ids=[row["id"] for row in page])
         return self.get_paginated_response([s.event_representation(row, row["id"] in mine) for row in page])
@@ -65,7 +65,7 @@ class EventDetailApi(APIView):
 
     permission_classes = [IsAuthenticatedOrReadOnly]
 
-    @extend_schema(responses={200: s.EventSerializer}, auth=[{}, {"jwtAuth": []}])
+    @extend_schema(responses={200: s.EventSerializer}, auth=[{}, {"jwtAuth": []}])  # type: ignore[list-item]  # drf-spectacular annotates auth as names; it takes OpenAPI security requirements
     def get(self, request: Request, pk: int) -> Response:
         return Response(_event_body(pk, request.user))
 

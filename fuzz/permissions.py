@@ -23,5 +23,5 @@ def matrix_allows_gamer(method: str, path: str) -> bool:
     """True unless the matrix reserves the operation to moderators or admins (an operation the
     matrix doesn't know counts as allowed, so it gets the full fuzzing)."""
     url = re.sub(r"\{(\w+)\}", lambda m: _SAMPLES.get(m.group(1), "1"), path)
-    allowed = _allowed().get((resolve(url).url_name, method.upper()))
+    allowed = _allowed().get((resolve(url).url_name or "", method.upper()))
     return allowed is None or bool(allowed & {GAMER, OWNER})

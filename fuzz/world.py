@@ -41,20 +41,20 @@ def world_build() -> World:
     gamer, other = users["gamer"], users["other"]
     tokens = {name: token_pair_for(user)["access"] for name, user in users.items()}
 
-    mine = GameSessionFactory(organizer=gamer, max_attendees=3)
-    theirs = GameSessionFactory(organizer=other, max_attendees=2)
-    past = GameSessionFactory(organizer=other, starts_at=timezone.now() - timedelta(days=1))
-    AttendanceFactory(session=mine, gamer=other)
-    AttendanceFactory(session=theirs, gamer=gamer)
-    LikeFactory(session=theirs, gamer=gamer)
+    mine = GameSessionFactory.create(organizer=gamer, max_attendees=3)
+    theirs = GameSessionFactory.create(organizer=other, max_attendees=2)
+    past = GameSessionFactory.create(organizer=other, starts_at=timezone.now() - timedelta(days=1))
+    AttendanceFactory.create(session=mine, gamer=other)
+    AttendanceFactory.create(session=theirs, gamer=gamer)
+    LikeFactory.create(session=theirs, gamer=gamer)
     reviews = [
-        ReviewFactory(session=theirs, author=gamer),
-        ReviewFactory(session=mine, author=other),
+        ReviewFactory.create(session=theirs, author=gamer),
+        ReviewFactory.create(session=mine, author=other),
     ]
 
-    my_event = EventFactory(organizer=gamer, tickets_total=5, tickets_available=5)
-    their_event = EventFactory(organizer=other, tickets_total=3, tickets_available=3)
-    sold_out = EventFactory(organizer=other, tickets_total=1, tickets_available=1)
+    my_event = EventFactory.create(organizer=gamer, tickets_total=5, tickets_available=5)
+    their_event = EventFactory.create(organizer=other, tickets_total=3, tickets_available=3)
+    sold_out = EventFactory.create(organizer=other, tickets_total=1, tickets_available=1)
     sell(my_event, other, 2)
     sell(sold_out, gamer, 1)
 

@@ -42,7 +42,7 @@ class GamerAdmin(UserAdmin):
         ("Standing", {"fields": ("role", "coins", "is_active", "joined", "last_seen", "last_login")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "email", "role", "password1", "password2")}),)
-    filter_horizontal: tuple = ()
+    filter_horizontal = ()
     actions = ["make_moderator", "make_gamer"]
 
     def save_model(self, request: HttpRequest, obj: Gamer, form: Any, change: bool) -> None:
@@ -57,19 +57,19 @@ class GamerAdmin(UserAdmin):
         obj.refresh_from_db()
 
     def delete_model(self, request: HttpRequest, obj: Gamer) -> None:
-        services.gamer_delete(actor=request.user, target_id=obj.pk, reason="admin site")  # type: ignore[arg-type]
+        services.gamer_delete(actor=request.user, target_id=obj.pk, reason="admin site")  # type: ignore[arg-type]  # the admin site's users are Gamers (AUTH_USER_MODEL)
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         for gamer in queryset:
             try:
-                services.gamer_delete(actor=request.user, target_id=gamer.pk, reason="admin site")  # type: ignore[arg-type]
+                services.gamer_delete(actor=request.user, target_id=gamer.pk, reason="admin site")  # type: ignore[arg-type]  # the admin site's users are Gamers (AUTH_USER_MODEL)
             except ServiceError as exc:
                 self.message_user(request, f"{gamer.username}: {exc.detail}", messages.ERROR)
 
     def _set_role(self, request: HttpRequest, queryset: Any, role: str) -> None:
         for gamer in queryset:
             try:
-                services.gamer_set_role(actor=request.user, target_id=gamer.pk, role=role, reason="admin site")  # type: ignore[arg-type]
+                services.gamer_set_role(actor=request.user, target_id=gamer.pk, role=role, reason="admin site")  # type: ignore[arg-type]  # the admin site's users are Gamers (AUTH_USER_MODEL)
             except ServiceError as exc:
                 self.message_user(request, f"{gamer.username}: {exc.detail}", messages.ERROR)
 

@@ -93,7 +93,7 @@ class LogoutApi(APIView):
     def post(self, request: Request) -> Response:
         data = s.RefreshSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.token_blacklist(user=request.user, refresh=data.validated_data["refresh"])  # type: ignore[arg-type]
+        services.token_blacklist(user=request.user, refresh=data.validated_data["refresh"])  # type: ignore[arg-type]  # signed in (the view's permissions): a Gamer
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -111,12 +111,12 @@ class MeApi(APIView):
     def patch(self, request: Request) -> Response:
         data = s.MeUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        gamer = services.gamer_update(gamer=request.user, **data.validated_data)  # type: ignore[arg-type]
+        gamer = services.gamer_update(gamer=request.user, **data.validated_data)  # type: ignore[arg-type]  # signed in (the view's permissions): a Gamer
         return Response(s.GamerPrivateSerializer(gamer, context={"request": request}).data)
 
     @extend_schema(responses={204: None, 403: error("`admin_cannot_delete`.")})
     def delete(self, request: Request) -> Response:
-        services.gamer_delete_self(gamer=request.user)  # type: ignore[arg-type]
+        services.gamer_delete_self(gamer=request.user)  # type: ignore[arg-type]  # signed in (the view's permissions): a Gamer
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -153,7 +153,7 @@ class GamerDetailApi(APIView):
         responses={204: None, 403: error("`cannot_target_self`, `cannot_target_admin` or role refused.")},
     )
     def delete(self, request: Request, pk: int) -> Response:
-        services.gamer_delete(actor=request.user, target_id=pk, reason=request.query_params.get("reason", "")[:500])  # type: ignore[arg-type]
+        services.gamer_delete(actor=request.user, target_id=pk, reason=request.query_params.get("reason", "")[:500])  # type: ignore[arg-type]  # signed in (the view's permissions): a Gamer
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -168,7 +168,7 @@ class GamerRoleApi(APIView):
         data = s.RoleChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         gamer = services.gamer_set_role(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,  # type: ignore[arg-type]  # signed in (the view's permissions): a Gamer
             target_id=pk,
             role=data.validated_data["role"],
             reason=data.validated_data.get("reason", ""),
@@ -219,5 +219,5 @@ class DiscordLinkCodeApi(APIView):
 
     @extend_schema(request=None, responses={201: s.DiscordLinkCodeSerializer})
     def post(self, request: Request) -> Response:
-        link = services.discord_link_code_create(user=request.user)  # type: ignore[arg-type]
+        link = services.discord_link_code_create(user=request.user)  # type: ignore[arg-type]  # signed in (the view's permissions): a Gamer
         return Response(s.DiscordLinkCodeSerializer(link).data, status=status.HTTP_201_CREATED)

@@ -16,7 +16,7 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 class JWTAuthentication(BaseJWTAuthentication):
     def authenticate(self, request: Any) -> tuple[Any, Any] | None:
         result = super().authenticate(request)
-        if result is not None:
+        if result is not None and isinstance(result[0], Gamer):  # AUTH_USER_MODEL: always a Gamer
             user = result[0]
             now = timezone.now()
             if user.last_seen is None or now - user.last_seen > LAST_SEEN_RESOLUTION:

@@ -28,22 +28,22 @@ def avatar_process(upload: object) -> ContentFile:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(upload) as probe:  # type: ignore[arg-type]
+            with Image.open(upload) as probe:  # type: ignore[arg-type]  # an uploaded file object; Pillow's types want IO[bytes]
                 if probe.width * probe.height > MAX_SOURCE_PIXELS:
                     raise InvalidInput("That image is too large.", code="invalid_image")
                 probe.verify()
-            upload.seek(0)  # type: ignore[attr-defined]
-            with Image.open(upload) as img:  # type: ignore[arg-type]
+            upload.seek(0)  # type: ignore[attr-defined]  # an uploaded file object (Pillow just read it)
+            with Image.open(upload) as img:  # type: ignore[arg-type]  # an uploaded file object; Pillow's types want IO[bytes]
                 img.load()
                 has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
-                img = img.convert("RGBA" if has_alpha else "RGB")
-                img.thumbnail((settings.AVATAR_MAX_SIDE, settings.AVATAR_MAX_SIDE))
+                small = img.convert("RGBA" if has_alpha else "RGB")
+                small.thumbnail((settings.AVATAR_MAX_SIDE, settings.AVATAR_MAX_SIDE))
                 out = io.BytesIO()
                 if has_alpha:
-                    img.save(out, format="PNG", optimize=True)
+                    small.save(out, format="PNG", optimize=True)
                     ext = "png"
                 else:
-                    img.save(out, format="JPEG", quality=85, optimize=True)
+                    small.save(out, format="JPEG", quality=85, optimize=True)
                     ext = "jpg"
     except InvalidInput:
         raise

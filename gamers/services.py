@@ -96,7 +96,7 @@ def token_pair_for(gamer: Gamer) -> dict[str, str]:
 def token_blacklist(*, user: Gamer, refresh: str) -> None:
     """Log out: the refresh token stops working. It must belong to the caller."""
     try:
-        token = RefreshToken(refresh)
+        token = RefreshToken(refresh)  # type: ignore[arg-type]  # simplejwt annotates `token` as Token; it takes the encoded JWT
     except TokenError as exc:
         raise InvalidInput("That refresh token is invalid or expired.", code="token_not_valid") from exc
     if str(token.get(settings.SIMPLE_JWT["USER_ID_CLAIM"])) != str(user.pk):

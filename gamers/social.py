@@ -154,6 +154,7 @@ def profile_fetch(*, provider: str, code: str, redirect_uri: str) -> SocialProfi
 
 def _profile(provider: str, uid: str, response: dict[str, Any]) -> SocialProfile:
     email = str(response.get("email") or "").strip()
+    names: tuple[Any, ...]
     if provider == "google":
         # The library refuses Google profiles whose email_verified is not True (see _translate).
         verified = response.get("email_verified") is True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -87,7 +89,8 @@ class BoardApi(PublicApiView):
         board = board_name(game_catalog(), board)
         paginator = self.pagination_class()
         board_page = selectors.BoardPage(board, _period(request), expect=_expected_slice(paginator, request))
-        rows = paginator.paginate_queryset(board_page, request, view=self)  # type: ignore[arg-type]
+        # A BoardPage is not a QuerySet, but it is what Django's Paginator uses: count() and slices.
+        rows: list[Any] | None = paginator.paginate_queryset(board_page, request, view=self)  # type: ignore[arg-type]  # the stubs want a QuerySet
         return paginator.get_paginated_response(rows)
 
 
@@ -104,7 +107,7 @@ class BoardMeApi(APIView):
     )
     def get(self, request: Request, board: str) -> Response:
         board = board_name(game_catalog(), board)
-        row = selectors.board_me(game=board, period=_period(request), user_id=request.user.pk)
+        row = selectors.board_me(game=board, period=_period(request), user_id=request.user.pk)  # type: ignore[arg-type]  # IsAuthenticated (the default): a signed-in Gamer
         if row is None:
             raise NotFound("You have no score on this board for that period.", code="no_score")
         return Response(row)
@@ -129,7 +132,7 @@ class BoardAroundApi(APIView):
         board = board_name(game_catalog(), board)
         query = s.AroundQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        rows = selectors.board_around(game=board, user_id=request.user.pk, **query.validated_data)
+        rows = selectors.board_around(game=board, user_id=request.user.pk, **query.validated_data)  # type: ignore[arg-type]  # IsAuthenticated (the default): a signed-in Gamer
         if rows is None:
             raise NotFound("You have no score on this board for that period.", code="no_score")
         return Response({"results": rows})

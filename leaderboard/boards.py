@@ -141,9 +141,9 @@ async def arun_script(lua: str, keys: list[str], args: list[Any]) -> Any:
     client = get_async_redis()
     try:
         try:
-            return await client.evalsha(_SHA[lua], len(keys), *keys, *args)
+            return await client.evalsha(_SHA[lua], len(keys), *keys, *args)  # type: ignore[misc]  # redis-py gives sync and async clients one `Awaitable | value` return type
         except NoScriptError:
-            return await client.eval(lua, len(keys), *keys, *args)
+            return await client.eval(lua, len(keys), *keys, *args)  # type: ignore[misc]  # redis-py gives sync and async clients one `Awaitable | value` return type
     except RedisError as exc:
         _trip(exc)
         raise BoardsUnavailable() from exc
@@ -406,7 +406,7 @@ def read_window(board: str, window: PeriodWindow, start: int, end: int) -> Slice
 def read_total(board: str, window: PeriodWindow) -> int:
     _check_breaker()
     try:
-        return int(get_redis().zcard(rules.board_key(board, window)))
+        return int(get_redis().zcard(rules.board_key(board, window)))  # type: ignore[arg-type]  # redis-py gives sync and async clients one `Awaitable | value` return type
     except RedisError as exc:
         _trip(exc)
         raise BoardsUnavailable() from exc

@@ -319,7 +319,9 @@ class _Collector:
             self.entries.setdefault(live_key, {}).update((str(member), score) for member, score in entries)
 
     def add_when(self, key: str, entries: list[str]) -> None:
-        self.when.update(entry.rstrip("\n").split("\n") for entry in entries)
+        for entry in entries:
+            member, when = entry.rstrip("\n").split("\n")
+            self.when[member] = when
 
     def flush(self) -> None:
         pass

@@ -84,7 +84,7 @@ def _write_players(batch: list[Gamer]) -> None:
     if connection.vendor != "postgresql":
         Gamer.objects.bulk_create(batch)
         return
-    columns = ", ".join(Gamer._meta.get_field(name).column for name in _PLAYER_FIELDS)
+    columns = ", ".join(Gamer._meta.get_field(name).column for name in _PLAYER_FIELDS)  # type: ignore[union-attr, misc]  # concrete fields: a Field with a column
     copy_sql = f"COPY {Gamer._meta.db_table} ({columns}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
         for gamer in batch:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from channels.db import database_sync_to_async
 from django.db import connection
@@ -54,12 +54,12 @@ def check_range(start: object, end: object) -> tuple[int, int]:
 
 
 def check_radius(radius: object) -> int:
-    if not _is_int(radius) or not 0 <= radius <= MAX_RADIUS:  # type: ignore[operator]
+    if not _is_int(radius) or not 0 <= radius <= MAX_RADIUS:
         raise InvalidInput(f"radius must be an integer from 0 to {MAX_RADIUS}.", code="invalid_radius")
-    return int(radius)  # type: ignore[call-overload]
+    return int(radius)
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -49,7 +49,7 @@ class MomentField(serializers.Field):
                 day = parse_date(text)
                 if day is None:
                     self.fail("invalid")
-                first, last = day_bounds(day)  # type: ignore[arg-type]
+                first, last = day_bounds(day)
                 return last if self.end_of_day else first
             moment = parse_datetime(text)
             if moment is None:
@@ -65,7 +65,7 @@ class MomentField(serializers.Field):
 
 class GameSerializer(serializers.Serializer):
     slug = serializers.SlugField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.label: the metaclass moves it into the declared fields
     max_score = serializers.IntegerField()
 
 

@@ -112,7 +112,7 @@ def scores_record(entries: list[ScoreEntry]) -> list[Submission | Exception]:
             slugs=e.slugs,
             value=e.value,
             achieved_at=row.achieved_at,
-            score_id=row.pk,
+            score_id=row.pk,  # type: ignore[arg-type]  # _insert numbered every row stored
         )
         for i, (e, row) in enumerate(zip(entries, stored, strict=True))
         if isinstance(row, _Row)
@@ -179,7 +179,7 @@ def _insert(rows: list[_Row]) -> None:
     query each time. Rows come back in VALUES order (as bulk_create also relies on).
     """
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(Score._meta.get_field(name).column) for name in ("user", "game", "value", "achieved_at"))
+    columns = ", ".join(quote(Score._meta.get_field(name).column) for name in ("user", "game", "value", "achieved_at"))  # type: ignore[union-attr, arg-type]  # concrete fields: a Field with a column
     values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
     # Ints and an aware datetime: the database adapters take them as they are.
     params = [
@@ -208,7 +208,7 @@ def _submission(
     row: _Row, entry: ScoreEntry, best: int | None, ranks: dict[str, int | None], *, updated: bool
 ) -> Submission:
     return Submission(
-        score_id=row.pk,
+        score_id=row.pk,  # type: ignore[arg-type]  # _insert numbered every row stored
         game=entry.game.slug,
         score=entry.value,
         achieved_at=row.achieved_at,

@@ -1,9 +1,15 @@
+from typing import Any
+
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from common.permissions import require
 from common.roles import Cap
 from common.schema import ERRORS_AUTH
+from moderation.models import AuditLog
 from moderation.selectors import audit_log_list
 from moderation.serializers import AuditLogQuerySerializer, AuditLogSerializer
 
@@ -16,10 +22,10 @@ class AuditLogListApi(ListAPIView):
     filter_backends: list = []
 
     @extend_schema(parameters=[AuditLogQuerySerializer], responses={200: AuditLogSerializer(many=True), **ERRORS_AUTH})
-    def get(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[AuditLog]:
         query = AuditLogQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         return audit_log_list(

@@ -126,7 +126,7 @@ class GameSessionAdmin(admin.ModelAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         session = obj
 
-        class CheckedForm(form):  # type: ignore[valid-type, misc]
+        class CheckedForm(form):  # type: ignore[valid-type, misc]  # subclasses the form class the admin builds at run time
             """The service's rules, shown as form errors: a new start must be in the future, and
             capacity can't drop below the attendees (the service re-checks under the row lock)."""
 

@@ -91,7 +91,7 @@ class SessionListQuerySerializer(serializers.Serializer):
 
 
 class MySessionsQuerySerializer(SessionListQuerySerializer):
-    organizer = None  # type: ignore[assignment]
+    organizer = None  # type: ignore[assignment]  # DRF's way to drop an inherited field
     as_ = serializers.ChoiceField(
         choices=["organizer", "attendee"],
         required=False,

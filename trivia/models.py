@@ -5,12 +5,17 @@ The whole game state lives here (SPEC §5 rule 9); presence lives in Redis (triv
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from trivia.rules import VALUE_MAX, VALUE_MIN, VALUE_STEP
+
+if TYPE_CHECKING:
+    from gamers.models import Gamer
 
 
 class Entry(models.Model):
@@ -124,7 +129,9 @@ class EntryReport(models.Model):
     entry = models.OneToOneField(Entry, on_delete=models.CASCADE, related_name="report")
     created_at = models.DateTimeField(default=timezone.now)
     last_reported = models.DateTimeField(default=timezone.now, db_index=True)
-    reporters = models.ManyToManyField(settings.AUTH_USER_MODEL, through="EntryReporter", related_name="+")
+    reporters: models.ManyToManyField[Gamer, EntryReporter] = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="EntryReporter", related_name="+"
+    )
 
     class Meta:
         ordering = ["-last_reported", "-id"]

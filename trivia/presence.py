@@ -72,7 +72,7 @@ async def claim(user_id: int, channel: str) -> Claim:
     """Make `channel` the user's one live socket, atomically, and count the players."""
     now = time.time()
     client = get_async_redis()
-    old, present, count, seq = await client.eval(
+    old, present, count, seq = await client.eval(  # type: ignore[misc]  # redis-py gives sync and async clients one `Awaitable | value` return type
         _CLAIM, 3, CONNS_KEY, PRESENCE_KEY, SEQ_KEY, user_id, channel, _expiry(now), now
     )
     return Claim(old or None, bool(int(present)), int(count), int(seq))
@@ -81,7 +81,7 @@ async def claim(user_id: int, channel: str) -> Claim:
 async def release(user_id: int, channel: str) -> int:
     """Leave, if `channel` still holds the user's slot: the sequence number of the leave when
     the user is now gone, else 0."""
-    return int(await get_async_redis().eval(_RELEASE, 3, CONNS_KEY, PRESENCE_KEY, SEQ_KEY, user_id, channel))
+    return int(await get_async_redis().eval(_RELEASE, 3, CONNS_KEY, PRESENCE_KEY, SEQ_KEY, user_id, channel))  # type: ignore[misc]  # redis-py gives sync and async clients one `Awaitable | value` return type
 
 
 async def refresh(user_ids: Iterable[int]) -> None:
@@ -91,7 +91,7 @@ async def refresh(user_ids: Iterable[int]) -> None:
     ids = list(user_ids)
     if ids:
         await client.zadd(PRESENCE_KEY, dict.fromkeys((str(i) for i in ids), _expiry(now)))
-    await client.eval(_PRUNE, 2, CONNS_KEY, PRESENCE_KEY, now)
+    await client.eval(_PRUNE, 2, CONNS_KEY, PRESENCE_KEY, now)  # type: ignore[misc]  # redis-py gives sync and async clients one `Awaitable | value` return type
 
 
 async def acount() -> int:
@@ -103,11 +103,11 @@ async def aplayer_ids() -> list[int]:
 
 
 def count() -> int:
-    return int(get_redis().zcount(PRESENCE_KEY, f"({time.time()}", "+inf"))
+    return int(get_redis().zcount(PRESENCE_KEY, f"({time.time()}", "+inf"))  # type: ignore[arg-type]  # redis-py gives sync and async clients one `Awaitable | value` return type
 
 
 def player_ids() -> list[int]:
-    return [int(i) for i in get_redis().zrangebyscore(PRESENCE_KEY, f"({time.time()}", "+inf")]
+    return [int(i) for i in get_redis().zrangebyscore(PRESENCE_KEY, f"({time.time()}", "+inf")]  # type: ignore[union-attr]  # redis-py gives sync and async clients one `Awaitable | value` return type
 
 
 def playing(user_ids: Iterable[int]) -> set[int]:
@@ -116,5 +116,5 @@ def playing(user_ids: Iterable[int]) -> set[int]:
     if not ids:
         return set()
     now = time.time()
-    scores: list[Any] = get_redis().zmscore(PRESENCE_KEY, [str(i) for i in ids])
+    scores: list[Any] = get_redis().zmscore(PRESENCE_KEY, [str(i) for i in ids])  # type: ignore[assignment]  # redis-py gives sync and async clients one `Awaitable | value` return type
     return {uid for uid, score in zip(ids, scores, strict=True) if score is not None and float(score) > now}

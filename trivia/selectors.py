@@ -140,9 +140,9 @@ def round_state(*, user: Any = None, players: int | None = None, now: datetime |
         for a in reversed(newest.values("gamer_id", "username", "message", "correct"))
     ]
     if user is not None:
-        state.user_coins = round_.user_coins
-        state.free_attempts_left = max(0, int(settings.TRIVIA_FREE_ATTEMPTS) - round_.used)
-        state.entry_reported = round_.entry_id is not None and bool(round_.reported)
+        state.user_coins = round_.user_coins  # type: ignore[attr-defined]  # annotated on the queryset above when there is a user
+        state.free_attempts_left = max(0, int(settings.TRIVIA_FREE_ATTEMPTS) - round_.used)  # type: ignore[attr-defined]  # annotated on the queryset above when there is a user
+        state.entry_reported = round_.entry_id is not None and bool(round_.reported)  # type: ignore[attr-defined]  # annotated on the queryset above when there is a user
     return state
 
 

@@ -25,7 +25,7 @@ _CODE = commands.parameter(description=_CODE_HELP)
 class AccountCog(GameConnectCog, name="Account"):
     """Your GameConnect account from Discord."""
 
-    @commands.hybrid_command(name="link")
+    @commands.hybrid_command(name="link")  # type: ignore[arg-type]  # discord.py's hybrid_command typing: mypy can't infer its ParamSpec union for cog methods
     @commands.cooldown(5, 60, commands.BucketType.user)  # codes are guessable only by brute force
     @app_commands.describe(code=_CODE_HELP)
     async def link(self, ctx: GameConnectContext, *, code: str = _CODE) -> None:
@@ -37,7 +37,7 @@ class AccountCog(GameConnectCog, name="Account"):
         )
         await ctx.send(embed=box, ephemeral=True)
 
-    @commands.hybrid_command(name="me", ignore_extra=False)
+    @commands.hybrid_command(name="me", ignore_extra=False)  # type: ignore[arg-type]  # discord.py's hybrid_command typing: mypy can't infer its ParamSpec union for cog methods
     @linked_account()
     async def me(self, ctx: GameConnectContext) -> None:
         """Show your linked GameConnect account."""

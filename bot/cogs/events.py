@@ -61,7 +61,7 @@ def event_line(event: Event) -> str:
 class EventsCog(GameConnectCog, name="Events"):
     """Concerts, festivals, esports nights and more, with tickets."""
 
-    @commands.hybrid_command(name="events")
+    @commands.hybrid_command(name="events")  # type: ignore[arg-type]  # discord.py's hybrid_command typing: mypy can't infer its ParamSpec union for cog methods
     @app_commands.describe(search=_SEARCH_HELP)
     async def events(self, ctx: GameConnectContext, *, search: str | None = _SEARCH) -> None:
         """The next events, optionally matching some words."""

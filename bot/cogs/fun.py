@@ -34,22 +34,22 @@ _HIGH = commands.parameter(default=None, description=_HIGH_HELP)
 class FunCog(GameConnectCog, name="Fun"):
     """Greetings, jokes and small games."""
 
-    @commands.hybrid_command(name="send", ignore_extra=False)
+    @commands.hybrid_command(name="send", ignore_extra=False)  # type: ignore[arg-type]  # discord.py's hybrid_command typing: mypy can't infer its ParamSpec union for cog methods
     async def send_greeting(self, ctx: GameConnectContext) -> None:
         """Say hello."""
         await ctx.send(f"👋 Hey {ctx.author.display_name}! {random.choice(GREETINGS)}")
 
-    @commands.hybrid_command(name="joke", ignore_extra=False)
+    @commands.hybrid_command(name="joke", ignore_extra=False)  # type: ignore[arg-type]  # discord.py's hybrid_command typing: mypy can't infer its ParamSpec union for cog methods
     async def joke(self, ctx: GameConnectContext) -> None:
         """Tell a gaming joke."""
         await ctx.send(f"😂 {random.choice(JOKES)}")
 
-    @commands.hybrid_command(name="motivate", ignore_extra=False)
+    @commands.hybrid_command(name="motivate", ignore_extra=False)  # type: ignore[arg-type]  # discord.py's hybrid_command typing: mypy can't infer its ParamSpec union for cog methods
     async def motivate(self, ctx: GameConnectContext) -> None:
         """A (sarcastic) motivational quote."""
         await ctx.send(f"💪 *{random.choice(QUOTES)}*")
 
-    @commands.hybrid_command(name="countdown", ignore_extra=False)
+    @commands.hybrid_command(name="countdown", ignore_extra=False)  # type: ignore[arg-type]  # discord.py's hybrid_command typing: mypy can't infer its ParamSpec union for cog methods
     @commands.max_concurrency(1, per=commands.BucketType.channel, wait=False)
     @app_commands.describe(n=_N_HELP)
     async def countdown(
@@ -71,7 +71,7 @@ class FunCog(GameConnectCog, name="Fun"):
         except discord.NotFound:
             logger.info("countdown message deleted in channel %s; stopping", ctx.channel.id)
 
-    @commands.hybrid_command(name="random", ignore_extra=False)
+    @commands.hybrid_command(name="random", ignore_extra=False)  # type: ignore[arg-type]  # discord.py's hybrid_command typing: mypy can't infer its ParamSpec union for cog methods
     @app_commands.describe(low=_LOW_HELP, high=_HIGH_HELP)
     async def random_number(
         self,

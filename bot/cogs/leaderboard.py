@@ -106,7 +106,7 @@ class LeaderboardCog(GameConnectCog, name="Leaderboards"):
     """The best players of each game, live."""
 
     # `usage`: discord.py would spell the Literal out as ["all"|"month"|"week"|"day"=all].
-    @commands.hybrid_command(name="leaderboard", ignore_extra=False, usage="[game=all] [period=all|month|week|day]")
+    @commands.hybrid_command(name="leaderboard", ignore_extra=False, usage="[game=all] [period=all|month|week|day]")  # type: ignore[arg-type]  # discord.py's hybrid_command typing: mypy can't infer its ParamSpec union for cog methods
     @app_commands.describe(game=_GAME_HELP, period=_PERIOD_HELP)
     async def leaderboard(self, ctx: GameConnectContext, game: str = _GAME, period: Period = _PERIOD) -> None:
         """The top 10 of a game (or of all games), all time or this month/week/day."""

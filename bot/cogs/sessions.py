@@ -49,7 +49,7 @@ def upcoming_sessions(*, discord_id: int, game: str | None) -> Upcoming:
 
 
 def session_line(session: GameSession, *, prefix: str) -> str:
-    attending = f"👥 {session.attendee_count}/{session.max_attendees}"  # type: ignore[attr-defined]
+    attending = f"👥 {session.attendee_count}/{session.max_attendees}"
     mine = " · ✅ you're in" if getattr(session, "joined_by_me", False) else f" · `{prefix}join {session.pk}`"
     return (
         f"**{plain(session.game, 80)}** on {session.get_platform_display()} · {attending}{mine}\n"
@@ -70,7 +70,7 @@ def attendance_embed(title: str, result: AttendanceResult) -> discord.Embed:
 class SessionsCog(GameConnectCog, name="Sessions"):
     """Find gaming sessions and join them."""
 
-    @commands.hybrid_command(name="sessions")
+    @commands.hybrid_command(name="sessions")  # type: ignore[arg-type]  # discord.py's hybrid_command typing: mypy can't infer its ParamSpec union for cog methods
     @app_commands.describe(game=_GAME_HELP)
     async def sessions(self, ctx: GameConnectContext, *, game: str | None = _GAME) -> None:
         """The next sessions you can join, optionally of one game."""
@@ -94,7 +94,7 @@ class SessionsCog(GameConnectCog, name="Sessions"):
             box.set_footer(text=f"GameConnect · the next {LIST_SIZE}; more on the website")
         await ctx.send(embed=box)
 
-    @commands.hybrid_command(name="join", ignore_extra=False)
+    @commands.hybrid_command(name="join", ignore_extra=False)  # type: ignore[arg-type]  # discord.py's hybrid_command typing: mypy can't infer its ParamSpec union for cog methods
     @linked_account()
     @app_commands.describe(session_id=_ID_HELP)
     async def join(self, ctx: GameConnectContext, session_id: int = _ID) -> None:
@@ -104,7 +104,7 @@ class SessionsCog(GameConnectCog, name="Sessions"):
         result = await database_sync_to_async(session_join)(session_id=session_id, user=ctx.gamer)
         await ctx.send(embed=attendance_embed("Joined! 🎮", result))
 
-    @commands.hybrid_command(name="leave", ignore_extra=False)
+    @commands.hybrid_command(name="leave", ignore_extra=False)  # type: ignore[arg-type]  # discord.py's hybrid_command typing: mypy can't infer its ParamSpec union for cog methods
     @linked_account()
     @app_commands.describe(session_id=_ID_HELP)
     async def leave(self, ctx: GameConnectContext, session_id: int = _ID) -> None:

@@ -115,7 +115,7 @@ class TriviaCog(GameConnectCog, name="Trivia"):
     async def cog_unload(self) -> None:
         self.announcer.cancel()
 
-    @commands.hybrid_command(name="trivia", ignore_extra=False)
+    @commands.hybrid_command(name="trivia", ignore_extra=False)  # type: ignore[arg-type]  # discord.py's hybrid_command typing: mypy can't infer its ParamSpec union for cog methods
     async def trivia(self, ctx: GameConnectContext) -> None:
         """The current trivia round: category, clue, masked answer, value, time left."""
         # Presence is in Redis; on the embedded defaults the bot's Redis is its own, not the web's.

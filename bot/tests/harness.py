@@ -18,7 +18,8 @@ import discord
 
 from bot.client import GameConnectBot
 
-BOT_USER = SimpleNamespace(id=1000, name="GameConnect", display_name="GameConnect", mention="<@1000>", bot=True)
+# Stands in for the ClientUser the gateway's READY would set (typed Any: it is a double).
+BOT_USER: Any = SimpleNamespace(id=1000, name="GameConnect", display_name="GameConnect", mention="<@1000>", bot=True)
 PLAYER_ID = 4242
 CHANNEL_ID = 77
 # Seconds to wait for what the bot must do: generous, so a loaded CI machine doesn't fail a test
@@ -91,7 +92,7 @@ class FakeChannel(discord.abc.Messageable):
     def __init__(self, channel_id: int) -> None:
         self.id = channel_id
 
-    async def _get_channel(self) -> FakeChannel:
+    async def _get_channel(self) -> FakeChannel:  # type: ignore[override]  # a test double in place of a real channel
         return self
 
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @sync_to_async
 def new_event(**fields: Any) -> Event:
-    return EventFactory(**fields)
+    return EventFactory.create(**fields)
 
 
 def ts(moment) -> str:

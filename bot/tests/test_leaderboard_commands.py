@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -26,7 +27,7 @@ SLUGS = "`apex`, `chess`, `cod`, `csgo`, `fifa`, `fortnite`, `lol`, `minecraft`,
 
 
 @pytest.fixture(autouse=True)
-def games(transactional_db: Any) -> dict[str, Any]:
+def games(transactional_db: Any) -> Iterator[dict[str, Any]]:
     # Transactional tests flush the data migration's games; the catalogue is cached per process.
     breaker_reset()
     made = ensure_games()

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @sync_to_async
 def new_session(*, attendees: int = 0, **fields: Any) -> GameSession:
-    session = GameSessionFactory(**fields)
+    session = GameSessionFactory.create(**fields)
     for _ in range(attendees):
         AttendanceFactory(session=session)
     return session

@@ -153,7 +153,7 @@ def announcements(transcript: Transcript) -> list[Any]:
 
 def aim_at_channel(bot: GameConnectBot, cog: Any) -> None:
     cog.channel_id = ANNOUNCE_CHANNEL
-    bot.get_channel = mock.Mock(side_effect=lambda cid: FakeChannel(cid) if cid == ANNOUNCE_CHANNEL else None)
+    bot.get_channel = mock.Mock(side_effect=lambda cid: FakeChannel(cid) if cid == ANNOUNCE_CHANNEL else None)  # type: ignore[method-assign]  # a test double
 
 
 async def test_announcer_posts_each_new_win_once_and_nothing_for_reveals(bot, transcript, gamer, other_gamer):
@@ -199,8 +199,8 @@ async def announcing_bot(settings: Any, transcript: Transcript) -> AsyncIterator
     settings.BOT_TRIVIA_POLL_SECONDS = 0.01
     ready = asyncio.Event()
     client = create_bot()
-    client.wait_until_ready = ready.wait  # type: ignore[method-assign]  # the gateway's READY
-    client.get_channel = mock.Mock(return_value=FakeChannel(ANNOUNCE_CHANNEL))  # type: ignore[method-assign]
+    client.wait_until_ready = ready.wait  # type: ignore[method-assign, assignment]  # the gateway's READY, when the test says
+    client.get_channel = mock.Mock(return_value=FakeChannel(ANNOUNCE_CHANNEL))  # type: ignore[method-assign]  # a test double
     async with client:
         await client.load_cogs()
         client._connection.user = BOT_USER

@@ -95,7 +95,7 @@ def present(stack: Stack) -> list[int]:
     assert stack.redis is not None
     client = redis.Redis.from_url(stack.redis.url(0), decode_responses=True)
     try:
-        return sorted(int(i) for i in client.zrangebyscore(presence.PRESENCE_KEY, f"({time.time()}", "+inf"))
+        return sorted(int(i) for i in client.zrangebyscore(presence.PRESENCE_KEY, f"({time.time()}", "+inf"))  # type: ignore[union-attr]  # redis-py gives sync and async clients one `Awaitable | value` return type
     finally:
         client.close()
 

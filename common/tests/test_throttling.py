@@ -108,6 +108,7 @@ def test_each_request_is_counted_in_exactly_one_window(settings: Any, monkeypatc
         return real(key, **kwargs)
 
     monkeypatch.setattr(throttling, "window_record", counting)
+    throttles: list[throttling.UserRateThrottle | throttling.AnonRateThrottle]
     throttles = [throttling.UserRateThrottle(), throttling.AnonRateThrottle()]
     assert all(t.allow_request(_Request(_Anonymous(), ip="10.1.1.1"), None) for t in throttles)
     assert all(t.allow_request(_Request(_User(7400), ip="10.1.1.1"), None) for t in throttles)

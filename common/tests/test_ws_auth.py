@@ -22,7 +22,7 @@ class EchoConsumer(JWTWebsocketConsumer):
         await self.send_event("ECHO", {"you": self.user.username, "role": self.user.role, "got": content})
 
 
-app = OriginValidator(URLRouter([path("ws/echo/", EchoConsumer.as_asgi())]))
+app = OriginValidator(URLRouter([path("ws/echo/", EchoConsumer.as_asgi())]))  # type: ignore[list-item, arg-type]  # types-channels wants its own pattern type; Django's path/re_path give URLPattern
 
 
 def access_for(user) -> str:

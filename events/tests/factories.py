@@ -12,7 +12,7 @@ from events.models import Bookmark, Category, Event, TicketOrder
 from events.rules import new_order_code
 
 
-class EventFactory(factory.django.DjangoModelFactory):
+class EventFactory(factory.django.DjangoModelFactory[Event]):
     class Meta:
         model = Event
 

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _violates(**changes) -> bool:
-    event = EventFactory(tickets_total=10)
+    event = EventFactory.create(tickets_total=10)
     try:
         with transaction.atomic():
             Event.objects.filter(pk=event.pk).update(**changes)

@@ -207,7 +207,7 @@ def test_event_list_selector_takes_keyword_arguments_for_other_callers(catalogue
         "Sahara Festival",
     }
     with pytest.raises(TypeError):
-        event_list("cafe")  # type: ignore[misc]
+        event_list("cafe")
 
 
 @pytest.mark.parametrize("path", [EVENTS, "/api/v1/me/bookmarks", "/api/v1/me/tickets"])

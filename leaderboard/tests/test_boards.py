@@ -18,8 +18,8 @@ MIDWEEK = ahead(datetime(2031, 3, 12, 12, tzinfo=UTC))
 pytestmark = [pytest.mark.usefixtures("games"), pytest.mark.time_machine(MIDWEEK, tick=True)]
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
 
 
 # Boards of periods that are over have expired, so boundaries are taken in the future.

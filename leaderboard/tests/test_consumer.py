@@ -25,7 +25,7 @@ pytestmark = [
     pytest.mark.time_machine(ahead(utc(2031, 3, 12, 12)), tick=True),
 ]
 
-app = OriginValidator(URLRouter(websocket_urlpatterns))
+app = OriginValidator(URLRouter(websocket_urlpatterns))  # type: ignore[arg-type]  # types-channels wants its own pattern type; Django's path/re_path give URLPattern
 INTERVAL = 0.05
 # Seconds to wait for a frame that must come: generous, so a loaded CI machine doesn't fail the
 # test (a frame that never comes still does). Checks that nothing comes use short windows.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import factory
 from django.utils import timezone
@@ -17,13 +17,14 @@ from sessions_app.counters import counters_recount
 from sessions_app.models import Attendance, GameSession, Like, Platform, Review
 
 _counter = itertools.count(1)
+_Row = TypeVar("_Row", Attendance, Like, Review)
 
 
 def gamer_factory(prefix: str = "player", **extra: Any) -> Any:
     return make_gamer(f"{prefix} {next(_counter)}", **extra)
 
 
-class GameSessionFactory(factory.django.DjangoModelFactory):
+class GameSessionFactory(factory.django.DjangoModelFactory[GameSession]):
     class Meta:
         model = GameSession
 
@@ -37,20 +38,20 @@ class GameSessionFactory(factory.django.DjangoModelFactory):
     organizer = factory.LazyFunction(lambda: gamer_factory("host"))
 
 
-class _CountedRowFactory(factory.django.DjangoModelFactory):
+class _CountedRowFactory(factory.django.DjangoModelFactory[_Row]):
     """A row counted on its session: the session's counters are recounted after the insert."""
 
     class Meta:
         abstract = True
 
     @classmethod
-    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+    def _create(cls, model_class: type[_Row], *args: Any, **kwargs: Any) -> _Row:
         row = super()._create(model_class, *args, **kwargs)
         counters_recount(session_ids=[row.session_id])
         return row
 
 
-class AttendanceFactory(_CountedRowFactory):
+class AttendanceFactory(_CountedRowFactory[Attendance]):
     class Meta:
         model = Attendance
 
@@ -58,7 +59,7 @@ class AttendanceFactory(_CountedRowFactory):
     gamer = factory.LazyFunction(gamer_factory)
 
 
-class LikeFactory(_CountedRowFactory):
+class LikeFactory(_CountedRowFactory[Like]):
     class Meta:
         model = Like
 
@@ -66,7 +67,7 @@ class LikeFactory(_CountedRowFactory):
     gamer = factory.LazyFunction(gamer_factory)
 
 
-class ReviewFactory(_CountedRowFactory):
+class ReviewFactory(_CountedRowFactory[Review]):
     class Meta:
         model = Review
 

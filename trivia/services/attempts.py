@@ -126,7 +126,7 @@ def _decide(requests: Sequence[AttemptRequest], *, now: datetime | None) -> list
     if cleaned:
         _decide_valid(requests, cleaned, results, now=now or timezone.now())
     assert all(result is not None for result in results)
-    return results  # type: ignore[return-value]
+    return results  # type: ignore[return-value]  # the assert above: every slot holds a result
 
 
 def _decide_valid(

@@ -16,7 +16,7 @@ async def trivia_hub() -> AsyncIterator[list[Any]]:
     its own loop; so each socket test gets its own layer, closes every communicator it opened
     (the list this fixture yields), stops the loop's trivia hub and closes the layer's pools.
     """
-    from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
+    from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers  # type: ignore[attr-defined]  # public in channels.layers; types-channels leaves it out
 
     from trivia.hub import stop_hub
 

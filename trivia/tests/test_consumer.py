@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 
 from channels.routing import URLRouter  # noqa: E402
 
-app = OriginValidator(URLRouter(websocket_urlpatterns))
+app = OriginValidator(URLRouter(websocket_urlpatterns))  # type: ignore[arg-type]  # types-channels wants its own pattern type; Django's path/re_path give URLPattern
 
 WELCOME_KEYS = {
     "gameState",
@@ -81,7 +81,7 @@ async def open_socket(user: Any = None, *, path: str = "/ws/trivia/") -> Websock
         assert await comm.receive_json_from(WAIT) == {"event": "authenticated", "data": {}}
         welcome = await comm.receive_json_from(WAIT)
         assert welcome["event"] == "WELCOME", welcome
-        comm.welcome = welcome["data"]  # type: ignore[attr-defined]
+        comm.welcome = welcome["data"]  # type: ignore[attr-defined]  # tests read the WELCOME data off the communicator
     return comm
 
 

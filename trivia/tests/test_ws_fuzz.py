@@ -268,6 +268,7 @@ def play_on() -> str:
     assert current is not None
     if current.state == Round.State.PLAYING:
         after = services.round_advance(current.pk, now=current.split_ends_at)
+        assert after is not None
         return "SPLIT" if after.state == Round.State.PLAYING else "REVEAL"
     assert services.round_start(now=current.next_round_at) is not None
     return "ROUND"
