@@ -13,13 +13,20 @@ class ServiceError(Exception):
     status_code = 400
     default_code = "invalid"
 
-    def __init__(self, detail: str, *, code: str | None = None, extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, detail: str, *, code: str | None = None, extra: dict[str, Any] | None = None, field: str | None = None
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.code = code or self.default_code
         self.extra = extra or {}
+        self.field = field
 
     def as_dict(self) -> dict[str, Any]:
+        """`{"detail", "code"}`; for an error about one input field, SPEC §1's validation shape
+        `{"<field>": ["message"]}` with the machine code beside it."""
+        if self.field:
+            return {self.field: [self.detail], "code": self.code, **self.extra}
         return {"detail": self.detail, "code": self.code, **self.extra}
 
 

@@ -20,17 +20,20 @@ def avatar_process(upload: object) -> ContentFile:
     """Decode `upload` as an image, shrink it to fit AVATAR_MAX_SIDE and re-encode it.
 
     Re-encoding drops metadata and anything smuggled beside the pixels. Raises InvalidInput
-    (400) when the file is not an image Pillow can decode.
+    (400, on the `avatar` field: `{"avatar": ["..."], "code": ...}`) when the file is too big or
+    not an image Pillow can decode.
     """
     size = getattr(upload, "size", 0) or 0
     if size > settings.AVATAR_MAX_BYTES:
-        raise InvalidInput(f"Avatars are limited to {settings.AVATAR_MAX_BYTES} bytes.", code="avatar_too_large")
+        raise InvalidInput(
+            f"Avatars are limited to {settings.AVATAR_MAX_BYTES} bytes.", code="avatar_too_large", field="avatar"
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(upload) as probe:  # type: ignore[arg-type]  # an uploaded file object; Pillow's types want IO[bytes]
                 if probe.width * probe.height > MAX_SOURCE_PIXELS:
-                    raise InvalidInput("That image is too large.", code="invalid_image")
+                    raise InvalidInput("That image is too large.", code="invalid_image", field="avatar")
                 probe.verify()
             upload.seek(0)  # type: ignore[attr-defined]  # an uploaded file object (Pillow just read it)
             with Image.open(upload) as img:  # type: ignore[arg-type]  # an uploaded file object; Pillow's types want IO[bytes]
@@ -48,5 +51,7 @@ def avatar_process(upload: object) -> ContentFile:
     except InvalidInput:
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError, Warning) as exc:
-        raise InvalidInput("Upload a valid image (PNG, JPEG, GIF or WebP).", code="invalid_image") from exc
+        raise InvalidInput(
+            "Upload a valid image (PNG, JPEG, GIF or WebP).", code="invalid_image", field="avatar"
+        ) from exc
     return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.{ext}")

@@ -67,7 +67,22 @@ def test_avatar_upload_is_resized_to_320_and_served_as_url(gamer_client, gamer):
 def test_avatar_that_is_not_an_image_is_refused(gamer_client):
     response = gamer_client.patch(ME, {"avatar": upload("evil.png", b"<?php echo 1; ?>" * 10)}, format="multipart")
     assert response.status_code == 400
-    assert response.json()["code"] == "invalid_image"
+    # SPEC §1's field shape, so a client can show the message beside the avatar field.
+    assert response.json() == {"avatar": ["Upload a valid image (PNG, JPEG, GIF or WebP)."], "code": "invalid_image"}
+
+
+def test_avatar_over_the_size_limit_is_a_field_error(gamer_client, gamer, settings):
+    settings.AVATAR_MAX_BYTES = 1000
+    response = gamer_client.patch(
+        ME, {"avatar": upload("big.png", png_bytes(200, 200) + b"\0" * 2000)}, format="multipart"
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "avatar_too_large"
+    assert body["avatar"] == ["Avatars are limited to 1000 bytes."]
+    assert "detail" not in body
+    gamer.refresh_from_db()
+    assert not gamer.avatar
 
 
 def test_delete_me_removes_the_account_and_its_ledger(gamer_client, gamer):
@@ -231,5 +246,6 @@ def test_avatar_bombs_svg_and_truncated_files_are_refused(gamer_client, gamer, n
     response = gamer_client.patch(ME, {"avatar": upload(name, data)}, format="multipart")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_image"
+    assert len(response.json()["avatar"]) == 1
     gamer.refresh_from_db()
     assert not gamer.avatar
