@@ -1,4 +1,4 @@
-"""Leaderboard benchmark (issue 6), on PostgreSQL + Redis with one daphne process.
+"""Leaderboard benchmark (issues 6 and 15), on PostgreSQL + Redis, through HAProxy.
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/gameconnect_bench_leaderboard \
     BENCH_REDIS_URL=redis://127.0.0.1:6379/8 .venv/bin/python bench/leaderboard.py
@@ -8,7 +8,8 @@
 2. time `seed_demo --scores N` (N = BENCH_SCORES, default 1,000,000: the leaderboard seeder
    adds one player per ten scores, so 100,000 players, scores over 6 months, boards built);
 3. empty Redis and time `rebuild_leaderboards`;
-4. one daphne process; 32 clients (32 different players) `POST /leaderboard/scores` for
+4. HAProxy in front of BENCH_PROCESSES web processes (default 2) of BENCH_SERVER (default
+   uvicorn), as `make cluster` runs them; 32 clients (32 different players) `POST /leaderboard/scores` for
    BENCH_DURATION seconds (random game and score): submissions/s, p50/p99;
 5. latency of reads, one client at a time (then 32 at once): a top-10 window, `/me`, `around-me`,
    next to two baselines through the same stack (`/healthz`, `/leaderboard/games`);
@@ -41,10 +42,11 @@ from bench.harness import (  # noqa: E402
     PY,
     LoadResult,
     bench_env,
-    daphne,
+    cluster,
     http_load,
     manage,
     percentile,
+    proxy_cpu_seconds,
     server_cpu_seconds,
 )
 
@@ -55,6 +57,8 @@ READ_REQUESTS = int(os.environ.get("BENCH_READ_REQUESTS", "2000"))
 # Skip steps 1-3 and measure against the database and boards a previous run left.
 REUSE = os.environ.get("BENCH_REUSE", "") not in ("", "0")
 CLIENTS = 32
+PROCESSES = int(os.environ.get("BENCH_PROCESSES", "2"))
+SERVER = os.environ.get("BENCH_SERVER", "uvicorn")
 GAMES = {
     "cod": 100_000,
     "fortnite": 50_000,
@@ -187,7 +191,7 @@ def main() -> int:
     )
     print(
         f"database {env['DATABASE_URL']}  redis {env['REDIS_URL']}  scores {SCORES:,}  "
-        f"DB_POOL_MAX_SIZE={env['DB_POOL_MAX_SIZE']}",
+        f"DB_POOL_MAX_SIZE={env['DB_POOL_MAX_SIZE']}  {PROCESSES} {SERVER} process(es) behind HAProxy",
         flush=True,
     )
     if REUSE:
@@ -206,17 +210,20 @@ def main() -> int:
     me_token = players[0][1]
     print("\n" + "\n".join(figures), flush=True)
 
-    with daphne(env, port=PORT) as base:
+    with cluster(env, processes=PROCESSES, server=SERVER, port=PORT) as base:
         api = f"{base}/api/v1/leaderboard"
         auth = {"Authorization": f"Bearer {me_token}"}
         # Warm up (connections, caches, scripts).
         http_load(f"{api}/cod?page_size=10", concurrency=4, duration=2)
-        cpu = server_cpu_seconds(base)
+        cpu, lb = server_cpu_seconds(base), proxy_cpu_seconds(base)
         submits = asyncio.run(_submit_load(base, players, DURATION))
         results = [line(f"POST /leaderboard/scores x{CLIENTS} clients", submits, server_cpu_seconds(base) - cpu)]
+        results[-1] += (
+            f"  (HAProxy {(proxy_cpu_seconds(base) - lb) * 1000 / max(len(submits.latencies), 1):.2f} ms/req)"
+        )
         print(results[-1], flush=True)
         reads = [
-            # Baselines: the same stack (daphne, Django middleware, DRF, throttle) with no board work.
+            # Baselines: the same stack (server, Django middleware, DRF, throttle) with no board work.
             ("GET /healthz (baseline)", f"{base}/healthz", None),
             ("GET /leaderboard/games (baseline)", f"{api}/games", None),
             ("GET top-10 window /leaderboard/cod", f"{api}/cod?page_size=10", None),
