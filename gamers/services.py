@@ -16,6 +16,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from audit.services import audit_record
 from common.broadcast import broadcast_on_commit, user_group
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from common.roles import Role
@@ -34,7 +35,6 @@ from gamers.rules import (
     username_with_suffix,
 )
 from gamers.social import SocialProfile, profile_fetch, unverified_email_error
-from moderation.services import audit_record
 
 
 class InsufficientFunds(Conflict):
