@@ -48,3 +48,43 @@ def test_assert_no_transaction_costs_no_query():
     with CaptureQueriesContext(connection) as queries:
         assert_no_transaction("score_submit")
     assert queries.captured_queries == []
+
+
+# The services whose contract is "outside any transaction" refuse an outer one, before any write.
+
+
+@pytest.mark.django_db
+def test_score_submission_refuses_to_run_inside_a_transaction(gamer):
+    from leaderboard.models import Score
+    from leaderboard.services import score_submit
+    from leaderboard.tests.factories import ensure_games
+
+    ensure_games()
+    with transaction.atomic(), pytest.raises(RuntimeError, match="scores_record must run outside"):
+        score_submit(user=gamer, game="cod", score=100)
+    assert not Score.objects.exists()
+    assert score_submit(user=gamer, game="cod", score=100).score == 100  # the test's own transaction is fine
+
+
+@pytest.mark.django_db
+def test_attempts_refuse_to_run_inside_a_transaction(gamer):
+    from trivia.models import Attempt
+    from trivia.services import attempt_submit
+    from trivia.tests.factories import start_round
+
+    start_round("Paris")
+    with transaction.atomic(), pytest.raises(RuntimeError, match="attempts_submit must run outside"):
+        attempt_submit(user=gamer, message="paris")
+    assert not Attempt.objects.exists()
+    assert attempt_submit(user=gamer, message="paris").correct
+
+
+@pytest.mark.django_db
+def test_registration_refuses_to_run_inside_a_transaction():
+    from gamers.models import Gamer
+    from gamers.services import gamer_register
+
+    with transaction.atomic(), pytest.raises(RuntimeError, match="gamer_register must run outside"):
+        gamer_register(username="inside", email="inside@example.com", password="S3cure-pass!")
+    assert not Gamer.objects.filter(username="inside").exists()
+    gamer_register(username="inside", email="inside@example.com", password="S3cure-pass!")
