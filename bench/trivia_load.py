@@ -266,6 +266,7 @@ def reset_game(players: int) -> tuple[list[tuple[int, str]], Any]:
     from common.redis import get_redis
     from gamers.models import CoinTransaction, Gamer
     from gamers.rules import username_key
+    from gamers.services import CoinEntry, coins_apply_many
     from trivia import rules
     from trivia.models import Entry, Round
     from trivia.seed import load_bank
@@ -286,7 +287,7 @@ def reset_game(players: int) -> tuple[list[tuple[int, str]], Any]:
                 username=name,
                 username_key=username_key(name),
                 email=f"bench{i}@bench.invalid",
-                coins=100,
+                coins=0,
                 password="!bench",
                 joined=now,
             )
@@ -294,9 +295,7 @@ def reset_game(players: int) -> tuple[list[tuple[int, str]], Any]:
         ]
         Gamer.objects.bulk_create(gamers, batch_size=1000)
         gamers = list(Gamer.objects.filter(username__startswith="bench ").order_by("id"))
-        CoinTransaction.objects.bulk_create(
-            [CoinTransaction(gamer=g, amount=100, reason="signup", balance_after=100) for g in gamers], batch_size=1000
-        )
+        coins_apply_many([CoinEntry(g.pk, 100, CoinTransaction.Reason.SIGNUP) for g in gamers])
     host, players_ = gamers[0], gamers[1:]
     return [(g.pk, str(AccessToken.for_user(g))) for g in players_], host
 

@@ -62,7 +62,7 @@ MODERATOR_ADMIN_MODELS: dict[str, set[str]] = {
     "trivia.round": {"view"},
     "sessions_app.gamesession": {"view", "change", "delete"},
     "sessions_app.review": {"view", "delete"},
-    "moderation.auditlog": {"view"},
+    "audit.auditlog": {"view"},
 }
 
 

@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "channels",
     "common",
+    "audit",
     "gamers",
     "sessions_app",
     "events",

@@ -193,13 +193,13 @@ def api_call(
 def cluster_factory(transactional_db: Any, tmp_path: Path) -> Iterator[Any]:
     """Start `deploy.cluster.Cluster`s, the topology of `make cluster` (HAProxy in front of web
     processes, a worker and one beat), on the test database and Redis with short game timings
-    (common.drills.Stack's environment), each on free ports. Stopped at the end of the test; their
+    (testsupport.drills.Stack's environment), each on free ports. Stopped at the end of the test; their
     logs are printed then (pytest shows them when the test failed). Skips when HAProxy is missing.
     Needs the transactional test database (the processes see its commits), and stops the processes
     before that database is flushed.
     """
-    from common.drills import Stack, free_port
     from deploy.cluster import Cluster, haproxy_path
+    from testsupport.drills import Stack, free_port
 
     if haproxy_path() is None:
         pytest.skip("HAProxy is not installed: `apt-get install haproxy` (.ci/system-packages installs it)")

@@ -53,5 +53,5 @@ def test_admin_changes_a_role_in_the_back_office(live_app, page_factory):
     page.locator("select[name='action']").select_option("make_moderator")
     page.get_by_role("button", name="Go").click()
     expect(page.locator("#result_list tbody tr", has_text="player one")).to_contain_text("Moderator")
-    page.goto(live_app.url + "/admin/moderation/auditlog/")
+    page.goto(live_app.url + "/admin/audit/auditlog/")
     expect(page.locator("#result_list")).to_contain_text("Change role")

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from rest_framework_simplejwt.tokens import AccessToken
 
-from common.drills import free_port, in_thread, invariant_violations, next_event, wait_until
 from conftest import make_gamer
 from deploy.cluster import ROOT, SERVERS, http_ok, web_command
 from leaderboard.tests.factories import ensure_games
+from testsupport.drills import free_port, in_thread, invariant_violations, next_event, wait_until
 from trivia.services.game import round_ref
 from trivia.tests.factories import make_entry
 
@@ -218,7 +218,7 @@ async def test_no_server_takes_the_client_address_from_x_forwarded_for(server: s
     TRUSTED_PROXIES unset: the socket peer is the client, so a header can't buy more logins.
     A server that rewrote the peer from X-Forwarded-For (uvicorn does for 127.0.0.1 unless told
     not to) would give each spoofed address its own window."""
-    from common.drills import Stack
+    from testsupport.drills import Stack
 
     env = Stack(tmp_path, env={"THROTTLE_AUTH_RATE": "2/min"}).env
     env.pop("TRUSTED_PROXIES", None)

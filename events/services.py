@@ -17,11 +17,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from audit.services import audit_record
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from common.roles import Cap, can, is_owner_or_can
 from events.models import Bookmark, Event, TicketOrder
 from events.rules import new_order_code, quantity_problem
-from moderation.services import audit_record
 
 # Fields an organizer may set; the ticket counters are derived (see event_update).
 EDITABLE_FIELDS = (

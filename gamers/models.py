@@ -102,7 +102,8 @@ class Gamer(AbstractBaseUser):
 class CoinTransaction(models.Model):
     """The coin ledger: a gamer's `coins` always equals the sum of their rows (SPEC §5 rule 8).
 
-    Rows are written by `gamers.services.coins_apply` in the same transaction as the balance.
+    Rows are written by `gamers.services.ledger` (coins_apply, coins_apply_many) in the same
+    transaction as the balance.
     """
 
     class Reason(models.TextChoices):

@@ -22,6 +22,7 @@ from common.roles import Role
 from common.seeding import SeedContext
 from gamers.models import CoinTransaction, Gamer
 from gamers.rules import username_key
+from gamers.services import CoinEntry, coins_apply_many
 from leaderboard.boards import BoardsUnavailable
 from leaderboard.games import GameInfo, game_catalog
 from leaderboard.models import Score
@@ -36,8 +37,8 @@ TAGS = ["Sniper", "Falcon", "Tiger", "Ninja", "Ghost", "Storm", "Viper", "Wolf",
 
 
 def _extra_players(ctx: SeedContext, count: int) -> list[int]:
-    """Bulk-create `count` players (unusable passwords), then their starting coins' ledger rows
-    in one INSERT ... SELECT, so each balance still equals the sum of its ledger."""
+    """Bulk-create `count` players (unusable passwords), then give them their starting coins
+    through the ledger (gamers.services.coins_apply_many), so each balance equals its ledger."""
     if count <= 0:
         return []
     coins = settings.STARTING_COINS
@@ -56,24 +57,20 @@ def _extra_players(ctx: SeedContext, count: int) -> list[int]:
                     email=f"player{n}@scores.gameconnect.tn",
                     password="!" + secrets.token_urlsafe(24),  # unusable, as set_unusable_password makes
                     role=Role.GAMER,
-                    coins=coins,
+                    coins=0,
                     joined=now - HISTORY * ctx.rng.random(),
                 )
             )
         _write_players(batch)
         bar.advance(len(batch))
     bar.finish()
-    ids = list(
-        Gamer.objects.filter(pk__gte=first_id, email__endswith="@scores.gameconnect.tn").values_list("pk", flat=True)
+    joined = list(
+        Gamer.objects.filter(pk__gte=first_id, email__endswith="@scores.gameconnect.tn").values_list("pk", "joined")
     )
-    ledger, gamers = CoinTransaction._meta, Gamer._meta
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {ledger.db_table} (gamer_id, amount, reason, ref, balance_after, created_at) "
-            f"SELECT id, coins, %s, '', coins, joined FROM {gamers.db_table} WHERE id >= %s AND email LIKE %s",
-            [CoinTransaction.Reason.SIGNUP.value, first_id, "%@scores.gameconnect.tn"],
-        )
-    return ids
+    signup = CoinTransaction.Reason.SIGNUP
+    for offset in range(0, len(joined), BATCH):
+        coins_apply_many([CoinEntry(pk, coins, signup, at=at) for pk, at in joined[offset : offset + BATCH]])
+    return [pk for pk, _ in joined]
 
 
 _PLAYER_FIELDS = ("password", "username", "username_key", "email", "role", "coins", "bio", "joined", "is_active")

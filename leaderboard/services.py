@@ -13,6 +13,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from common.errors import InvalidInput
+from common.transactions import assert_no_transaction
 from leaderboard import boards, rules
 from leaderboard.games import Catalog, GameInfo, game_catalog, game_for_submission
 from leaderboard.models import Score
@@ -93,6 +94,7 @@ def scores_record(entries: list[ScoreEntry]) -> list[Submission | Exception]:
     tried alone and only the failing ones get their exception. Redis down: stored, with
     `boards_updated=False`, as in score_submit. Call it outside any transaction.
     """
+    assert_no_transaction("scores_record")
     rows = [
         _Row(user_id=e.user_id, game_id=e.game.id, value=e.value, achieved_at=e.achieved_at or _stamp())
         for e in entries

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from audit.models import AuditLog
 from common.admin import ReadOnlyAdmin
-from moderation.models import AuditLog
 
 
 @admin.register(AuditLog)

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 
-from moderation.models import AuditLog
+from audit.models import AuditLog
 
 
 def audit_log_list(

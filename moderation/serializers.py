@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from moderation.models import AuditLog
+from audit.models import AuditLog
 
 
 class AuditLogSerializer(serializers.ModelSerializer):

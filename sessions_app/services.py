@@ -24,10 +24,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from audit.services import audit_record
 from common.counts import count_changed
 from common.errors import Conflict, NotFound, PermissionDenied
 from common.roles import Cap, can, is_owner_or_can
-from moderation.services import audit_record
 from sessions_app import rules
 from sessions_app.counters import counters_add, counters_take_off
 from sessions_app.models import Attendance, GameSession, Like, Review

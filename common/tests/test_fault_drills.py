@@ -22,7 +22,13 @@ from django.db.models import Max
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
-from common.drills import (
+from conftest import make_gamer
+from events.models import Event, TicketOrder
+from leaderboard.models import Score
+from leaderboard.tests.factories import ensure_games
+from sessions_app.models import Attendance
+from sessions_app.tests.factories import GameSessionFactory
+from testsupport.drills import (
     SPLIT_SECONDS,
     PostgresCluster,
     RedisServer,
@@ -36,12 +42,6 @@ from common.drills import (
     wait_healthy,
     wait_until,
 )
-from conftest import make_gamer
-from events.models import Event, TicketOrder
-from leaderboard.models import Score
-from leaderboard.tests.factories import ensure_games
-from sessions_app.models import Attendance
-from sessions_app.tests.factories import GameSessionFactory
 from trivia import presence
 from trivia.models import Round
 from trivia.tests.factories import make_entry

@@ -15,8 +15,8 @@ import pytest
 import redis
 from django.db import connection
 
-from common.drills import RedisServer
 from common.redis import client_options
+from testsupport.drills import RedisServer
 
 # --- Redis clients --------------------------------------------------------------------------
 

@@ -6,10 +6,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from audit.models import AuditLog
 from events.models import Event
 from events.services import bookmark_add
 from events.tests.factories import EventFactory, sell
-from moderation.models import AuditLog
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from audit.models import AuditLog
 from events.models import Bookmark, Event, TicketOrder
 from events.services import bookmark_add
 from events.tests.factories import EventFactory, sell
-from moderation.models import AuditLog
 
 pytestmark = pytest.mark.django_db
 

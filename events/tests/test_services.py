@@ -6,11 +6,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Sum
 from django.utils import timezone
 
+from audit.models import AuditLog
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from events import services
 from events.models import Bookmark, Event, TicketOrder
 from events.tests.factories import EventFactory, sell
-from moderation.models import AuditLog
 
 pytestmark = pytest.mark.django_db
 

@@ -3,9 +3,9 @@
 import pytest
 
 from common.errors import Conflict
-from common.testing import run_in_threads
 from gamers.models import Gamer
 from gamers.services import gamer_register
+from testsupport.testing import run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -9,11 +9,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from common.errors import Conflict, InvalidInput, NotFound
-from common.testing import run_in_threads
 from conftest import make_gamer, utc
 from gamers.models import DiscordLinkCode, Gamer
 from gamers.rules import LINK_CODE_ALPHABET
 from gamers.services import discord_link, discord_link_code_create
+from testsupport.testing import run_in_threads
 
 pytestmark = pytest.mark.django_db
 

@@ -3,10 +3,10 @@ import io
 import pytest
 from PIL import Image
 
+from audit.models import AuditLog
 from common.roles import Role
 from conftest import client_for, make_gamer
 from gamers.models import Gamer
-from moderation.models import AuditLog
 
 pytestmark = pytest.mark.django_db
 ME = "/api/v1/auth/me"

@@ -13,7 +13,15 @@ from django.db.models import Max
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from common.wsfuzz import (
+from conftest import make_gamer
+from leaderboard import serializers as s
+from leaderboard.catalog import DEFAULT_GAMES
+from leaderboard.models import Score
+from leaderboard.rules import PERIODS
+from leaderboard.selectors import board_window
+from leaderboard.tests.factories import submit
+from leaderboard.tests.test_consumer import WAIT, _fast_pushes, access_for, connect  # noqa: F401
+from testsupport.wsfuzz import (
     CATCH_ALL_MESSAGE,
     FUZZ_SETTINGS,
     Frame,
@@ -30,14 +38,6 @@ from common.wsfuzz import (
     pick,
     with_extras,
 )
-from conftest import make_gamer
-from leaderboard import serializers as s
-from leaderboard.catalog import DEFAULT_GAMES
-from leaderboard.models import Score
-from leaderboard.rules import PERIODS
-from leaderboard.selectors import board_window
-from leaderboard.tests.factories import submit
-from leaderboard.tests.test_consumer import WAIT, _fast_pushes, access_for, connect  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("games")]
 

@@ -44,7 +44,7 @@ def test_admin_sees_everything(admin):
     for url in [
         "/admin/gamers/gamer/",
         "/admin/events/event/",
-        "/admin/moderation/auditlog/",
+        "/admin/audit/auditlog/",
         "/admin/gamers/cointransaction/",
     ]:
         assert client.get(url).status_code == 200, url
@@ -77,12 +77,12 @@ def test_dashboard_counts_sessions_this_week_and_tickets_sold(moderator, gamer):
 
 def test_audit_log_is_read_only_in_the_admin(admin, moderator):
     client = signed_in(admin)
-    assert client.get("/admin/moderation/auditlog/add/").status_code == 403
-    assert signed_in(moderator).get("/admin/moderation/auditlog/").status_code == 200
+    assert client.get("/admin/audit/auditlog/add/").status_code == 403
+    assert signed_in(moderator).get("/admin/audit/auditlog/").status_code == 200
 
 
 def test_admin_changes_a_role_from_the_admin_and_it_is_audited(admin):
-    from moderation.models import AuditLog
+    from audit.models import AuditLog
 
     target = make_gamer("promote me")
     response = signed_in(admin).post(

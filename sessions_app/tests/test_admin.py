@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from moderation.models import AuditLog
+from audit.models import AuditLog
 from sessions_app.models import Attendance, GameSession, Review
 from sessions_app.tests.factories import AttendanceFactory, GameSessionFactory, ReviewFactory
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from moderation.models import AuditLog
+from audit.models import AuditLog
 from sessions_app.models import Attendance, Like, Review
 from sessions_app.tests.factories import (
     AttendanceFactory,

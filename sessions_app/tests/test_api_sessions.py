@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from moderation.models import AuditLog
+from audit.models import AuditLog
 from sessions_app.models import GameSession
 from sessions_app.tests.factories import (
     AttendanceFactory,

@@ -6,12 +6,12 @@ import pytest
 from django.db.models import Sum
 
 from common.errors import Conflict
-from common.testing import run_in_threads
 from gamers.services import gamer_delete_self
 from sessions_app import selectors, services
 from sessions_app.counters import COUNTERS
 from sessions_app.models import Attendance, GameSession, Like, Review
 from sessions_app.tests.factories import GameSessionFactory, gamer_factory
+from testsupport.testing import run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

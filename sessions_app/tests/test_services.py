@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from audit.models import AuditLog
 from common.errors import Conflict, NotFound, PermissionDenied
-from moderation.models import AuditLog
 from sessions_app import selectors, services
 from sessions_app.models import Attendance, GameSession, Like, Review
 from sessions_app.tests.factories import AttendanceFactory, GameSessionFactory, ReviewFactory, gamer_factory

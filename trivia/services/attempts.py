@@ -3,9 +3,11 @@
 `attempts_submit` is a group commit: the attempts a web process received within a few
 milliseconds are decided together, in arrival order, under ONE exclusive lock on the round and
 in ONE transaction. Per group, whatever its size: lock the round, lock and read the players'
-rows, count their attempts in the round, then write the attempts, the ledger rows, the balances
-and (for a win) the round in bulk. So an attempt costs a share of ~7 statements instead of ~9 of
-its own, and groups of different processes queue on the round lock.
+balances (`gamers.services.coins_lock_many`), count their attempts in the round, then write the
+attempts, the balances and ledger rows (`gamers.services.coins_apply_many`, the ledger's one
+owner) and (for a win) the round in bulk. So an attempt costs a share of ~7 statements instead
+of ~9 of its own, and groups of different processes queue on the round lock. The group's
+transaction is its own: `attempts_submit` refuses to run inside another (assert_no_transaction).
 
 Invariants:
 * exactly one winner: the first correct attempt of a group ends the round, the later attempts
@@ -33,8 +35,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from common.errors import Conflict, InvalidInput, NotFound, ServiceError
-from gamers.models import CoinTransaction, Gamer
-from gamers.services import InsufficientFunds
+from common.transactions import assert_no_transaction
+from gamers.models import CoinTransaction
+from gamers.services import CoinEntry, InsufficientFunds, coins_apply_many, coins_lock_many
 from trivia import rules
 from trivia.broadcast import fanout_message, hub_send_on_commit
 from trivia.models import Attempt, Round
@@ -99,7 +102,9 @@ def attempts_submit(
 ) -> list[AttemptResult | Exception]:
     """Decide `requests` in order; one result per request: an AttemptResult, or the exception
     that attempt gets (a ServiceError: NoRound, InsufficientFunds, InvalidInput, NotFound; or,
-    if its data broke the database statement, that error). Never raises for one attempt."""
+    if its data broke the database statement, that error). Never raises for one attempt.
+    Runs outside any transaction: each group commits on its own before its frames go out."""
+    assert_no_transaction("attempts_submit")
     try:
         return _decide(requests, now=now)
     except Exception:
@@ -145,12 +150,12 @@ def _decide_valid(
                 results[i] = NoRound(NO_ROUND_MESSAGE)
             return
         gamer_ids = sorted({requests[i].user_id for i in cleaned})
-        coins, used = _lock_players(cursor, round_.pk, gamer_ids)
+        coins = coins_lock_many(gamer_ids)
+        used = _attempts_made(cursor, round_.pk, gamer_ids)
         ref = round_ref(round_.pk)
         attempts: list[tuple[Any, ...]] = []
-        ledger: list[tuple[Any, ...]] = []
+        ledger: list[CoinEntry] = []
         frames: list[dict[str, Any]] = []
-        changed: set[int] = set()
         for i, message in cleaned.items():
             request = requests[i]
             gamer_id = request.user_id
@@ -167,8 +172,7 @@ def _decide_valid(
                     results[i] = InsufficientFunds("Not enough coins.")
                     continue
                 coins[gamer_id] -= cost
-                changed.add(gamer_id)
-                ledger.append((gamer_id, -cost, CoinTransaction.Reason.ATTEMPT.value, ref, coins[gamer_id]))
+                ledger.append(CoinEntry(gamer_id, -cost, CoinTransaction.Reason.ATTEMPT, ref))
             used[gamer_id] = n + 1
             correct = rules.is_correct(message, round_.answer)
             prize = 0
@@ -179,8 +183,7 @@ def _decide_valid(
                 round_.prize = prize
                 round_.version += 1
                 coins[gamer_id] += prize
-                changed.add(gamer_id)
-                ledger.append((gamer_id, prize, CoinTransaction.Reason.PRIZE.value, ref, coins[gamer_id]))
+                ledger.append(CoinEntry(gamer_id, prize, CoinTransaction.Reason.PRIZE, ref))
             attempts.append((round_.pk, gamer_id, request.username, message, correct, cost, prize))
             frame: dict[str, Any] = {
                 "userId": gamer_id,
@@ -195,7 +198,10 @@ def _decide_valid(
             results[i] = AttemptResult(
                 round_id=round_.pk, correct=correct, cost=cost, prize=prize, free_attempts_left=max(0, free - n - 1)
             )
-        _write(cursor, coins={pk: coins[pk] for pk in sorted(changed)}, attempts=attempts, ledger=ledger, now=now)
+        # The ledger's owner writes balances and ledger rows (one statement each); the rows are
+        # locked, so the balances it computes are the ones this loop checked the costs against.
+        coins_apply_many(ledger, at=now)
+        _attempts_insert(cursor, attempts, now=now)
         if round_.state != Round.State.PLAYING:
             round_.save(
                 update_fields=[
@@ -239,66 +245,34 @@ def _lock_playing_round() -> Round | None:
     return rows[0] if rows else None
 
 
-def _lock_players(cursor: Any, round_id: int, gamer_ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
-    """The players' balances (their rows locked, in id order, as any multi-row lock should be;
-    a concurrent coins change waits) and how many attempts each made in the round."""
-    where, params = _in("id", gamer_ids)
-    lock = " FOR NO KEY UPDATE" if _postgres() else ""
-    cursor.execute(f"SELECT id, coins FROM {Gamer._meta.db_table} WHERE {where} ORDER BY id{lock}", params)
-    coins = dict(cursor.fetchall())
+def _attempts_made(cursor: Any, round_id: int, gamer_ids: list[int]) -> dict[int, int]:
+    """How many attempts each player made in the round (read under the round's exclusive lock)."""
     where, params = _in("gamer_id", gamer_ids)
     cursor.execute(
         f"SELECT gamer_id, COUNT(*) FROM {Attempt._meta.db_table} WHERE round_id = %s AND {where} GROUP BY gamer_id",
         [round_id, *params],
     )
-    used = dict(cursor.fetchall())
-    return coins, used
+    return dict(cursor.fetchall())
 
 
-def _write(
-    cursor: Any,
-    *,
-    coins: dict[int, int],
-    attempts: list[tuple[Any, ...]],
-    ledger: list[tuple[Any, ...]],
-    now: datetime,
-) -> None:
-    """New balances, attempts (in arrival order: ids follow it) and ledger rows. On PostgreSQL
-    one statement each, with one array per column (`unnest`); elsewhere executemany."""
-    gamers, attempt_table, ledger_table = Gamer._meta.db_table, Attempt._meta.db_table, CoinTransaction._meta.db_table
-    if _postgres():
-        if coins:
-            cursor.execute(
-                f"UPDATE {gamers} AS g SET coins = v.coins FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, coins) "
-                "WHERE g.id = v.id",
-                [list(coins), list(coins.values())],
-            )
-        if attempts:
-            _, *columns = zip(*attempts, strict=True)
-            cursor.execute(
-                f"INSERT INTO {attempt_table} (round_id, gamer_id, username, message, correct, cost, prize, created_at) "
-                "SELECT %s, v.gamer_id, v.username, v.message, v.correct, v.cost, v.prize, %s FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::boolean[], %s::int[], "
-                "%s::int[]) WITH ORDINALITY AS v(gamer_id, username, message, correct, cost, prize, n) ORDER BY n",
-                [attempts[0][0], now, *map(list, columns)],
-            )
-        if ledger:
-            cursor.execute(
-                f"INSERT INTO {ledger_table} (gamer_id, amount, reason, ref, balance_after, created_at) "
-                "SELECT v.gamer_id, v.amount, v.reason, v.ref, v.balance_after, %s FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::bigint[]) "
-                "WITH ORDINALITY AS v(gamer_id, amount, reason, ref, balance_after, n) ORDER BY n",
-                [now, *map(list, zip(*ledger, strict=True))],
-            )
+def _attempts_insert(cursor: Any, attempts: list[tuple[Any, ...]], *, now: datetime) -> None:
+    """The attempts, in arrival order (ids follow it). On PostgreSQL one statement, with one
+    array per column (`unnest`); elsewhere executemany."""
+    if not attempts:
         return
-    if coins:
-        cursor.executemany(f"UPDATE {gamers} SET coins = %s WHERE id = %s", [(c, pk) for pk, c in coins.items()])
+    table = Attempt._meta.db_table
+    if _postgres():
+        _, *columns = zip(*attempts, strict=True)
+        cursor.execute(
+            f"INSERT INTO {table} (round_id, gamer_id, username, message, correct, cost, prize, created_at) "
+            "SELECT %s, v.gamer_id, v.username, v.message, v.correct, v.cost, v.prize, %s FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::boolean[], %s::int[], "
+            "%s::int[]) WITH ORDINALITY AS v(gamer_id, username, message, correct, cost, prize, n) ORDER BY n",
+            [attempts[0][0], now, *map(list, columns)],
+        )
+        return
     stamp = connection.ops.adapt_datetimefield_value(now)
     cursor.executemany(
-        f"INSERT INTO {attempt_table} (round_id, gamer_id, username, message, correct, cost, prize, created_at) "
+        f"INSERT INTO {table} (round_id, gamer_id, username, message, correct, cost, prize, created_at) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
         [(*row, stamp) for row in attempts],
-    )
-    cursor.executemany(
-        f"INSERT INTO {ledger_table} (gamer_id, amount, reason, ref, balance_after, created_at) "
-        "VALUES (%s, %s, %s, %s, %s, %s)",
-        [(*row, stamp) for row in ledger],
     )

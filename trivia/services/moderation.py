@@ -9,8 +9,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.services import audit_record
 from common.errors import Conflict, NotFound
-from moderation.services import audit_record
 from trivia.models import Entry, EntryReport, EntryReporter, Round
 from trivia.services.attempts import NoRound
 

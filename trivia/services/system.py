@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
-from moderation.services import audit_record
+from audit.services import audit_record
 from trivia import presence
 from trivia.broadcast import DISCONNECT_ALL, hub_send_on_commit
 

@@ -6,8 +6,8 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.utils import timezone
 
+from audit.models import AuditLog
 from conftest import make_gamer
-from moderation.models import AuditLog
 from trivia import presence, services
 from trivia.models import Entry, EntryReport, Round
 from trivia.tests.factories import make_entries, make_entry, start_round

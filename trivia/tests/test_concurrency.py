@@ -6,9 +6,9 @@ import pytest
 from django.db.models import Count, Sum
 
 from common.errors import ServiceError
-from common.testing import run_in_threads
 from conftest import make_gamer
 from gamers.models import CoinTransaction, Gamer
+from testsupport.testing import run_in_threads
 from trivia import services
 from trivia.models import Attempt, Round
 from trivia.services import NoRound

@@ -11,10 +11,10 @@ from channels.db import database_sync_to_async
 from django.db.models import Sum
 
 from common.errors import InvalidInput, NotFound
-from common.testing import run_in_threads
 from conftest import make_gamer
 from gamers.models import CoinTransaction, Gamer
 from gamers.services import InsufficientFunds, coins_apply
+from testsupport.testing import run_in_threads
 from trivia import services
 from trivia.batching import GroupRunner, new_attempt_batcher
 from trivia.models import Attempt, Round

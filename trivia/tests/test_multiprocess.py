@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from rest_framework_simplejwt.tokens import AccessToken
 
-from common.drills import (
+from conftest import make_gamer
+from testsupport.drills import (
     SPLIT_SECONDS,
     Stack,
     in_thread,
@@ -22,7 +23,6 @@ from common.drills import (
     splits_are_one_reveal_each,
     wait_healthy,
 )
-from conftest import make_gamer
 from trivia.models import Attempt, Round
 from trivia.tests.factories import make_entry
 

@@ -6,11 +6,11 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
+from audit.models import AuditLog
 from common.errors import Conflict, NotFound
 from conftest import make_gamer
 from gamers.models import CoinTransaction, Gamer
 from gamers.services import InsufficientFunds, coins_apply
-from moderation.models import AuditLog
 from trivia import presence, rules, services
 from trivia.models import Attempt, Entry, EntryReport, Round
 from trivia.services import NoRound

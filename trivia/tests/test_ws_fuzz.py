@@ -20,7 +20,10 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from common.errors import InvalidInput
-from common.wsfuzz import (
+from conftest import make_gamer
+from gamers.models import CoinTransaction, Gamer
+from gamers.services import coins_apply
+from testsupport.wsfuzz import (
     CATCH_ALL_MESSAGE,
     FUZZ_SETTINGS,
     Frame,
@@ -38,9 +41,6 @@ from common.wsfuzz import (
     pick,
     with_extras,
 )
-from conftest import make_gamer
-from gamers.models import CoinTransaction, Gamer
-from gamers.services import coins_apply
 from trivia import rules, services
 from trivia.consumers import REACTION_MAX_BYTES, THROTTLE_MESSAGE
 from trivia.models import Entry, Round

@@ -31,6 +31,8 @@ class AuditLog(models.Model):
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        # The table the moderation app created: the model moved here, its rows never did.
+        db_table = "moderation_auditlog"
         ordering = ["-at", "-id"]
 
     def __str__(self) -> str:

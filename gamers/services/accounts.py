@@ -11,14 +11,15 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from audit.services import audit_record
 from common.broadcast import broadcast_on_commit, user_group
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from common.roles import Role
+from common.transactions import assert_no_transaction
 from common.ws import CLOSE_DISCONNECTED_BY_ADMIN
 from gamers.images import avatar_process
 from gamers.models import CoinTransaction, DiscordLinkCode, Gamer, SocialAccount
@@ -33,12 +34,8 @@ from gamers.rules import (
     username_problem,
     username_with_suffix,
 )
+from gamers.services.ledger import coins_apply
 from gamers.social import SocialProfile, profile_fetch, unverified_email_error
-from moderation.services import audit_record
-
-
-class InsufficientFunds(Conflict):
-    default_code = "insufficient_funds"
 
 
 def _raise_duplicate(*, key: str | None, email: str | None) -> None:
@@ -61,12 +58,12 @@ def gamer_create(*, username: str, email: str, password: str | None, role: str =
     email = normalize_email(email)
     key = username_key(username)
     _raise_duplicate(key=key, email=email)
+    gamer = Gamer(username=username, email=email, role=role, **extra)
+    if password:
+        gamer.set_password(password)  # the slow part (the hasher's rounds): before the transaction
+    else:
+        gamer.set_unusable_password()
     with transaction.atomic():
-        gamer = Gamer(username=username, email=email, role=role, **extra)
-        if password:
-            gamer.set_password(password)
-        else:
-            gamer.set_unusable_password()
         try:
             with transaction.atomic():
                 gamer.save()
@@ -79,6 +76,12 @@ def gamer_create(*, username: str, email: str, password: str | None, role: str =
 
 
 def gamer_register(*, username: str, email: str, password: str) -> tuple[Gamer, dict[str, str]]:
+    """Sign up (POST /auth/register): validate the password, create the account, issue tokens.
+
+    Runs outside any transaction: it hashes the password before its own short transaction, and
+    an outer one would hold its locks through the hashing.
+    """
+    assert_no_transaction("gamer_register")
     probe = Gamer(username=clean_username(username), email=normalize_email(email))
     try:
         validate_password(password, user=probe)
@@ -191,26 +194,6 @@ def gamer_set_role(*, actor: Gamer, target_id: int, role: str, reason: str = "")
         )
         broadcast_on_commit(user_group(target.pk), {"type": "user.role_changed", "role": role})
     return target
-
-
-def coins_apply(*, gamer_id: int, amount: int, reason: str, ref: str = "") -> int:
-    """Add (or, negative, take) coins and write the ledger row in the same transaction.
-
-    Race-safe without a prior read: the conditional UPDATE refuses to go below zero and locks
-    the row until commit. Raises InsufficientFunds when a debit can't be paid. Returns the new
-    balance.
-    """
-    with transaction.atomic():
-        qs = Gamer.objects.filter(pk=gamer_id)
-        if amount < 0:
-            qs = qs.filter(coins__gte=-amount)
-        if qs.update(coins=F("coins") + amount) != 1:
-            if not Gamer.objects.filter(pk=gamer_id).exists():
-                raise NotFound("No gamer with that id.")
-            raise InsufficientFunds("Not enough coins.")
-        balance = Gamer.objects.filter(pk=gamer_id).values_list("coins", flat=True).get()
-        CoinTransaction.objects.create(gamer_id=gamer_id, amount=amount, reason=reason, ref=ref, balance_after=balance)
-    return balance
 
 
 # --- social login (SPEC §2 /auth/social/{provider}) ---------------------------------------

@@ -1,0 +1,46 @@
+"""Gamers writes. Each service owns its transaction (except the bulk ledger calls, which join
+the caller's); broadcasts happen on commit.
+
+accounts.py: accounts, roles, tokens, social login, Discord linking. ledger.py: the coin ledger,
+the one writer of balances and CoinTransaction rows.
+"""
+
+from gamers.services.accounts import (
+    LINK_CODE_KEEP,
+    LINK_CODE_TTL,
+    SocialLoginResult,
+    discord_link,
+    discord_link_code_create,
+    gamer_create,
+    gamer_delete,
+    gamer_delete_self,
+    gamer_register,
+    gamer_set_role,
+    gamer_update,
+    social_login,
+    token_blacklist,
+    token_pair_for,
+)
+from gamers.services.ledger import CoinEntry, InsufficientFunds, coins_apply, coins_apply_many, coins_lock_many
+
+__all__ = [
+    "LINK_CODE_KEEP",
+    "LINK_CODE_TTL",
+    "CoinEntry",
+    "InsufficientFunds",
+    "SocialLoginResult",
+    "coins_apply",
+    "coins_apply_many",
+    "coins_lock_many",
+    "discord_link",
+    "discord_link_code_create",
+    "gamer_create",
+    "gamer_delete",
+    "gamer_delete_self",
+    "gamer_register",
+    "gamer_set_role",
+    "gamer_update",
+    "social_login",
+    "token_blacklist",
+    "token_pair_for",
+]
