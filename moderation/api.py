@@ -6,10 +6,10 @@ from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from audit.models import AuditLog
 from common.permissions import require
 from common.roles import Cap
 from common.schema import ERRORS_AUTH
-from moderation.models import AuditLog
 from moderation.selectors import audit_log_list
 from moderation.serializers import AuditLogQuerySerializer, AuditLogSerializer
 
