@@ -446,6 +446,26 @@ BOT_COUNTDOWN_STEP_SECONDS = env_float("BOT_COUNTDOWN_STEP_SECONDS", 1.0)
 DISCORD_TRIVIA_CHANNEL_ID = env_int("DISCORD_TRIVIA_CHANNEL_ID", 0)
 BOT_TRIVIA_POLL_SECONDS = env_float("BOT_TRIVIA_POLL_SECONDS", 3.0)
 
+# --- mail -------------------------------------------------------------------------------
+# EMAIL_URL (SPEC §0): unset, mails go to the console and to var/mail/ (common/mail.py) so `make
+# run` shows them; `smtp://user:pass@host:587?tls=1` (or smtps://, console://) picks Django's
+# backend for that scheme, parsed by dj-email-url.
+EMAIL_URL = env_str("EMAIL_URL")
+if EMAIL_URL:
+    import dj_email_url
+
+    try:
+        _email = dj_email_url.parse(EMAIL_URL)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is a configuration error
+        raise ImproperlyConfigured(f"EMAIL_URL is not a mail URL dj-email-url understands: {exc}") from None
+    # Only what the URL says; Django's defaults stay for the rest (port, timeout ...).
+    globals().update({key: value for key, value in _email.items() if value not in (None, "")})
+else:
+    EMAIL_BACKEND = "common.mail.ConsoleAndFileBackend"
+    EMAIL_FILE_PATH = str(BASE_DIR / "var" / "mail")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "GameConnect <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # --- proxies in front -------------------------------------------------------------------
 # TRUSTED_PROXIES (SPEC §0, docs/deployment.md): unset, the client is the socket peer and the
 # X-Forwarded-* headers are ignored (anyone can write them); the number of proxies in front (`1`

@@ -80,3 +80,56 @@ def test_secure_ssl_redirect_is_on_with_debug_off_unless_switched_off(value, red
         assert found["location"] == "https://gc.example/api/v1/leaderboard/games"
     else:
         assert found["status"] != 301
+
+
+_MAIL_PROBE = """
+import json, django
+django.setup()
+from django.conf import settings
+from django.core import mail
+sent = mail.send_mail("Hello", "Follow https://gc.example/verify/abc", None, ["player@example.com"])
+print(json.dumps({"backend": settings.EMAIL_BACKEND, "host": getattr(settings, "EMAIL_HOST", None),
+                  "port": settings.EMAIL_PORT, "user": settings.EMAIL_HOST_USER,
+                  "password": settings.EMAIL_HOST_PASSWORD, "tls": settings.EMAIL_USE_TLS,
+                  "path": str(getattr(settings, "EMAIL_FILE_PATH", "")), "sent": sent}))
+"""
+
+
+def _mail_probe(extra: dict[str, str], send: bool = True) -> tuple[dict[str, object], str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"EMAIL_URL", "DATABASE_URL", "REDIS_URL"}}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", **extra)
+    probe = (
+        _MAIL_PROBE
+        if send
+        else _MAIL_PROBE.replace(
+            'mail.send_mail("Hello", "Follow https://gc.example/verify/abc", None, ["player@example.com"])', "0"
+        )
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stdout
+
+
+def test_without_email_url_mails_go_to_the_console_and_to_a_file(tmp_path):
+    """SPEC §0: unset, `make run` shows mails in its terminal and keeps them in var/mail/."""
+    found, printed = _mail_probe({})
+    assert found["backend"] == "common.mail.ConsoleAndFileBackend"
+    assert found["path"] == str(ROOT / "var" / "mail")
+    assert found["sent"] == 1
+    assert "Subject: Hello" in printed and "https://gc.example/verify/abc" in printed
+    saved = sorted((ROOT / "var" / "mail").glob("*.log"), key=lambda p: p.stat().st_mtime)
+    assert "https://gc.example/verify/abc" in saved[-1].read_text()
+
+
+def test_an_smtp_email_url_configures_django_smtp_backend():
+    found, _ = _mail_probe({"EMAIL_URL": "smtp://mailer:p%40ss@mail.gc.example:587?tls=1"}, send=False)
+    assert found == {
+        "backend": "django.core.mail.backends.smtp.EmailBackend",
+        "host": "mail.gc.example",
+        "port": 587,
+        "user": "mailer",
+        "password": "p@ss",
+        "tls": True,
+        "path": "",
+        "sent": 0,
+    }
