@@ -35,7 +35,7 @@ def test_a_batch_is_one_insert_and_answers_in_order(games):
     # One multi-row INSERT of the scores, then the report aggregates: lock the players' rows,
     # upsert the bests, recompute the sums; whatever the batch size. The boards are one Redis round trip.
     assert len(statements) == 4
-    assert sum("INSERT INTO leaderboard_score" in sql or 'INSERT INTO "leaderboard_score"' in sql for sql in statements) == 1
+    assert sum(sql.replace('"', "").startswith("INSERT INTO leaderboard_score (") for sql in statements) == 1
     assert [r.score for r in results] == [100 * (i + 1) for i in range(10)]
     assert [r.rank for r in results] == [1] * 10  # each was the top score when it was applied
     ids = [r.score_id for r in results]
