@@ -27,7 +27,7 @@ os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/
 os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 
 from bench.harness import bench_env, daphne, http_load, manage, server_cpu_seconds  # noqa: E402
-from bench.leaderboard import fresh_database, flush_redis, line, tokens  # noqa: E402
+from bench.leaderboard import flush_redis, fresh_database, line, tokens  # noqa: E402
 
 PORT = int(os.environ.get("BENCH_REPORTS_PORT", "8500"))
 SCORES = int(os.environ.get("BENCH_SCORES", "1000000"))
@@ -73,7 +73,9 @@ def main() -> int:
 
     def query(days: int, game: str = "") -> str:
         start = (end - timedelta(days=days)).isoformat().replace("+00:00", "Z")
-        return f"start={start}&end={end.isoformat().replace('+00:00', 'Z')}&limit=10" + (f"&game={game}" if game else "")
+        return f"start={start}&end={end.isoformat().replace('+00:00', 'Z')}&limit=10" + (
+            f"&game={game}" if game else ""
+        )
 
     results = []
     with daphne(env, port=PORT) as base:

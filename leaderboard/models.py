@@ -79,8 +79,12 @@ class ScorePeriod(models.Model):
     to MAX(value), MAX(achieved_at) of the player's scores in that game and bucket.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
-    game = models.ForeignKey(Game, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # Derived rows without database foreign keys: checking millions of them at the seeder's
+    # COMMIT took minutes. Django still cascades deletes of players and games to them.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    game = models.ForeignKey(Game, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
     period = models.CharField(max_length=5, choices=Period.choices)
     start = models.DateField()
     best = models.PositiveIntegerField()
@@ -96,12 +100,17 @@ class ScorePeriod(models.Model):
             models.Index(fields=["period", "start", "game", "-best"], name="scoreperiod_bucket_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.game_id} {self.period} {self.start} {self.best}"
+
 
 class PlayerPeriod(models.Model):
     """The sum over games of a player's ScorePeriod bests in one bucket: an upper bound of their
     report total over any range inside the bucket, by which reports find their candidates."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     period = models.CharField(max_length=5, choices=Period.choices)
     start = models.DateField()
     total = models.BigIntegerField()
@@ -109,3 +118,6 @@ class PlayerPeriod(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "period", "start"], name="playerperiod_key")]
         indexes = [models.Index(fields=["period", "start", "-total"], name="playerperiod_bucket_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.period} {self.start} {self.total}"

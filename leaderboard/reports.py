@@ -123,7 +123,11 @@ def _bucket_sql() -> dict[str, str]:
             "month": "date_trunc('month', start)::date",
             "year": "date_trunc('year', start)::date",
         }
-    return {"day": "substr(achieved_at, 1, 10)", "month": "substr(start, 1, 7) || '-01'", "year": "substr(start, 1, 4) || '-01-01'"}
+    return {
+        "day": "substr(achieved_at, 1, 10)",
+        "month": "substr(start, 1, 7) || '-01'",
+        "year": "substr(start, 1, 4) || '-01-01'",
+    }
 
 
 def aggregates_rebuild(user_ids: Sequence[int] | None = None) -> None:
@@ -170,6 +174,10 @@ def aggregates_rebuild(user_ids: Sequence[int] | None = None) -> None:
             f"SELECT user_id, period, start, SUM(best) FROM {_SP} {where} GROUP BY user_id, period, start",
             params,
         )
+        if user_ids is None and connection.vendor == "postgresql":
+            # Fresh statistics at once (autovacuum comes later): without them the planner takes
+            # a bucket of 100,000 rows for a few dozen and scans it instead of the indexes.
+            cursor.execute(f"ANALYZE {_SCORE}, {_SP}, {_PP}")
 
 
 # --- reads -----------------------------------------------------------------------------------
@@ -200,29 +208,32 @@ LIMIT %s
 
 
 def _pieces(cover: spans.Cover, game_id: int | None, restricted: bool) -> tuple[str, list[Any]]:
+    """The UNION ALL of the cover's pieces as (user_id, game_id, best, last_at) rows; with
+    `restricted`, of the `cand` players only, looked up player by player through the keys."""
     filters, extra = "", []
     if game_id is not None:
-        filters, extra = " AND game_id = %s", [game_id]
-    if restricted:
-        filters += " AND user_id IN (SELECT user_id FROM cand)"
+        filters, extra = " AND t.game_id = %s", [game_id]
+    source = "{table} t JOIN cand c ON c.user_id = t.user_id" if restricted else "{table} t"
     parts: list[str] = []
     params: list[Any] = []
     for raw in cover.raw:
         parts.append(
-            f"SELECT user_id, game_id, value AS best, achieved_at AS last_at FROM {_SCORE} "
-            f"WHERE achieved_at >= %s AND achieved_at {'<=' if raw.inclusive else '<'} %s{filters}"
+            f"SELECT t.user_id, t.game_id, t.value AS best, t.achieved_at AS last_at FROM {source.format(table=_SCORE)} "
+            f"WHERE t.achieved_at >= %s AND t.achieved_at {'<=' if raw.inclusive else '<'} %s{filters}"
         )
         params += [_db_datetime(raw.lo), _db_datetime(raw.hi), *extra]
     for period, first, last in cover.runs:
         parts.append(
-            f"SELECT user_id, game_id, best, last_at FROM {_SP} "
-            f"WHERE period = %s AND start >= %s AND start <= %s{filters}"
+            f"SELECT t.user_id, t.game_id, t.best, t.last_at FROM {source.format(table=_SP)} "
+            f"WHERE t.period = %s AND t.start >= %s AND t.start <= %s{filters}"
         )
         params += [period, _db_date(first), _db_date(last), *extra]
     return "\n    UNION ALL\n    ".join(parts), params
 
 
-def _candidates(cover: spans.Cover, game_id: int | None, *, at_least: int | None, top: int | None) -> tuple[str, list[Any]]:
+def _candidates(
+    cover: spans.Cover, game_id: int | None, *, at_least: int | None, top: int | None
+) -> tuple[str, list[Any]]:
     """Players whose bound (their total, or best in `game_id`, over cover.bound) is at least
     `at_least`, or the `top` players by that bound."""
     period, start = cover.bound
@@ -259,7 +270,9 @@ def report_rows(*, start: datetime, end: datetime, limit: int, game_id: int | No
     cover = spans.cover(start, end)
     if (end - start).total_seconds() <= SHORT_RANGE_SECONDS:
         return _ranking(cover, game_id, limit, None)
-    probe = _ranking(cover, game_id, limit, _candidates(cover, game_id, at_least=None, top=max(PROBE_MIN, PROBE_FACTOR * limit)))
+    probe = _ranking(
+        cover, game_id, limit, _candidates(cover, game_id, at_least=None, top=max(PROBE_MIN, PROBE_FACTOR * limit))
+    )
     if len(probe) < limit:
         return _ranking(cover, game_id, limit, None)  # fewer players than asked for near the top: read all
     floor = int(probe[limit - 1][2])

@@ -4,13 +4,13 @@ over the raw scores in the range (the query reports ran before the aggregates ex
 from __future__ import annotations
 
 import io
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
 from django.db import connection, transaction
-from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -140,7 +140,7 @@ def players(games: dict[str, Any]) -> list[Any]:
 def _store(rows: list[tuple[int, int, int, datetime]], cuts: list[int]) -> None:
     """Insert scores and fold them into the aggregates, in batches split at `cuts`."""
     edges = [0, *sorted(c % (len(rows) + 1) for c in cuts), len(rows)]
-    for lo, hi in zip(edges, edges[1:], strict=False):
+    for lo, hi in itertools.pairwise(edges):
         batch = rows[lo:hi]
         with transaction.atomic():
             Score.objects.bulk_create([Score(user_id=u, game_id=g, value=v, achieved_at=at) for u, g, v, at in batch])
@@ -202,9 +202,7 @@ pinned = pytest.mark.time_machine(ahead(utc(2029, 1, 1)), tick=False)
 
 
 def _bucket(user: Any, period: str) -> list[tuple[date, int]]:
-    return list(
-        ScorePeriod.objects.filter(user=user, period=period).order_by("start").values_list("start", "best")
-    )
+    return list(ScorePeriod.objects.filter(user=user, period=period).order_by("start").values_list("start", "best"))
 
 
 @pytest.mark.parametrize(
@@ -263,7 +261,10 @@ def test_deleting_scores_in_the_back_office_recomputes_the_aggregates(players, a
 
 
 def test_the_rebuild_command_is_idempotent(players, games):
-    _store([(players[0].pk, games["cod"].pk, 9, utc(2030, 5, 5)), (players[1].pk, games["fifa"].pk, 3, utc(2030, 6, 5))], [])
+    _store(
+        [(players[0].pk, games["cod"].pk, 9, utc(2030, 5, 5)), (players[1].pk, games["fifa"].pk, 3, utc(2030, 6, 5))],
+        [],
+    )
     before = aggregates()
     ScorePeriod.objects.filter(user=players[0]).update(best=1)  # damaged
     from django.core.management import call_command
@@ -302,3 +303,10 @@ def test_racing_writers_of_one_player_leave_the_aggregates_equal_to_the_raw_scor
     assert aggregates() == rebuilt()
     day = ScorePeriod.objects.get(user=player, game__slug="cod", period="day", start=date(2031, 3, 1))
     assert day.best == max((i * 7) % 50 for i in range(8) if slugs[i % len(slugs)] == "cod")
+
+
+def test_a_deleted_player_takes_their_aggregates_along(players, games):
+    gone, kept = players[:2]
+    _store([(gone.pk, games["cod"].pk, 9, utc(2030, 5, 5)), (kept.pk, games["cod"].pk, 3, utc(2030, 5, 5))], [])
+    gone.delete()
+    assert {u for u, *_ in aggregates()[0]} == {u for u, *_ in aggregates()[1]} == {kept.pk}
