@@ -10,12 +10,15 @@
 2. EXPLAIN ANALYZE of every query of a 180-day report, and one run of the raw GROUP BY the
    reports used before the aggregates, for comparison;
 3. `GET /leaderboard/reports` over the last 180 days, the last day, and 180 days of one game,
-   1 client then 32: req/s, p50/p99, server CPU per request.
+   1 client then 32: req/s, p50/p99, server CPU per request;
+4. `POST /leaderboard/scores` from 32 clients for BENCH_DURATION (10 s): the write path with
+   the aggregates kept in its transaction.
 BENCH_REUSE=1 skips step 1. Everything talks to 127.0.0.1 only (ports 8500-8519).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from datetime import UTC, datetime, timedelta
@@ -27,11 +30,12 @@ os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/
 os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 
 from bench.harness import bench_env, daphne, http_load, manage, server_cpu_seconds  # noqa: E402
-from bench.leaderboard import flush_redis, fresh_database, line, tokens  # noqa: E402
+from bench.leaderboard import _submit_load, flush_redis, fresh_database, line, tokens  # noqa: E402
 
 PORT = int(os.environ.get("BENCH_REPORTS_PORT", "8500"))
 SCORES = int(os.environ.get("BENCH_SCORES", "1000000"))
 READ_REQUESTS = int(os.environ.get("BENCH_READ_REQUESTS", "1000"))
+DURATION = float(os.environ.get("BENCH_DURATION", "10"))
 REUSE = os.environ.get("BENCH_REUSE", "") not in ("", "0")
 CLIENTS = 32
 
@@ -67,7 +71,8 @@ def main() -> int:
         flush_redis(env)
         figures.append(f"seed_demo --scores {SCORES}: {manage('seed_demo', '--scores', str(SCORES), env=env):.1f} s")
     manage("shell", "-c", EXPLAIN_SCRIPT, env=env)
-    me_token = tokens(env, 1)[0][1]
+    players = tokens(env, CLIENTS)
+    me_token = players[0][1]
     auth = {"Authorization": f"Bearer {me_token}"}
     end = datetime.now(UTC).replace(microsecond=0)
 
@@ -92,6 +97,10 @@ def main() -> int:
                 result = http_load(url, concurrency=concurrency, duration=30, headers=auth, max_requests=READ_REQUESTS)
                 results.append(line(f"{label} c={concurrency}", result, server_cpu_seconds(base) - cpu))
                 print(results[-1], flush=True)
+        cpu = server_cpu_seconds(base)
+        submits = asyncio.run(_submit_load(base, players, DURATION))
+        results.append(line(f"POST /leaderboard/scores x{CLIENTS} clients", submits, server_cpu_seconds(base) - cpu))
+        print(results[-1], flush=True)
     print("\n######## reports figures")
     print("\n".join([*figures, *results]))
     return 0
