@@ -10,7 +10,8 @@ Finding the top players without reading every player: PlayerPeriod's total in th
 bucket holding the range bounds each player's report total from above. A probe computes the
 exact totals of the bucket's best players by that bound; the `limit`-th of them, L, is a lower
 bound of the true `limit`-th total, so only players whose bound reaches L can be in the top,
-and only they are computed exactly (the index on (period, start, total) finds them).
+and only they are computed exactly (the index on (period, start, total) finds them). A short
+range whose bound is loose (it crosses a month or a year) reads its few raw days for everyone.
 
 Writers of the same player are serialized by a row lock on the player's `all` PlayerPeriod row
 (taken first, in user id order): each sum is then recomputed from committed bests.
@@ -30,8 +31,10 @@ from leaderboard.models import PlayerPeriod, Score, ScorePeriod
 # Players whose exact totals the probe computes: enough that the `limit`-th is close to the true one.
 PROBE_MIN = 50
 PROBE_FACTOR = 5
-# Up to this long, a report reads its pieces for every player: two days of raw scores at most.
+# Up to this long, a report whose bound leaves more candidates than this reads its pieces for
+# every player instead (two days of raw scores at most).
 SHORT_RANGE_SECONDS = 2 * 86_400
+MAX_SHORT_CANDIDATES = 2_000
 _CHUNK = 500  # rows per multi-row statement (SQLite's bound parameters)
 
 _SP = ScorePeriod._meta.db_table
@@ -251,7 +254,7 @@ def _candidates(
     if top is not None:
         sql += f" ORDER BY {column} DESC LIMIT %s"
         params.append(top)
-    return f"cand AS ({sql}),", params
+    return sql, params
 
 
 def _ranking(
@@ -259,21 +262,29 @@ def _ranking(
 ) -> list[tuple[Any, ...]]:
     pieces, params = _pieces(cover, game_id, restricted=cand is not None)
     cand_sql, cand_params = cand or ("", [])
+    cte = f"cand AS ({cand_sql})," if cand else ""
     with connection.cursor() as cursor:
-        cursor.execute(_RANKING_SQL.format(cand=cand_sql, pieces=pieces), [*cand_params, *params, limit])
+        cursor.execute(_RANKING_SQL.format(cand=cte, pieces=pieces), [*cand_params, *params, limit])
         return cursor.fetchall()
+
+
+def _more_than(cand: tuple[str, list[Any]], count: int) -> bool:
+    sql, params = cand
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql} LIMIT %s) c", [*params, count + 1])
+        return bool(cursor.fetchone()[0] > count)
 
 
 def report_rows(*, start: datetime, end: datetime, limit: int, game_id: int | None) -> list[tuple[Any, ...]]:
     """The report's rows (user_id, username, total, games, best game id, last submission),
     exactly as one GROUP BY over the raw scores in [start, end] gives them."""
     cover = spans.cover(start, end)
-    if (end - start).total_seconds() <= SHORT_RANGE_SECONDS:
-        return _ranking(cover, game_id, limit, None)
-    probe = _ranking(
-        cover, game_id, limit, _candidates(cover, game_id, at_least=None, top=max(PROBE_MIN, PROBE_FACTOR * limit))
-    )
+    top = max(PROBE_MIN, PROBE_FACTOR * limit)
+    probe = _ranking(cover, game_id, limit, _candidates(cover, game_id, at_least=None, top=top))
     if len(probe) < limit:
         return _ranking(cover, game_id, limit, None)  # fewer players than asked for near the top: read all
-    floor = int(probe[limit - 1][2])
-    return _ranking(cover, game_id, limit, _candidates(cover, game_id, at_least=floor, top=None))
+    cand = _candidates(cover, game_id, at_least=int(probe[limit - 1][2]), top=None)
+    short = (end - start).total_seconds() <= SHORT_RANGE_SECONDS
+    if short and _more_than(cand, MAX_SHORT_CANDIDATES):
+        return _ranking(cover, game_id, limit, None)  # a loose bound (say across New Year): a few raw days are cheaper
+    return _ranking(cover, game_id, limit, cand)

@@ -153,6 +153,7 @@ def test_reports_equal_the_raw_group_by(players, games, monkeypatch, data):
     # A small probe, so that pruning by the bound decides who is computed even among six players.
     monkeypatch.setattr(reports, "PROBE_MIN", data.draw(st.sampled_from([1, 2, 50])))
     monkeypatch.setattr(reports, "PROBE_FACTOR", 1)
+    monkeypatch.setattr(reports, "MAX_SHORT_CANDIDATES", data.draw(st.sampled_from([0, 2, 2000])))
     game_ids = [games[slug].pk for slug in ("cod", "chess", "fifa")]
     rows = data.draw(
         st.lists(
