@@ -87,6 +87,9 @@ def main() -> int:
         api = f"{base}/api/v1/leaderboard/reports"
         http_load(f"{api}?{query(1)}", concurrency=4, duration=2, headers=auth)  # warm up
         reads = [
+            # Baselines: the same stack (daphne, Django middleware, DRF, throttle) with no report work.
+            ("GET /healthz (baseline)", f"{base}/healthz"),
+            ("GET /leaderboard/games (baseline)", f"{base}/api/v1/leaderboard/games"),
             ("GET /leaderboard/reports 180 days", f"{api}?{query(180)}"),
             ("GET /leaderboard/reports 1 day", f"{api}?{query(1)}"),
             ("GET /leaderboard/reports 180 days game=cod", f"{api}?{query(180, 'cod')}"),
