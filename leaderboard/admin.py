@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from common.errors import ServiceError
 from leaderboard.models import Game, Score
 from leaderboard.rebuild import boards_refresh_players
+from leaderboard.reports import aggregates_rebuild
 
 logger = logging.getLogger("gameconnect.leaderboard")
 
@@ -37,7 +38,7 @@ def _refresh_after_commit(request: HttpRequest, user_ids: list[int]) -> None:
 @admin.register(Score)
 class ScoreAdmin(admin.ModelAdmin):
     """Scores come from players; the back office views them and removes bad ones (the players'
-    boards are recomputed from what remains)."""
+    boards and report aggregates are recomputed from what remains)."""
 
     list_display = ["id", "user", "game", "value", "achieved_at"]
     list_filter = ["game", "achieved_at"]
@@ -57,11 +58,15 @@ class ScoreAdmin(admin.ModelAdmin):
         return False
 
     def delete_model(self, request: HttpRequest, obj: Score) -> None:
-        super().delete_model(request, obj)
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            aggregates_rebuild([obj.user_id])
         _refresh_after_commit(request, [obj.user_id])
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Score]) -> None:
         user_ids = sorted(set(queryset.values_list("user_id", flat=True)))
-        super().delete_queryset(request, queryset)
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)
+            aggregates_rebuild(user_ids)
         _refresh_after_commit(request, user_ids)
         messages.info(request, f"The boards of {len(user_ids)} player(s) were recomputed.")

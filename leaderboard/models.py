@@ -61,3 +61,63 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.game_id} {self.value}"
+
+
+class Period(models.TextChoices):
+    """Calendar buckets (UTC) of the report aggregates; `all` has one bucket, starting 0001-01-01."""
+
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+    ALL = "all"
+
+
+class ScorePeriod(models.Model):
+    """A player's best and last submission in one game over one calendar bucket.
+
+    Kept in the transaction of each score insert (leaderboard.reports.aggregates_add); always equal
+    to MAX(value), MAX(achieved_at) of the player's scores in that game and bucket.
+    """
+
+    # Derived rows without database foreign keys: checking millions of them at the seeder's
+    # COMMIT took minutes. Django still cascades deletes of players and games to them.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    game = models.ForeignKey(Game, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    period = models.CharField(max_length=5, choices=Period.choices)
+    start = models.DateField()
+    best = models.PositiveIntegerField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # Also the lookup of a candidate player's rows (reports) and of a player's rows (refresh).
+            models.UniqueConstraint(fields=["user", "period", "start", "game"], name="scoreperiod_key"),
+        ]
+        indexes = [
+            # A report's full buckets over every player, and a game's best players in a bucket.
+            models.Index(fields=["period", "start", "game", "-best"], name="scoreperiod_bucket_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.game_id} {self.period} {self.start} {self.best}"
+
+
+class PlayerPeriod(models.Model):
+    """The sum over games of a player's ScorePeriod bests in one bucket: an upper bound of their
+    report total over any range inside the bucket, by which reports find their candidates."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    period = models.CharField(max_length=5, choices=Period.choices)
+    start = models.DateField()
+    total = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "period", "start"], name="playerperiod_key")]
+        indexes = [models.Index(fields=["period", "start", "-total"], name="playerperiod_bucket_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.period} {self.start} {self.total}"

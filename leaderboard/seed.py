@@ -4,7 +4,7 @@ There is one player per SCORES_PER_PLAYER scores: the demo gamers made by the ga
 plus extra players created here in bulk (so `seed_demo --scores 1000000` gives 100,000 players
 without registering them one by one; each still gets its starting coins and ledger row).
 Scores are generated, sorted by time (so ids grow with time, as live submissions do), bulk
-inserted in batches (COPY on PostgreSQL), and the boards are rebuilt from them once the seeding transaction commits.
+inserted in batches (COPY on PostgreSQL), the report aggregates are derived from them, and the boards are rebuilt from them once the seeding transaction commits.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from leaderboard.boards import BoardsUnavailable
 from leaderboard.games import GameInfo, game_catalog
 from leaderboard.models import Score
 from leaderboard.rebuild import boards_rebuild
+from leaderboard.reports import aggregates_rebuild
 
 SCORES_PER_PLAYER = 10
 HISTORY = timedelta(days=183)
@@ -143,6 +144,8 @@ def seed(ctx: SeedContext) -> None:
     wanted = max(1, ctx.scores // SCORES_PER_PLAYER)
     players += _extra_players(ctx, wanted - len(players))
     _insert_scores(ctx, players, games, timezone.now())
+    # The bulk inserts bypass the write path: derive the report aggregates from the stored rows.
+    aggregates_rebuild()
     # After the seeding transaction commits: the boards never show rows a later seeder's failure
     # rolled back.
     transaction.on_commit(lambda: _build_boards(ctx))

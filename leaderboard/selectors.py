@@ -12,12 +12,12 @@ from datetime import datetime
 from typing import Any, TypeGuard
 
 from channels.db import database_sync_to_async
-from django.db import connection
 
 from common.errors import InvalidInput
 from leaderboard import boards
 from leaderboard.games import game_catalog
 from leaderboard.models import Score
+from leaderboard.reports import report_rows
 from leaderboard.rules import PERIODS, as_utc
 
 MAX_WINDOW = 100
@@ -201,31 +201,6 @@ class Report:
     results: list[dict[str, Any]]
 
 
-# Per player and game in the range: the best value and the last submission; then per player the
-# sum of those bests, the number of games, the best game (highest best, then lowest game id) and
-# the last submission. Ties on the sum go to the earlier last submission, then the lower user id.
-_REPORT_SQL = """
-WITH per_game AS (
-    SELECT user_id, game_id, MAX(value) AS best, MAX(achieved_at) AS last_at
-    FROM leaderboard_score
-    WHERE achieved_at >= %s AND achieved_at <= %s {game_filter}
-    GROUP BY user_id, game_id
-), per_player AS (
-    SELECT user_id, game_id, best,
-           SUM(best) OVER (PARTITION BY user_id) AS total,
-           COUNT(*) OVER (PARTITION BY user_id) AS games,
-           MAX(last_at) OVER (PARTITION BY user_id) AS last_at,
-           ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY best DESC, game_id ASC) AS pick
-    FROM per_game
-)
-SELECT p.user_id, u.username, p.total, p.games, p.game_id, p.last_at
-FROM per_player p JOIN gamers_gamer u ON u.id = p.user_id
-WHERE p.pick = 1
-ORDER BY p.total DESC, p.last_at ASC, p.user_id ASC
-LIMIT %s
-"""
-
-
 def report_top(*, start: datetime, end: datetime, limit: int = 10, game: str | None = None) -> Report:
     """Top players in [start, end] from the durable history (SPEC §6 reports)."""
     if end < start:
@@ -233,22 +208,16 @@ def report_top(*, start: datetime, end: datetime, limit: int = 10, game: str | N
     if not _is_int(limit) or not 1 <= limit <= MAX_REPORT_LIMIT:
         raise InvalidInput(f"limit must be an integer from 1 to {MAX_REPORT_LIMIT}.", code="invalid_limit")
     catalog = game_catalog()
-    # As the column stores them: SQLite compares text, where "...+00:00" sorts after the same instant.
-    params: list[Any] = [connection.ops.adapt_datetimefield_value(start), connection.ops.adapt_datetimefield_value(end)]
-    game_filter = ""
+    game_id = None
     if game is not None:
         info = catalog.by_slug.get(game)
         if info is None:
             raise InvalidInput(f"Unknown game {game!r}; see /leaderboard/games.", code="unknown_game")
-        game_filter = "AND game_id = %s"
-        params.append(info.id)
-    params.append(limit)
-    with connection.cursor() as cursor:
-        cursor.execute(_REPORT_SQL.format(game_filter=game_filter), params)
-        raw = cursor.fetchall()
+        game_id = info.id
+    raw = report_rows(start=start, end=end, limit=limit, game_id=game_id)
     results = []
-    for user_id, username, total, games, game_id, last_at in raw:
-        played = catalog.by_id.get(game_id)
+    for user_id, username, total, games, best_game, last_at in raw:
+        played = catalog.by_id.get(best_game)
         results.append(
             {
                 "user_id": user_id,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -17,6 +17,7 @@ from common.transactions import assert_no_transaction
 from leaderboard import boards, rules
 from leaderboard.games import Catalog, GameInfo, game_catalog, game_for_submission
 from leaderboard.models import Score
+from leaderboard.reports import aggregates_add
 from leaderboard.rules import ALL_BOARD, PERIODS
 
 
@@ -174,11 +175,11 @@ class _Row:
 
 
 def _insert(rows: list[_Row]) -> None:
-    """INSERT the rows with one statement, numbering them (`pk`) in order.
+    """INSERT the rows with one statement, numbering them (`pk`) in order, and fold them into
+    the report aggregates in the same transaction (reports.aggregates_add).
 
-    Outside a transaction it commits by itself: one round trip for the whole batch, where
-    bulk_create adds a transaction around it (a COMMIT round trip more) and compiles the ORM
-    query each time. Rows come back in VALUES order (as bulk_create also relies on).
+    One raw statement for the whole batch, where bulk_create compiles the ORM query each time.
+    Rows come back in VALUES order (as bulk_create also relies on).
     """
     quote = connection.ops.quote_name
     columns = ", ".join(quote(Score._meta.get_field(name).column) for name in ("user", "game", "value", "achieved_at"))  # type: ignore[union-attr, arg-type]  # concrete fields: a Field with a column
@@ -189,11 +190,12 @@ def _insert(rows: list[_Row]) -> None:
         for row in rows
         for value in (row.user_id, row.game_id, row.value, connection.ops.adapt_datetimefield_value(row.achieved_at))
     ]
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(Score._meta.db_table)} ({columns}) VALUES {values} RETURNING {quote('id')}", params
         )
         ids = [pk for (pk,) in cursor.fetchall()]
+        aggregates_add((row.user_id, row.game_id, row.value, row.achieved_at) for row in rows)
     for row, pk in zip(rows, ids, strict=True):
         row.pk = pk
 

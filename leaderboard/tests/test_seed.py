@@ -12,7 +12,7 @@ from django.utils import timezone
 from common.seeding import SeedContext
 from gamers.models import CoinTransaction, Gamer
 from leaderboard import seed as leaderboard_seed
-from leaderboard.models import Score
+from leaderboard.models import PlayerPeriod, Score, ScorePeriod
 from leaderboard.selectors import board_window
 
 pytestmark = pytest.mark.usefixtures("games")
@@ -44,6 +44,16 @@ def test_seed_makes_players_and_scores_over_six_months(db, django_capture_on_com
     everyone = board_window(game="all", period="all", start=0, end=0)
     assert everyone.total_count == Score.objects.aggregate(n=Count("user", distinct=True))["n"]
     assert "scores" in out.getvalue() and "rebuild boards" in out.getvalue()
+    # The report aggregates match the bulk-inserted rows: every player's all-time total.
+    bests = Score.objects.values("user", "game").annotate(best=Max("value"))
+    totals: dict[int, int] = {}
+    for row in bests:
+        totals[row["user"]] = totals.get(row["user"], 0) + row["best"]
+    stored = dict(PlayerPeriod.objects.filter(period="all").values_list("user_id", "total"))
+    assert stored == totals
+    assert ScorePeriod.objects.filter(period="day").count() == len(
+        {(u, g, at.date()) for u, g, at in Score.objects.values_list("user_id", "game_id", "achieved_at")}
+    )
 
 
 def test_seed_reuses_existing_gamers_first(db, gamer, other_gamer, django_capture_on_commit_callbacks):
