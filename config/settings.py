@@ -415,8 +415,14 @@ TRIVIA_ROUND_END_SECONDS = env_float("TRIVIA_ROUND_END_SECONDS", 8)
 TRIVIA_FREE_ATTEMPTS = env_int("TRIVIA_FREE_ATTEMPTS", 3)
 TRIVIA_ATTEMPT_COST = env_int("TRIVIA_ATTEMPT_COST", 1)
 WS_AUTH_TIMEOUT_SECONDS = env_float("WS_AUTH_TIMEOUT_SECONDS", 10)
-# Presence timings (defaults in trivia/conf.py); the fault drills shorten them for their servers.
-for _name in ("TRIVIA_PRESENCE_TTL_SECONDS", "TRIVIA_PRESENCE_REFRESH_SECONDS"):
+# Presence timings and the hub's load shedding (defaults in trivia/conf.py): the fault drills
+# shorten the first, bench/trivia_load.py measures with shedding off (docs/trivia.md).
+for _name in (
+    "TRIVIA_PRESENCE_TTL_SECONDS",
+    "TRIVIA_PRESENCE_REFRESH_SECONDS",
+    "TRIVIA_HUB_SHED_LAG_SECONDS",
+    "TRIVIA_HUB_MAX_BUSY",
+):
     if env_str(_name):
         globals()[_name] = env_float(_name, 0.0)
 # Leaderboards: live pushes are coalesced to one per window per interval; socket frame rate limit.

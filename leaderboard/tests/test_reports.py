@@ -14,11 +14,11 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from common.testing import run_in_threads
 from conftest import ahead, make_gamer, utc
 from leaderboard import reports, spans
 from leaderboard.models import PlayerPeriod, Score, ScorePeriod
 from leaderboard.tests.factories import submit
+from testsupport.testing import run_in_threads
 
 # The report query before the aggregates: the oracle.
 ORACLE_SQL = """
