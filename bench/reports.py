@@ -1,4 +1,4 @@
-"""Leaderboard reports benchmark (issue 15), on PostgreSQL + Redis with one daphne process.
+"""Leaderboard reports benchmark (issue 15), on PostgreSQL + Redis, through HAProxy.
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/gameconnect_bench_reports \
     BENCH_REDIS_URL=redis://127.0.0.1:6379/12 .venv/bin/python bench/reports.py
@@ -9,7 +9,8 @@
    aggregates are derived by the seeder);
 2. EXPLAIN ANALYZE of every query of a 180-day report, and one run of the raw GROUP BY the
    reports used before the aggregates, for comparison;
-3. `GET /leaderboard/reports` over the last 180 days, the last day, and 180 days of one game,
+3. HAProxy in front of BENCH_PROCESSES web processes (default 2) of BENCH_SERVER (default uvicorn),
+   as `make cluster` runs them; `GET /leaderboard/reports` over the last 180 days, the last day, and 180 days of one game,
    1 client then 32: req/s, p50/p99, server CPU per request;
 4. `POST /leaderboard/scores` from 32 clients for BENCH_DURATION (10 s): the write path with
    the aggregates kept in its transaction.
@@ -29,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gameconnect_bench_reports")
 os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 
-from bench.harness import bench_env, daphne, http_load, manage, server_cpu_seconds  # noqa: E402
+from bench.harness import bench_env, cluster, http_load, manage, server_cpu_seconds  # noqa: E402
 from bench.leaderboard import _submit_load, flush_redis, fresh_database, line, tokens  # noqa: E402
 
 PORT = int(os.environ.get("BENCH_REPORTS_PORT", "8500"))
@@ -38,6 +39,8 @@ READ_REQUESTS = int(os.environ.get("BENCH_READ_REQUESTS", "1000"))
 DURATION = float(os.environ.get("BENCH_DURATION", "10"))
 REUSE = os.environ.get("BENCH_REUSE", "") not in ("", "0")
 CLIENTS = 32
+PROCESSES = int(os.environ.get("BENCH_PROCESSES", "2"))
+SERVER = os.environ.get("BENCH_SERVER", "uvicorn")
 
 EXPLAIN_SCRIPT = """
 import time
@@ -64,7 +67,11 @@ with connection.cursor() as cursor:
 
 def main() -> int:
     env = bench_env(DB_POOL_MAX_SIZE=os.environ.get("BENCH_DB_POOL_MAX_SIZE", "16"))
-    print(f"database {env['DATABASE_URL']}  redis {env['REDIS_URL']}  scores {SCORES:,}", flush=True)
+    print(
+        f"database {env['DATABASE_URL']}  redis {env['REDIS_URL']}  scores {SCORES:,}  "
+        f"{PROCESSES} {SERVER} process(es) behind HAProxy",
+        flush=True,
+    )
     figures = []
     if not REUSE:
         fresh_database(env)
@@ -83,11 +90,11 @@ def main() -> int:
         )
 
     results = []
-    with daphne(env, port=PORT) as base:
+    with cluster(env, processes=PROCESSES, server=SERVER, port=PORT) as base:
         api = f"{base}/api/v1/leaderboard/reports"
         http_load(f"{api}?{query(1)}", concurrency=4, duration=2, headers=auth)  # warm up
         reads = [
-            # Baselines: the same stack (daphne, Django middleware, DRF, throttle) with no report work.
+            # Baselines: the same stack (server, Django middleware, DRF, throttle) with no report work.
             ("GET /healthz (baseline)", f"{base}/healthz"),
             ("GET /leaderboard/games (baseline)", f"{base}/api/v1/leaderboard/games"),
             ("GET /leaderboard/reports 180 days", f"{api}?{query(180)}"),
