@@ -13,6 +13,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from common.errors import InvalidInput
+from common.groupcommit import GroupCommit
 from common.transactions import assert_no_transaction
 from leaderboard import boards, rules
 from leaderboard.games import Catalog, GameInfo, game_catalog, game_for_submission
@@ -78,11 +79,14 @@ def score_submit(*, user: Any, game: object, score: object, achieved_at: datetim
     `boards_updated=False`; `manage.py rebuild_leaderboards` brings the boards back in line.
     Call it outside any transaction: the boards move right after the row's own commit.
     `achieved_at` is for imports and tests; the API always uses now.
+
+    Submissions made at the same time in one process are written together (group commit,
+    common.groupcommit): the ones that arrive while a batch is in the database form the next
+    batch, one `scores_record` call (one transaction, one Redis round trip); alone, a
+    submission is written at once.
     """
-    result = scores_record([score_check(user=user, game=game, score=score, achieved_at=achieved_at)])[0]
-    if isinstance(result, Exception):
-        raise result
-    return result
+    assert_no_transaction("score_submit")
+    return _submissions.submit(score_check(user=user, game=game, score=score, achieved_at=achieved_at))
 
 
 def scores_record(entries: list[ScoreEntry]) -> list[Submission | Exception]:
@@ -138,6 +142,9 @@ def scores_record(entries: list[ScoreEntry]) -> list[Submission | Exception]:
             ranks = {p: outcome.ranks[p] for p in ("day", "week", "month", "all")}
             results.append(_submission(row, entry, outcome.best, ranks, updated=True))
     return results
+
+
+_submissions: GroupCommit[ScoreEntry, Submission] = GroupCommit(scores_record, max_batch=500)
 
 
 def _stamp() -> datetime:
