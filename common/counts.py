@@ -118,16 +118,27 @@ def versioned_count(queryset: models.QuerySet[Any], depends_on: tuple[type[model
 
 
 class CountedQuerySet(Generic[M]):
-    """A queryset for Django's Paginator whose `count()` is `versioned_count`.
+    """What Django's Paginator pages: the page is a slice of `queryset`, the count that of
+    `counted` (default: `queryset` itself), through `versioned_count`.
 
-    The paginator asks it for `count()` and slices it for the page; slicing gives the plain
-    queryset slice, so the page itself is one ordinary query.
+    `counted` lets a list page rich rows (annotations, `.values(...)` of many columns, per-caller
+    flags) while counting a lighter query with the same filters (`.values("pk")`): its SQL is the
+    cache key, compiled on every request, and callers with different flags share one count.
+    `depends_on=None` counts `counted` directly each time: for filters whose SQL embeds the
+    current time, which would never repeat as a cache key.
     """
 
-    def __init__(self, queryset: models.QuerySet[M], *, depends_on: tuple[type[models.Model], ...]) -> None:
-        if not depends_on:
-            raise ValueError("depends_on names the models whose changes change this count")
+    def __init__(
+        self,
+        queryset: models.QuerySet[M, Any],
+        *,
+        depends_on: tuple[type[models.Model], ...] | None,
+        counted: models.QuerySet[Any, Any] | None = None,
+    ) -> None:
+        if depends_on is not None and not depends_on:
+            raise ValueError("depends_on names the models whose changes change this count (None: count directly)")
         self.queryset = queryset
+        self.counted = queryset if counted is None else counted
         self.depends_on = depends_on
 
     @property
@@ -135,7 +146,9 @@ class CountedQuerySet(Generic[M]):
         return self.queryset.ordered
 
     def count(self) -> int:
-        return versioned_count(self.queryset, self.depends_on)
+        if self.depends_on is None:
+            return self.counted.count()
+        return versioned_count(self.counted, self.depends_on)
 
     def __len__(self) -> int:
         return self.count()
@@ -143,5 +156,5 @@ class CountedQuerySet(Generic[M]):
     def __getitem__(self, index: Any) -> Any:
         return self.queryset[index]
 
-    def __iter__(self) -> Iterator[M]:
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.queryset)

@@ -46,8 +46,8 @@ class EventListApi(ListAPIView):
         query = s.EventListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         rows = event_list_rows(**query.validated_data)
-        # A CountedRows is not a QuerySet, but it is what Django's Paginator uses: count() and slices.
-        page = self.paginate_queryset(rows)  # type: ignore[arg-type]  # see above: the stubs want a QuerySet
+        # A CountedQuerySet is not a QuerySet, but it is what Django's Paginator uses: count() and slices.
+        page: list[dict[str, Any]] | None = self.paginate_queryset(rows)  # type: ignore[arg-type]  # see above: the stubs want a QuerySet
         assert page is not None  # the list is always paginated
         mine = bookmarked_among(user=request.user, event_ids=[row["id"] for row in page])
         return self.get_paginated_response([s.event_representation(row, row["id"] in mine) for row in page])

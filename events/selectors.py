@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
-from common.counts import CountedQuerySet, versioned_count
+from common.counts import CountedQuerySet
 from events.models import Bookmark, Event, TicketOrder
 from events.rules import city_key, search_terms
 from events.search import search_filter
@@ -98,30 +98,20 @@ def event_list(
     return qs.order_by(*ORDERINGS[key])
 
 
-class CountedRows(CountedQuerySet[Event]):
-    """Page rows counted through a lighter queryset with the same filter (`SELECT id`, no join):
-    the count's cache key is made of its SQL, which then compiles in a third of the time of
-    the 16-column page query's, on every request."""
-
-    def __init__(self, rows: QuerySet[Event, Any], *, counted: QuerySet[Event, Any]) -> None:
-        super().__init__(rows, depends_on=(Event,))
-        self.counted = counted
-
-    def count(self) -> int:
-        return versioned_count(self.counted, self.depends_on)
-
-
-def event_list_rows(**filters: Any) -> CountedRows | QuerySet[Event, dict[str, Any]]:
+def event_list_rows(**filters: Any) -> CountedQuerySet[Any]:
     """The rows of `GET /events/` (EVENT_COLUMNS), for the paginator, with `event_list`'s filters.
 
     The count is cached per version of the events table (its SQL repeats from request to
     request), except with `available`, whose SQL embeds the current time: counted directly.
     """
     events = event_list(**filters)
-    rows = events.values(*EVENT_COLUMNS)
-    if filters.get("available") is not None:
-        return rows
-    return CountedRows(rows, counted=events.order_by().values("pk"))
+    # Counted as `SELECT COUNT(*) ... WHERE <filters>`: the one-column select's SQL (the cache
+    # key) compiles in a third of the time of the 16-column page query's.
+    return CountedQuerySet(
+        events.values(*EVENT_COLUMNS),
+        counted=events.order_by().values("pk"),
+        depends_on=None if filters.get("available") is not None else (Event,),
+    )
 
 
 def bookmarked_among(*, user: Any, event_ids: Iterable[int]) -> set[int]:

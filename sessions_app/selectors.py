@@ -13,7 +13,7 @@ describes the same shape for the OpenAPI schema (a test holds the two equal).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -195,50 +195,6 @@ ROW_COLUMNS = (
 )
 
 
-class SessionPages(CountedQuerySet[Any]):
-    """What the paginator pages for the session lists: the page is a slice of the rows query
-    (with the caller's flags), the count that of the same filters without them, so every caller
-    shares one cached count per filter (`common.counts`)."""
-
-    def __init__(self, rows: QuerySet[Any], *, counted: QuerySet[Any], depends_on: tuple[type[Any], ...]) -> None:
-        super().__init__(counted, depends_on=depends_on)
-        self.rows = rows
-
-    @property
-    def ordered(self) -> bool:
-        return self.rows.ordered
-
-    def __getitem__(self, index: Any) -> Any:
-        return self.rows[index]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.rows)
-
-
-class _Direct:
-    """A rows query counted by a plain `COUNT(*)` of its filters (for filters whose SQL embeds
-    the clock, which would never repeat as a cache key)."""
-
-    def __init__(self, rows: QuerySet[Any], *, counted: QuerySet[GameSession]) -> None:
-        self.rows, self.counted = rows, counted
-
-    @property
-    def ordered(self) -> bool:
-        return self.rows.ordered
-
-    def count(self) -> int:
-        return self.counted.count()
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, index: Any) -> Any:
-        return self.rows[index]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.rows)
-
-
 def session_pages(*, user: Any = None, ordering: str | None = None, joinable: bool = False, **filters: Any) -> Any:
     """The session list of the API as something Django's paginator pages: rows of `ROW_COLUMNS`
     (turn a page into the API shape with `session_rows`) and an exact count.
@@ -250,12 +206,12 @@ def session_pages(*, user: Any = None, ordering: str | None = None, joinable: bo
     counted = _filtered(joinable=joinable, **filters)
     rows = _with_flags(counted, user=user).order_by(*ORDERINGS[_ordering(ordering)]).values(*ROW_COLUMNS)
     if joinable:
-        return _Direct(rows, counted=counted)
+        return CountedQuerySet(rows, counted=counted, depends_on=None)
     reads_attendance = filters.get("attendee_id") is not None or filters.get("involving_id") is not None
     depends_on: tuple[type[Any], ...] = (GameSession, Attendance) if reads_attendance else (GameSession,)
     # Counted as `SELECT COUNT(*) ... WHERE <filters>`; its cache key is the SQL of the one-column
     # select, which compiles in a fraction of the time of the full row's.
-    return SessionPages(rows, counted=counted.values("pk"), depends_on=depends_on)
+    return CountedQuerySet(rows, counted=counted.values("pk"), depends_on=depends_on)
 
 
 def session_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -121,3 +121,28 @@ def test_django_paginator_pages_a_counted_queryset(django_assert_num_queries, tr
 def test_a_counted_queryset_needs_its_dependencies():
     with pytest.raises(ValueError):
         CountedQuerySet(_gamers(), depends_on=())
+
+
+def test_rows_are_paged_while_a_lighter_query_is_counted(django_assert_num_queries, tracked_gamers):
+    for name in ("count light a", "count light b", "count light c"):
+        make_gamer(name)
+    rows = _gamers().values("username")
+    pages = CountedQuerySet(rows, counted=_gamers().order_by().values("pk"), depends_on=(Gamer,))
+    with django_assert_num_queries(2):
+        page = Paginator(pages, 2).page(2)
+        assert list(page) == [{"username": "count light c"}]
+        assert page.paginator.count == 3
+    # The count's key is the light query's SQL: a list with other rows but the same filter shares it.
+    other = CountedQuerySet(_gamers().values("id"), counted=_gamers().order_by().values("pk"), depends_on=(Gamer,))
+    with django_assert_num_queries(0):
+        assert other.count() == 3
+
+
+def test_without_dependencies_the_count_is_taken_each_time(django_assert_num_queries, tracked_gamers):
+    make_gamer("count direct a")
+    pages = CountedQuerySet(_gamers(), depends_on=None)
+    with django_assert_num_queries(1):
+        assert pages.count() == 1
+    make_gamer("count direct b")
+    with django_assert_num_queries(1):
+        assert pages.count() == 2
