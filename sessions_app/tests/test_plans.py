@@ -59,7 +59,7 @@ def many_sessions() -> dict[str, Any]:
 def plan_of(**filters: Any) -> str:
     """EXPLAIN of the first page (20 rows) of the list the API runs for these filters."""
     pages = selectors.session_pages(**filters)
-    return pages.rows[:20].explain()
+    return pages.queryset[:20].explain()
 
 
 INDEX_OF_ORDERING = {
@@ -109,5 +109,5 @@ def test_the_joinable_list_for_the_bot_reads_in_start_order(many_sessions):
 
 
 def test_the_case_insensitive_game_filter_is_the_indexed_expression(many_sessions):
-    sql, _ = selectors.session_pages(game="chess").rows.query.sql_with_params()
+    sql, _ = selectors.session_pages(game="chess").queryset.query.sql_with_params()
     assert 'UPPER("sessions_app_gamesession"."game")' in sql
