@@ -45,6 +45,12 @@ class Gamer(AbstractBaseUser):
     last_seen = models.DateTimeField(null=True, blank=True)
     discord_id = models.CharField(max_length=32, unique=True, null=True, blank=True)
     is_active = models.BooleanField(default=True)
+    # SPEC §2: set when the owner follows the link mailed to `email`; a changed email is
+    # unverified (pending) until the link mailed to the new address is followed.
+    email_verified = models.BooleanField(default=False)
+    # Per-kind email opt-out for notifications (SPEC §2 "Notifications"): {kind: false} turns a
+    # kind's mail off; a kind not named here is mailed. Edited through PATCH /auth/me {"notify"}.
+    notify = models.JSONField(default=dict, blank=True)
 
     objects = GamerManager()
 
@@ -175,3 +181,46 @@ class DiscordLinkCode(models.Model):
 
     def __str__(self) -> str:
         return f"link code for {self.user_id} (expires {self.expires_at:%Y-%m-%d %H:%M})"
+
+
+class NotificationKind(models.TextChoices):
+    SESSION_REMINDER = "session_reminder", "Session reminder"
+    WAITLIST_PROMOTION = "waitlist_promotion", "Waiting-list promotion"
+    TICKET_CONFIRMATION = "ticket_confirmation", "Ticket confirmation"
+    LEADERBOARD_PRIZE = "leaderboard_prize", "Leaderboard prize"
+    REPORT_OUTCOME = "report_outcome", "Report outcome"
+
+
+class Notification(models.Model):
+    """An in-app notification (SPEC §2 "Notifications"), created by `gamers.services.notifications`.
+
+    Each is also mailed (verified email, unless the kind is opted out) and sent as a Discord DM
+    when the account is linked, after commit. `key`, when set, makes a notification exactly-once
+    per account (a reminder or a payout retried by a second worker finds the row and stops).
+    """
+
+    Kind = NotificationKind
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True, default="")
+    url = models.CharField(max_length=500, blank=True, default="")
+    key = models.CharField(max_length=128, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at", "-id"], name="notification_user_newest")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], condition=~Q(key=""), name="notification_user_key_unique"),
+            models.CheckConstraint(condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}: {self.title}"
+
+    @property
+    def read(self) -> bool:
+        return self.read_at is not None
