@@ -18,6 +18,13 @@ class AuditLog(models.Model):
         DELETE_GAMER = "delete_gamer", "Delete gamer"
         ROLE_CHANGE = "role_change", "Change role"
         DISCONNECT_EVERYONE = "disconnect_everyone", "Disconnect everyone"
+        DEACTIVATE_GAMER = "deactivate_gamer", "Deactivate gamer"
+        REACTIVATE_GAMER = "reactivate_gamer", "Reactivate gamer"
+        PASSWORD_SET = "password_set", "Set password"
+        # Changes made in the back office (/admin/) to gamers, sessions, events, scores, entries.
+        ADMIN_ADD = "admin_add", "Add (back office)"
+        ADMIN_CHANGE = "admin_change", "Change (back office)"
+        ADMIN_DELETE = "admin_delete", "Delete (back office)"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_actions"

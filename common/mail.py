@@ -14,6 +14,7 @@ from typing import Any
 from django.core.mail import EmailMessage
 from django.core.mail.backends.console import EmailBackend as ConsoleBackend
 from django.core.mail.backends.filebased import EmailBackend as FileBackend
+from django.db import transaction
 
 
 class ConsoleAndFileBackend(FileBackend):
@@ -27,3 +28,12 @@ class ConsoleAndFileBackend(FileBackend):
         sent = super().send_messages(email_messages)
         self.console.send_messages(email_messages)
         return sent
+
+
+def mail_send_on_commit(*, to: str, subject: str, body: str) -> None:
+    """Send one plain-text mail from `DEFAULT_FROM_EMAIL` by a Celery task once the current
+    transaction commits (at once outside one): a rolled-back sign-up mails nothing, and a slow
+    mail server never holds a request or a lock. Inline on the embedded default (eager tasks)."""
+    from common.tasks import mail_send
+
+    transaction.on_commit(lambda: mail_send.delay(to=to, subject=subject, body=body))

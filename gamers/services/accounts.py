@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from audit.services import audit_record
@@ -107,6 +108,27 @@ def token_blacklist(*, user: Gamer, refresh: str) -> None:
     token.blacklist()
 
 
+def refresh_tokens_revoke(*, user_id: int, keep_jti: str | None = None) -> int:
+    """Blacklist every unexpired refresh token issued to the account (all but `keep_jti`'s):
+    log out everywhere, password change/reset, an admin setting the password, deactivation.
+    Returns how many were revoked. Access tokens live out their `ACCESS_TOKEN_MINUTES`, except
+    a deactivated account's, which authentication refuses at once (simplejwt checks is_active)."""
+    tokens = OutstandingToken.objects.filter(
+        user_id=user_id, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+    )
+    if keep_jti:
+        tokens = tokens.exclude(jti=keep_jti)
+    rows = [BlacklistedToken(token_id=pk) for pk in tokens.values_list("pk", flat=True)]
+    BlacklistedToken.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def gamer_sockets_close_on_commit(user_id: int) -> None:
+    """Close every open socket of the account, on every web process, once the transaction
+    commits (the user's channel group reaches each process's consumers)."""
+    broadcast_on_commit(user_group(user_id), {"type": "user.disconnect", "code": CLOSE_DISCONNECTED_BY_ADMIN})
+
+
 def gamer_update(*, gamer: Gamer, bio: str | None = None, email: str | None = None, avatar: Any = None) -> Gamer:
     fields: list[str] = []
     if bio is not None:
@@ -144,7 +166,7 @@ def _delete_account(gamer: Gamer) -> None:
     gamer.delete()
     if avatar:
         transaction.on_commit(lambda: storage.delete(avatar))
-    broadcast_on_commit(user_group(pk), {"type": "user.disconnect", "code": CLOSE_DISCONNECTED_BY_ADMIN})
+    gamer_sockets_close_on_commit(pk)
 
 
 @transaction.atomic
@@ -193,6 +215,30 @@ def gamer_set_role(*, actor: Gamer, target_id: int, role: str, reason: str = "")
             actor=actor, action="role_change", target_type="gamer", target_id=target.pk, reason=reason or f"-> {role}"
         )
         broadcast_on_commit(user_group(target.pk), {"type": "user.role_changed", "role": role})
+    return target
+
+
+@transaction.atomic
+def gamer_set_active(*, actor: Gamer, target_id: int, active: bool, reason: str = "") -> Gamer:
+    """Deactivate or reactivate an account (admins, never their own or another admin's);
+    audited. Deactivation revokes every refresh token and closes the account's sockets on every
+    process; its access tokens stop authenticating at once (inactive users are refused)."""
+    target = _target_for_admin_action(
+        actor=actor, target_id=target_id, verb="deactivate" if not active else "reactivate"
+    )
+    if target.is_active != active:
+        target.is_active = active
+        target.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor,
+            action="reactivate_gamer" if active else "deactivate_gamer",
+            target_type="gamer",
+            target_id=target.pk,
+            reason=reason,
+        )
+        if not active:
+            refresh_tokens_revoke(user_id=target.pk)
+            gamer_sockets_close_on_commit(target.pk)
     return target
 
 
