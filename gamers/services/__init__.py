@@ -2,7 +2,8 @@
 the caller's); broadcasts happen on commit.
 
 accounts.py: accounts, roles, tokens, social login, Discord linking. ledger.py: the coin ledger,
-the one writer of balances and CoinTransaction rows.
+the one writer of balances and CoinTransaction rows. notifications.py: in-app notifications,
+their mail and the Discord DM hook.
 """
 
 from gamers.services.accounts import (
@@ -25,12 +26,19 @@ from gamers.services.accounts import (
     token_pair_for,
 )
 from gamers.services.ledger import CoinEntry, InsufficientFunds, coins_apply, coins_apply_many, coins_lock_many
+from gamers.services.notifications import (
+    NotificationRow,
+    notification_create,
+    notifications_create_many,
+    notifications_mark_read,
+)
 
 __all__ = [
     "LINK_CODE_KEEP",
     "LINK_CODE_TTL",
     "CoinEntry",
     "InsufficientFunds",
+    "NotificationRow",
     "SocialLoginResult",
     "coins_apply",
     "coins_apply_many",
@@ -45,6 +53,9 @@ __all__ = [
     "gamer_set_role",
     "gamer_sockets_close_on_commit",
     "gamer_update",
+    "notification_create",
+    "notifications_create_many",
+    "notifications_mark_read",
     "refresh_tokens_revoke",
     "social_login",
     "token_blacklist",
