@@ -15,3 +15,10 @@ urlpatterns = [
     path("gamers/<id:pk>", api.GamerDetailApi.as_view(), name="gamer-detail"),
     path("gamers/<id:pk>/role", api.GamerRoleApi.as_view(), name="gamer-role"),
 ]
+# Notifications (SPEC §2): kept in one block at the end, apart from the account routes above.
+from gamers import notifications_api  # noqa: E402
+
+urlpatterns += [
+    path("me/notifications", notifications_api.MyNotificationsApi.as_view(), name="my-notifications"),
+    path("me/notifications/read", notifications_api.MyNotificationsReadApi.as_view(), name="my-notifications-read"),
+]
