@@ -22,7 +22,7 @@ class World:
 
 def world_build() -> World:
     from events.tests.factories import EventFactory, sell
-    from gamers.models import Gamer
+    from gamers.models import Gamer, Notification, NotificationKind
     from gamers.services import token_pair_for
     from leaderboard.models import Score
     from leaderboard.reports import aggregates_rebuild
@@ -79,6 +79,16 @@ def world_build() -> World:
         ]
     )
     aggregates_rebuild(user_ids=[gamer.pk, other.pk])
+
+    # A read and an unread notification for the gamer and one for someone else, so the list has
+    # rows (and `?unread=`) to show and generated read marks meet ids of both owners.
+    Notification.objects.bulk_create(
+        [
+            Notification(user=gamer, kind=NotificationKind.SESSION_REMINDER, title="Starts soon", url="/sessions"),
+            Notification(user=gamer, kind=NotificationKind.LEADERBOARD_PRIZE, title="Prize", read_at=timezone.now()),
+            Notification(user=other, kind=NotificationKind.TICKET_CONFIRMATION, title="Your tickets", body="AB12"),
+        ]
+    )
 
     return World(
         users=users,
