@@ -277,3 +277,12 @@ def test_reactivating_is_audited(admin, gamer):
     gamer.refresh_from_db()
     assert gamer.is_active
     assert list(AuditLog.objects.values_list("action", flat=True)) == ["reactivate_gamer"]
+
+
+def test_the_gamer_pages_open_for_an_admin(admin, gamer):
+    client = browser(admin)
+    for url in (GAMERS, f"{GAMERS}add/", f"{GAMERS}{gamer.pk}/change/", f"{GAMERS}{admin.pk}/change/"):
+        assert client.get(url).status_code == 200, url
+    assert client.get(f"{GAMERS}{gamer.pk}/password/").status_code == 200
+    own = client.get(f"{GAMERS}{admin.pk}/change/").content.decode()
+    assert 'name="role"' not in own and 'name="is_active"' not in own  # read-only on one's own page
