@@ -36,6 +36,7 @@ class Cap(StrEnum):
     TRIVIA_REPORTS = "trivia.reports"  # ban / unban / dismiss reports
     MODERATION_LOG = "moderation.log"
     SYSTEM_ADMIN = "system.admin"  # disconnect everyone
+    ACCOUNTS_MANAGE = "accounts.manage"  # set passwords, (de)activate accounts (never another admin's)
     ADMIN_SITE = "admin.site"  # sign in to /admin/
 
 
@@ -51,16 +52,19 @@ MIN_ROLE: dict[Cap, str] = {
     Cap.TRIVIA_REPORTS: Role.MODERATOR,
     Cap.MODERATION_LOG: Role.MODERATOR,
     Cap.SYSTEM_ADMIN: Role.ADMIN,
+    Cap.ACCOUNTS_MANAGE: Role.ADMIN,
     Cap.ADMIN_SITE: Role.MODERATOR,
 }
 
 # Django admin models a moderator may open, with the actions allowed on each
 # ("app_label.modelname" -> {"view", "add", "change", "delete"}). Admins may open everything.
+# The same rights as the REST API: a moderator deletes any session (SESSIONS_MODERATE) but neither
+# edits one nor removes its attendees (SESSIONS_EDIT_ANY is the admins').
 MODERATOR_ADMIN_MODELS: dict[str, set[str]] = {
     "trivia.entry": {"view", "add", "change", "delete"},
     "trivia.entryreport": {"view", "change", "delete"},
     "trivia.round": {"view"},
-    "sessions_app.gamesession": {"view", "change", "delete"},
+    "sessions_app.gamesession": {"view", "delete"},
     "sessions_app.review": {"view", "delete"},
     "audit.auditlog": {"view"},
 }
@@ -96,3 +100,17 @@ def admin_module_allowed(user: Any, app_label: str) -> bool:
     if rights(user) >= RIGHTS[Role.ADMIN]:
         return True
     return can(user, Cap.ADMIN_SITE) and any(key.startswith(f"{app_label}.") for key in MODERATOR_ADMIN_MODELS)
+
+
+def account_target_allowed(actor: Any, target: Any, *, on_self: bool) -> bool:
+    """May `actor` act on the account `target` (change, delete, deactivate, set its password)?
+
+    Nobody acts on another admin's account; acting on one's own account is allowed only where
+    `on_self` says so (editing one's profile, yes; one's role, activation or deletion, no).
+    The caller checks the capability itself (ACCOUNTS_MANAGE, GAMERS_DELETE, ROLES_CHANGE).
+    """
+    if rights(actor) < 0 or target is None:
+        return False
+    if target.pk == actor.pk:
+        return on_self
+    return getattr(target, "role", Role.GAMER) != Role.ADMIN

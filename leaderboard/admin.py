@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from redis.exceptions import RedisError
 
+from audit.admin_mixins import AuditedAdminMixin
 from common.errors import ServiceError
 from leaderboard.models import Game, Score
 from leaderboard.rebuild import boards_refresh_players
@@ -18,7 +19,7 @@ logger = logging.getLogger("gameconnect.leaderboard")
 
 
 @admin.register(Game)
-class GameAdmin(admin.ModelAdmin):
+class GameAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["slug", "label", "max_score"]
     search_fields = ["slug", "label"]
     ordering = ["label"]
@@ -36,9 +37,10 @@ def _refresh_after_commit(request: HttpRequest, user_ids: list[int]) -> None:
 
 
 @admin.register(Score)
-class ScoreAdmin(admin.ModelAdmin):
+class ScoreAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Scores come from players; the back office views them and removes bad ones (the players'
-    boards and report aggregates are recomputed from what remains)."""
+    boards and report aggregates are recomputed from what remains). Removals are audited
+    (`admin_delete`, audit.admin_mixins)."""
 
     list_display = ["id", "user", "game", "value", "achieved_at"]
     list_filter = ["game", "achieved_at"]

@@ -1,12 +1,15 @@
-"""Back office for sessions and reviews. Moderators may view, change and delete sessions and view
-and delete reviews (common.roles.MODERATOR_ADMIN_MODELS); admins may do everything.
+"""Back office for sessions and reviews, with the API's rights (common.roles.MODERATOR_ADMIN_MODELS):
+moderators view and delete sessions (no edits, no attendee removals: REST answers them 403 too)
+and view and delete reviews; admins may do everything.
 
-Deletions and edits go through the services, so they are audited and keep the invariants
-(a moderator's deletion is in the moderation log; `max_attendees` can't drop below the
-attendee count; the session counters move with the rows). Attendees are shown inline and may
-be removed (through `session_leave`), never added: adding goes through `session_join`, which
-enforces capacity. The action "Recount counters" recomputes the selected sessions' counters
-from their rows (`counters.counters_recount`), should anything ever have bypassed the services.
+Deletions and edits go through the services, so they keep the invariants and the API's
+refusals (`session_update` checks the actor's role itself; `max_attendees` can't drop below the
+attendee count; the session counters move with the rows). Every change is in the audit log:
+a deletion by someone other than the organizer as `delete_session` (the service), everything
+else as `admin_add`/`admin_change`/`admin_delete` (audit.admin_mixins). Attendees are shown
+inline and may be removed by admins (through `session_leave`, recorded in the session's
+`admin_change` row), never added: adding goes through `session_join`, which enforces capacity.
+The action "Recount counters" recomputes the selected sessions' counters from their rows (`counters.counters_recount`), should anything ever have bypassed the services.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from audit.admin_mixins import AuditedAdminMixin
 from common.errors import ServiceError
 from sessions_app import rules, services
 from sessions_app.counters import counters_drift, counters_recount
@@ -59,7 +63,7 @@ class GameSessionAdminForm(forms.ModelForm):
 
 
 @admin.register(GameSession)
-class GameSessionAdmin(admin.ModelAdmin):
+class GameSessionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     form = GameSessionAdminForm
     list_display = ["id", "title", "game", "platform", "organizer", "starts_at", "max_attendees", "attendee_count"]
     list_display_links = ["id", "title"]
@@ -80,6 +84,7 @@ class GameSessionAdmin(admin.ModelAdmin):
         "rating_sum",
     ]
     actions = ["recount_counters"]
+    audit_target_type = "session"
 
     @admin.action(description="Recount counters (attendees, likes, reviews) from the rows", permissions=["change"])
     def recount_counters(self, request: HttpRequest, queryset: QuerySet[GameSession]) -> None:
@@ -95,10 +100,13 @@ class GameSessionAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: GameSession, form: Any, change: bool) -> None:
         changes = {name: form.cleaned_data[name] for name in form.changed_data if name in services.EDITABLE_FIELDS}
         try:
-            services.session_update(actor=request.user, session_id=obj.pk, checked_by_admin_site=True, **changes)
+            services.session_update(actor=request.user, session_id=obj.pk, **changes)
         except ValidationError as exc:
             # The form already passed; this is a join that landed meanwhile. Say so instead of a 500.
             self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+
+    def deletion_audited_by_service(self, request: HttpRequest, obj: Any) -> bool:
+        return bool(obj.organizer_id != request.user.pk)  # session_delete audits a moderation deletion
 
     def delete_model(self, request: HttpRequest, obj: GameSession) -> None:
         services.session_delete(actor=request.user, session_id=obj.pk, reason="admin site")

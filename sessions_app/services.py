@@ -105,20 +105,20 @@ def session_create(
 
 
 @transaction.atomic
-def session_update(*, actor: Any, session_id: int, checked_by_admin_site: bool = False, **changes: Any) -> GameSession:
+def session_update(*, actor: Any, session_id: int, **changes: Any) -> GameSession:
     """Change a session's editable fields (organizer or admin; 403 `not_organizer` otherwise).
 
     A new `starts_at` must be in the future (an unchanged one may be past, so a started
     session can still be switched off). `max_attendees` can't go below the current attendee
     count: that is checked under the session's row lock, which joins also take, so no join
-    can slip in between the check and the write. `checked_by_admin_site` skips the role check
-    for the Django admin, which applies its own model permissions.
+    can slip in between the check and the write. The back office calls it too, with the same
+    role check (a moderator's edit is refused there as here).
     """
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
     session = _locked_session(session_id)
-    if not checked_by_admin_site and not is_owner_or_can(actor, session.organizer_id, Cap.SESSIONS_EDIT_ANY):
+    if not is_owner_or_can(actor, session.organizer_id, Cap.SESSIONS_EDIT_ANY):
         raise PermissionDenied("Only the organizer or an admin can edit this session.", code="not_organizer")
     changes = _validated(changes)
     errors: dict[str, list[str]] = {}

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from audit.admin_mixins import AuditedAdminMixin
 from common.admin import ReadOnlyAdmin
 from common.errors import ServiceError
 from trivia import services
@@ -22,7 +23,7 @@ from trivia.models import Attempt, Entry, EntryReport, EntryReporter, Round
 
 
 @admin.register(Entry)
-class EntryAdmin(admin.ModelAdmin):
+class EntryAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["id", "category", "clue", "answer", "value", "banned"]
     list_filter = ["banned", "value", "category"]
     search_fields = ["category", "clue", "answer"]
