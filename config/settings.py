@@ -349,6 +349,16 @@ REFRESH_TOKEN_DAYS = env_int("REFRESH_TOKEN_DAYS", 7)
 THROTTLE_AUTH_RATE = env_str("THROTTLE_AUTH_RATE", "10/min")
 THROTTLE_USER_RATE = env_str("THROTTLE_USER_RATE", "600/min")
 THROTTLE_ANON_RATE = env_str("THROTTLE_ANON_RATE", "120/min")
+# Sign-ins per account, from any address (SPEC §2): guessing one password from many addresses
+# stops, while a LAN party behind one address keeps THROTTLE_AUTH_RATE per IP.
+THROTTLE_LOGIN_ACCOUNT_RATE = env_str("THROTTLE_LOGIN_ACCOUNT_RATE", "10/15min")
+from common.rates import parse_rate  # noqa: E402 - pure; validates the rates before anything serves
+
+for _name in ("THROTTLE_AUTH_RATE", "THROTTLE_USER_RATE", "THROTTLE_ANON_RATE", "THROTTLE_LOGIN_ACCOUNT_RATE"):
+    try:
+        parse_rate(globals()[_name])
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{_name}: {exc}") from None
 
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["gamers.authentication.JWTAuthentication"],
