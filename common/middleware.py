@@ -6,6 +6,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.deprecation import MiddlewareMixin
+
+from common.hashers import HashingBusy
 
 # Paths whose own URLconf relies on trailing slashes.
 _KEEP_SLASH_PREFIXES = ("/admin/", "/static/", "/media/")
@@ -55,3 +58,23 @@ def refuse(request: HttpRequest) -> HttpResponse | None:
             status=413,
         )
     return None
+
+
+class HashingBusyMiddleware(MiddlewareMixin):
+    """A view outside DRF (the admin's login, Django's password forms) whose password hash found
+    no free slot (common/hashers.py): 503 with Retry-After, JSON under /api/ and a short page
+    elsewhere, instead of a 500. DRF views answer it in common.exceptions."""
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, HashingBusy):
+            return None
+        if request.path_info.startswith("/api/"):
+            response: HttpResponse = JsonResponse(exception.as_dict(), status=503)
+        else:
+            response = HttpResponse(
+                "<!doctype html><title>Busy</title><h1>Busy</h1><p>The server is busy signing other people in."
+                " Try again in a moment.</p>",
+                status=503,
+            )
+        response["Retry-After"] = str(exception.retry_after)
+        return response

@@ -159,6 +159,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A password hash that found no free slot (common/hashers.py) in a view outside DRF: 503.
+    "common.middleware.HashingBusyMiddleware",
     # Last and sync-only: the whole chain above runs in one thread under ASGI (see the class).
     "common.middleware.OptionalTrailingSlashMiddleware",
 ]
@@ -241,12 +243,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "gamers.Gamer"
+# Django's Argon2 and PBKDF2, run in a bounded pool per process (common/hashers.py): at most
+# PASSWORD_HASH_CONCURRENCY hashes at once (an Argon2 hash holds 100 MiB); a sign-in that waits
+# PASSWORD_HASH_WAIT_SECONDS for a slot gets 503 `busy` with Retry-After.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
-    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "common.hashers.BoundedArgon2PasswordHasher",
+    "common.hashers.BoundedPBKDF2PasswordHasher",
 ]
+PASSWORD_HASH_CONCURRENCY = env_int("PASSWORD_HASH_CONCURRENCY", 2)
+PASSWORD_HASH_WAIT_SECONDS = env_float("PASSWORD_HASH_WAIT_SECONDS", 2.0)
+if PASSWORD_HASH_CONCURRENCY < 1:
+    raise ImproperlyConfigured("PASSWORD_HASH_CONCURRENCY must be at least 1")
 if TESTING:
-    # Hashing dominates test time; the production hashers are exercised by test_hashing.
+    # Hashing dominates test time; the production hashers are exercised by test_hashing and
+    # the bounded pool by common/tests/test_hashers.py.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -360,12 +370,15 @@ for _name in ("THROTTLE_AUTH_RATE", "THROTTLE_USER_RATE", "THROTTLE_ANON_RATE", 
     except ValueError as exc:
         raise ImproperlyConfigured(f"{_name}: {exc}") from None
 
+# Request bodies nested deeper than this are 400 `json_too_deep` (common/parsers.py).
+JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 64)
+
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["gamers.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "common.parsers.JSONParser",  # DRF's, refusing nesting deeper than JSON_MAX_DEPTH
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
