@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.utils.deprecation import MiddlewareMixin
 
 from common.hashers import HashingBusy
@@ -78,3 +81,23 @@ class HashingBusyMiddleware(MiddlewareMixin):
             )
         response["Retry-After"] = str(exception.retry_after)
         return response
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware (CONTENT_SECURITY_POLICY in settings), with the WebSocket origin
+    of the page added to connect-src: `ws://host` over http, `wss://host` over https. CSP 3 lets
+    'self' cover them, but not every browser in use does; the host is known only per request."""
+
+    def get_policy_parts(
+        self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
+    ) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        try:
+            host = request.get_host()
+        except DisallowedHost:
+            return parts
+        socket_origin = f"{'wss' if request.is_secure() else 'ws'}://{host}"
+        update = dict(parts.update or {})
+        update["connect-src"] = [*(update.get("connect-src") or []), socket_origin]
+        parts.update = update
+        return parts

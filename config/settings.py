@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our static files: /api/docs works offline
     "corsheaders",
+    "csp",
     "channels",
     "common",
     "audit",
@@ -152,6 +153,8 @@ INSTALLED_APPS = [
 # Exactly what runs, in this order, under WSGI and ASGI alike.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # django-csp's, adding the page's own ws:/wss: origin to connect-src (see the class).
+    "common.middleware.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -506,6 +509,28 @@ try:
     parse_trusted_proxies(TRUSTED_PROXIES)
 except ValueError as exc:
     raise ImproperlyConfigured(str(exc)) from None
+
+# --- Content-Security-Policy (django-csp) ----------------------------------------------
+# Every page, the admin and the API docs included: scripts and styles only from our own files
+# (a nonce for any inline one: `request.csp_nonce`), nothing may frame us, no plugins, forms and
+# <base> only to ourselves; sockets to our own origin (the middleware adds ws:/wss: of the
+# request's host). The API docs relax style-src only (config/urls.py: ReDoc's CSS-in-JS).
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
+}
 
 # --- production hardening ---------------------------------------------------------------
 if not DEBUG:
