@@ -195,7 +195,7 @@ class LoginAccountRateThrottle(_RedisWindowMixin, throttling.SimpleRateThrottle)
     login_field = "login"
 
     def get_cache_key(self, request: Any, view: Any) -> str | None:
-        data = getattr(request, "data", None)
+        data: Any = getattr(request, "data", None)
         login = data.get(self.login_field) if hasattr(data, "get") else None
         return self.cache_key_for(login)
 

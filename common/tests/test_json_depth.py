@@ -117,3 +117,20 @@ def test_a_thousand_deep_body_is_400_on_every_json_endpoint(settings: Any) -> No
         else:
             assert "64" in body["detail"]
     assert not failures, failures
+
+
+@pytest.mark.django_db
+def test_a_body_in_a_compression_codec_is_refused(api: Any) -> None:
+    import bz2
+
+    body = bz2.compress(b'{"login": "' + b"a" * 100_000 + b'", "password": "x"}')
+    response = api.post("/api/v1/auth/token", body, content_type="application/json; charset=bz2_codec")
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_valid_json_still_parses_including_non_ascii(api: Any) -> None:
+    make_gamer("émile joueur")
+    response = api.post("/api/v1/auth/token", {"login": "ÉMILE JOUEUR", "password": "S3cure-pass!"}, format="json")
+    assert response.status_code == 200
+    assert api.post("/api/v1/auth/token", b"{not json", content_type="application/json").status_code == 400
