@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from itertools import accumulate
 from collections.abc import Mapping
+from itertools import accumulate
 from typing import Any
 
 from django.conf import settings
