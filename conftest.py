@@ -144,6 +144,7 @@ def _clock_at(request: Any, monkeypatch: Any) -> Iterator[None]:
 def _fast_and_clean(settings: Any, tmp_path: Any) -> Iterator[None]:
     """High throttles (throttle tests lower them), isolated media, empty Redis and cache."""
     settings.THROTTLE_AUTH_RATE = "10000/min"
+    settings.THROTTLE_LOGIN_ACCOUNT_RATE = "10000/min"
     settings.THROTTLE_USER_RATE = "100000/min"
     settings.THROTTLE_ANON_RATE = "100000/min"
     settings.MEDIA_ROOT = str(tmp_path / "media")

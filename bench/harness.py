@@ -51,6 +51,7 @@ def bench_env(**extra: str) -> dict[str, str]:
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "SECURE_SSL_REDIRECT": "false",
             "THROTTLE_AUTH_RATE": "1000000/min",
+            "THROTTLE_LOGIN_ACCOUNT_RATE": "1000000/min",
             "THROTTLE_USER_RATE": "100000000/min",
             "THROTTLE_ANON_RATE": "100000000/min",
             "LOG_LEVEL": "WARNING",

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import ServiceError
+from common.hashers import HashingBusy
 
 logger = logging.getLogger("gameconnect.errors")
 
@@ -39,6 +40,8 @@ def _first_code(codes: Any) -> str:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, HashingBusy):
+        return Response(exc.as_dict(), status=exc.status_code, headers={"Retry-After": str(exc.retry_after)})
     if isinstance(exc, ServiceError):
         return Response(exc.as_dict(), status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):

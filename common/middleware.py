@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+from django.utils.deprecation import MiddlewareMixin
+
+from common.hashers import HashingBusy
 
 # Paths whose own URLconf relies on trailing slashes.
 _KEEP_SLASH_PREFIXES = ("/admin/", "/static/", "/media/")
@@ -55,3 +61,43 @@ def refuse(request: HttpRequest) -> HttpResponse | None:
             status=413,
         )
     return None
+
+
+class HashingBusyMiddleware(MiddlewareMixin):
+    """A view outside DRF (the admin's login, Django's password forms) whose password hash found
+    no free slot (common/hashers.py): 503 with Retry-After, JSON under /api/ and a short page
+    elsewhere, instead of a 500. DRF views answer it in common.exceptions."""
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, HashingBusy):
+            return None
+        if request.path_info.startswith("/api/"):
+            response: HttpResponse = JsonResponse(exception.as_dict(), status=503)
+        else:
+            response = HttpResponse(
+                "<!doctype html><title>Busy</title><h1>Busy</h1><p>The server is busy signing other people in."
+                " Try again in a moment.</p>",
+                status=503,
+            )
+        response["Retry-After"] = str(exception.retry_after)
+        return response
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware (CONTENT_SECURITY_POLICY in settings), with the WebSocket origin
+    of the page added to connect-src: `ws://host` over http, `wss://host` over https. CSP 3 lets
+    'self' cover them, but not every browser in use does; the host is known only per request."""
+
+    def get_policy_parts(
+        self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
+    ) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        try:
+            host = request.get_host()
+        except DisallowedHost:
+            return parts
+        socket_origin = f"{'wss' if request.is_secure() else 'ws'}://{host}"
+        update = dict(parts.update or {})
+        update["connect-src"] = [*(update.get("connect-src") or []), socket_origin]
+        parts.update = update
+        return parts

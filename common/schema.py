@@ -62,7 +62,10 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
                 "401": _json(_ERROR_REF, "Missing, invalid or expired token."),
                 "405": _json(_ERROR_REF, "Method not allowed."),
                 "429": _json(_ERROR_REF, "Throttled; see Retry-After."),
-                "503": _json(_ERROR_REF, "A dependency (database) is unavailable."),
+                "503": _json(
+                    _ERROR_REF,
+                    "A dependency (database) is unavailable, or every password-hashing slot is busy (`busy`); see Retry-After.",
+                ),
             }
             if secured:
                 defaults["403"] = _json(_ERROR_REF, "Not allowed for your role.")

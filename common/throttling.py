@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
+import unicodedata
 from typing import Any
 
 from django.conf import settings
+from django.utils.crypto import salted_hmac
 from redis.exceptions import NoScriptError, RedisError
 from rest_framework import throttling
 
 from common.client_ip import client_ip, parse_trusted_proxies
+from common.rates import parse_rate
 from common.redis import get_redis
 
 logger = logging.getLogger("gameconnect.throttling")
@@ -92,6 +96,12 @@ class _RedisWindowMixin:
     def get_rate(self) -> str | None:
         return getattr(settings, self.rate_setting)
 
+    def parse_rate(self, rate: str | None) -> tuple[int | None, int | None]:
+        """DRF's, but periods may carry a count (`10/15min`): common/rates.py."""
+        if rate is None:
+            return (None, None)
+        return parse_rate(rate)
+
     def get_ident(self, request: Any) -> str:
         """The client's address under TRUSTED_PROXIES (common/client_ip.py). DRF's own takes the
         whole X-Forwarded-For header, which any client writes, as the identity."""
@@ -105,6 +115,10 @@ class _RedisWindowMixin:
         key = self.get_cache_key(request, view)  # type: ignore[attr-defined]  # SimpleRateThrottle's, which this mixin goes before
         if key is None:
             return True
+        return self.allow_key(key)
+
+    def allow_key(self, key: str) -> bool:
+        """Record a request in the window `key` if it has room."""
         self.now = self.timer()  # type: ignore[attr-defined]  # SimpleRateThrottle's, which this mixin goes before
         try:
             allowed, self._count, self._oldest = window_record(
@@ -148,3 +162,62 @@ class AuthRateThrottle(_RedisWindowMixin, throttling.SimpleRateThrottle):
 
     def get_cache_key(self, request: Any, view: Any) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def login_identity(login: str) -> str:
+    """The account a login string names, as the sign-in backend finds it: case-folded,
+    compatibility-normalised, whitespace trimmed and collapsed, repeated until stable. The same
+    steps as `gamers.rules.username_key` (which common may not import; a test holds them equal),
+    and for an email a key at least as coarse as `normalize_email`'s (`.strip().lower()`), so
+    every spelling that reaches one account shares one window."""
+    key = login
+    for _ in range(5):
+        new = _SPACES.sub(" ", unicodedata.normalize("NFC", unicodedata.normalize("NFKC", key))).strip().casefold()
+        if new == key:
+            break
+        key = new
+    return key
+
+
+class LoginAccountRateThrottle(_RedisWindowMixin, throttling.SimpleRateThrottle):
+    """Sign-ins per account (THROTTLE_LOGIN_ACCOUNT_RATE, SPEC §2), whatever address they come
+    from: guessing one account's password from many addresses stops, while a LAN party behind
+    one address only shares the per-IP window (AuthRateThrottle). Keyed by the login as typed
+    (`login` in the body), normalised by `login_identity` and hashed with the secret key, so
+    Redis holds no usernames or emails. A body without a text `login` is not counted here
+    (the view answers 400)."""
+
+    scope = "login_account"
+    rate_setting = "THROTTLE_LOGIN_ACCOUNT_RATE"
+    login_field = "login"
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        data: Any = getattr(request, "data", None)
+        login = data.get(self.login_field) if hasattr(data, "get") else None
+        return self.cache_key_for(login)
+
+    def cache_key_for(self, login: object) -> str | None:
+        if not isinstance(login, str):
+            return None
+        identity = login_identity(login)
+        if not identity:
+            return None
+        digest = salted_hmac("gameconnect.throttling.login_account", identity).hexdigest()[:32]
+        return self.cache_format % {"scope": self.scope, "ident": digest}
+
+
+def login_attempt_wait(request: Any, login: object) -> float | None:
+    """For a sign-in form outside DRF (the admin's): record one attempt in the same per-IP and
+    per-account windows as `POST /auth/token`. None when it may go ahead, else the seconds to
+    wait (at least 1). Both windows are consulted in the API's order, the IP's first."""
+    ip = AuthRateThrottle()
+    if not ip.allow_request(request, None):
+        return max(1.0, ip.wait() or 1.0)
+    account = LoginAccountRateThrottle()
+    key = account.cache_key_for(login)
+    if key is None or account.rate is None or account.allow_key(key):
+        return None
+    return max(1.0, account.wait() or 1.0)

@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our static files: /api/docs works offline
     "corsheaders",
+    "csp",
     "channels",
     "common",
     "audit",
@@ -152,6 +153,8 @@ INSTALLED_APPS = [
 # Exactly what runs, in this order, under WSGI and ASGI alike.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # django-csp's, adding the page's own ws:/wss: origin to connect-src (see the class).
+    "common.middleware.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -159,6 +162,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A password hash that found no free slot (common/hashers.py) in a view outside DRF: 503.
+    "common.middleware.HashingBusyMiddleware",
     # Last and sync-only: the whole chain above runs in one thread under ASGI (see the class).
     "common.middleware.OptionalTrailingSlashMiddleware",
 ]
@@ -241,12 +246,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "gamers.Gamer"
+# Django's Argon2 and PBKDF2, run in a bounded pool per process (common/hashers.py): at most
+# PASSWORD_HASH_CONCURRENCY hashes at once (an Argon2 hash holds 100 MiB); a sign-in that waits
+# PASSWORD_HASH_WAIT_SECONDS for a slot gets 503 `busy` with Retry-After.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
-    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "common.hashers.BoundedArgon2PasswordHasher",
+    "common.hashers.BoundedPBKDF2PasswordHasher",
 ]
+PASSWORD_HASH_CONCURRENCY = env_int("PASSWORD_HASH_CONCURRENCY", 2)
+PASSWORD_HASH_WAIT_SECONDS = env_float("PASSWORD_HASH_WAIT_SECONDS", 2.0)
+if PASSWORD_HASH_CONCURRENCY < 1:
+    raise ImproperlyConfigured("PASSWORD_HASH_CONCURRENCY must be at least 1")
 if TESTING:
-    # Hashing dominates test time; the production hashers are exercised by test_hashing.
+    # Hashing dominates test time; the production hashers are exercised by test_hashing and
+    # the bounded pool by common/tests/test_hashers.py.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -349,13 +362,26 @@ REFRESH_TOKEN_DAYS = env_int("REFRESH_TOKEN_DAYS", 7)
 THROTTLE_AUTH_RATE = env_str("THROTTLE_AUTH_RATE", "10/min")
 THROTTLE_USER_RATE = env_str("THROTTLE_USER_RATE", "600/min")
 THROTTLE_ANON_RATE = env_str("THROTTLE_ANON_RATE", "120/min")
+# Sign-ins per account, from any address (SPEC §2): guessing one password from many addresses
+# stops, while a LAN party behind one address keeps THROTTLE_AUTH_RATE per IP.
+THROTTLE_LOGIN_ACCOUNT_RATE = env_str("THROTTLE_LOGIN_ACCOUNT_RATE", "10/15min")
+from common.rates import parse_rate  # noqa: E402 - pure; validates the rates before anything serves
+
+for _name in ("THROTTLE_AUTH_RATE", "THROTTLE_USER_RATE", "THROTTLE_ANON_RATE", "THROTTLE_LOGIN_ACCOUNT_RATE"):
+    try:
+        parse_rate(globals()[_name])
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{_name}: {exc}") from None
+
+# Request bodies nested deeper than this are 400 `json_too_deep` (common/parsers.py).
+JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 64)
 
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["gamers.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "common.parsers.JSONParser",  # DRF's, refusing nesting deeper than JSON_MAX_DEPTH
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
@@ -483,6 +509,28 @@ try:
     parse_trusted_proxies(TRUSTED_PROXIES)
 except ValueError as exc:
     raise ImproperlyConfigured(str(exc)) from None
+
+# --- Content-Security-Policy (django-csp) ----------------------------------------------
+# Every page, the admin and the API docs included: scripts and styles only from our own files
+# (a nonce for any inline one: `request.csp_nonce`), nothing may frame us, no plugins, forms and
+# <base> only to ourselves; sockets to our own origin (the middleware adds ws:/wss: of the
+# request's host). The API docs relax style-src only (config/urls.py: ReDoc's CSS-in-JS).
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
+}
 
 # --- production hardening ---------------------------------------------------------------
 if not DEBUG:

@@ -76,6 +76,7 @@ def live_app(tmp_path_factory: Any) -> Iterator[LiveApp]:
             "TRIVIA_SPLIT_SECONDS": env.get("E2E_SPLIT_SECONDS", "2"),
             "TRIVIA_ROUND_END_SECONDS": "1",
             "THROTTLE_AUTH_RATE": "10000/min",
+            "THROTTLE_LOGIN_ACCOUNT_RATE": "10000/min",
             "THROTTLE_USER_RATE": "100000/min",
             "THROTTLE_ANON_RATE": "100000/min",
             "LOG_LEVEL": "INFO",

@@ -20,7 +20,7 @@ from common.errors import NotFound, Unavailable
 from common.permissions import require
 from common.roles import Cap
 from common.schema import ERRORS_AUTH, error
-from common.throttling import AuthRateThrottle
+from common.throttling import AuthRateThrottle, LoginAccountRateThrottle
 from gamers import serializers as s
 from gamers import services, social
 from gamers.models import Gamer
@@ -51,7 +51,7 @@ class AvailabilityApi(PublicApiView):
 
 
 class TokenApi(PublicApiView):
-    throttle_classes = [AuthRateThrottle]
+    throttle_classes = [AuthRateThrottle, LoginAccountRateThrottle]
 
     @extend_schema(
         request=s.TokenObtainSerializer,

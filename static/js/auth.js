@@ -1,8 +1,23 @@
 "use strict";
+// Where to go after signing in: `next` only when it is a path on this site: one slash followed
+// by anything but a slash or a backslash (browsers read a backslash as a slash, so "/" + "\" +
+// "evil.com" means //evil.com, another host), no control characters (URL parsing drops them),
+// and the URL it resolves to has our origin. Anything else (https://evil.com, //evil.com,
+// /%5Cevil.com once decoded, javascript:...) goes home.
+window.GC = window.GC || {};
+GC.safeNext = (next) => {
+  if (typeof next !== "string" || !/^\/[^/\\]/.test(next) || /[\u0000-\u001f\u007f]/.test(next)) return "/";
+  try {
+    const url = new URL(next, location.origin);
+    return url.origin === location.origin ? url.pathname + url.search + url.hash : "/";
+  } catch (e) {
+    return "/";
+  }
+};
 document.addEventListener("DOMContentLoaded", () => {
   const error = document.getElementById("form-error");
   const next = new URLSearchParams(location.search).get("next");
-  const go = () => location.assign(next && next.startsWith("/") && !next.startsWith("//") ? next : "/");
+  const go = () => location.assign(GC.safeNext(next));
   const fail = (data) => { error.textContent = GC.firstError(data); error.hidden = false; };
 
   const login = document.getElementById("login-form");
