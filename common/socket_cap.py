@@ -122,9 +122,13 @@ async def acquire(kind: str, user_id: int, channel: str, *, now: float | None = 
 
 async def release(channel: str) -> None:
     """Give back the slot `channel` holds, if any."""
-    name = _registry().slots.pop(channel, None)
+    registry = _registry()
+    name = registry.slots.pop(channel, None)
     if name is None:
         return
+    if not registry.slots and registry.task is not None:
+        registry.task.cancel()  # nothing left to keep fresh; the next acquire starts it again
+        registry.task = None
     try:
         await get_async_redis().zrem(name, channel)
     except RedisError as exc:
