@@ -2,7 +2,8 @@
 
 * validation errors keep DRF's `{"field": ["message", ...]}` shape;
 * every other error becomes `{"detail": "human sentence", "code": "machine_code"}`;
-* a database that cannot be reached is a 503 `database_unavailable`, not a crash.
+* a database that cannot be reached is a 503 `database_unavailable`, not a crash;
+* so is Redis (presence, pub/sub, boards) when a view has no fallback: 503 `redis_unavailable`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -39,9 +42,25 @@ def _first_code(codes: Any) -> str:
     return "error"
 
 
+def redis_unavailable_response(exc: Exception) -> Response | None:
+    """A 503 for a Redis that can't be reached (connection refused or reset, timed out), instead
+    of a 500 with a traceback: e.g. trivia's current round and leaderboard count the players
+    present in Redis. Other Redis errors (a bad command) stay 500s: they are bugs."""
+    if not isinstance(exc, RedisConnectionError | RedisTimeoutError):
+        return None
+    logger.warning("redis unavailable: %s", exc)
+    return Response(
+        error_body("A service this needs (Redis) is unavailable; try again shortly.", "redis_unavailable"),
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "5"},
+    )
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, HashingBusy):
         return Response(exc.as_dict(), status=exc.status_code, headers={"Retry-After": str(exc.retry_after)})
+    if (redis_down := redis_unavailable_response(exc)) is not None:
+        return redis_down
     if isinstance(exc, ServiceError):
         return Response(exc.as_dict(), status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):

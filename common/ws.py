@@ -25,7 +25,9 @@ from django.http.request import validate_host
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
+from common import socket_cap
 from common.broadcast import user_group
+from common.roles import RIGHTS
 
 logger = logging.getLogger("gameconnect.ws")
 T = TypeVar("T")
@@ -33,7 +35,8 @@ T = TypeVar("T")
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_REPLACED = 4002
 CLOSE_FORBIDDEN_ORIGIN = 4003
-CLOSE_DISCONNECTED_BY_ADMIN = 4004
+CLOSE_DISCONNECTED_BY_ADMIN = 4004  # also: deactivated, deleted or demoted account
+CLOSE_TOO_MANY_SOCKETS = 4005  # the user already holds WS_MAX_SOCKETS_PER_USER sockets of this kind
 MAX_FRAME_BYTES = 16 * 1024
 
 
@@ -81,6 +84,13 @@ def _user_for_token(token: str) -> Any:
     return get_user_model().objects.filter(pk=user_id, is_active=True).first()
 
 
+def account_active(user_id: int) -> bool:
+    """Whether the account may still act (sync; call it through `ws_db`): a frame that reached a
+    socket just before an admin deactivated or deleted the account, but before the close did,
+    is refused rather than processed. One primary-key look-up."""
+    return get_user_model().objects.filter(pk=user_id, is_active=True).exists()
+
+
 _db_pool: ThreadPoolExecutor | None = None
 
 
@@ -112,14 +122,24 @@ class JWTWebsocketConsumer(AsyncWebsocketConsumer):
 
     Subclasses set the wire format (`send_error`, `send_unauthorized`, `send_authenticated`) and
     implement `on_authenticated` / `handle_frame` / `on_disconnected`. Every socket of a user
-    joins `user.<id>`, which carries role changes and forced disconnects from any process.
+    joins `user.<id>`, which carries role changes and forced disconnects from any process: a
+    deactivated, deleted or demoted account loses its sockets at once (4004), and frames still
+    queued behind that close are dropped. A user holds at most WS_MAX_SOCKETS_PER_USER sockets
+    of each `socket_kind` across processes (common.socket_cap); beyond, the new one is closed
+    with 4005.
     """
 
     user: Any = None
     _auth_task: asyncio.Task[None] | None = None
+    # Which sockets the per-user cap counts together (None: this consumer has its own rule).
+    socket_kind: str | None = "ws"
+    _slot_held = False
+    _closing = False
 
     async def connect(self) -> None:
         self.user = None
+        self._closing = False
+        self._slot_held = False
         await self.accept()
         token = token_from_scope(self.scope)
         if token is not None:
@@ -136,6 +156,10 @@ class JWTWebsocketConsumer(AsyncWebsocketConsumer):
         await self.send_unauthorized(message)
         await self.close(code=CLOSE_UNAUTHORIZED)
 
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        self._closing = True  # nothing this socket sends from now on is handled
+        await super().close(code=code, reason=reason)
+
     async def _authenticate(self, token: Any) -> None:
         user = await user_for_token(token)
         if user is None:
@@ -143,19 +167,33 @@ class JWTWebsocketConsumer(AsyncWebsocketConsumer):
             return
         if self._auth_task is not None:
             self._auth_task.cancel()
+        if self.socket_kind is not None:
+            if not await socket_cap.acquire(self.socket_kind, user.pk, self.channel_name):
+                await self.send_error(
+                    f"Too many open sockets: at most {socket_cap.max_sockets()} per account; close one first."
+                )
+                await self.close(code=CLOSE_TOO_MANY_SOCKETS)
+                return
+            self._slot_held = True
         self.user = user
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         await self.send_authenticated()
         await self.on_authenticated()
 
     async def disconnect(self, code: int) -> None:
+        self._closing = True
         if self._auth_task is not None:
             self._auth_task.cancel()
+        if self._slot_held:
+            self._slot_held = False
+            await socket_cap.release(self.channel_name)
         if self.user is not None:
             await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
             await self.on_disconnected(code)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self._closing:
+            return  # closed by the server (e.g. the account was deactivated): frames behind it are dropped
         if bytes_data is not None and text_data is None:
             await self.send_error("Binary frames are not supported; send JSON text.")
             return
@@ -187,9 +225,15 @@ class JWTWebsocketConsumer(AsyncWebsocketConsumer):
 
     # --- channel-layer events for the user group ---
     async def user_role_changed(self, event: dict[str, Any]) -> None:
-        if self.user is not None:
-            self.user.role = event["role"]
-            await self.on_role_changed()
+        """A promotion takes effect on the open socket; a demotion closes it (SPEC §2: the
+        demoted account loses its open sockets; it reconnects with its new rights)."""
+        if self.user is None:
+            return
+        if RIGHTS.get(event["role"], 0) < RIGHTS.get(self.user.role, 0):
+            await self.close(code=CLOSE_DISCONNECTED_BY_ADMIN)
+            return
+        self.user.role = event["role"]
+        await self.on_role_changed()
 
     async def user_disconnect(self, event: dict[str, Any]) -> None:
         await self.close(code=event.get("code", CLOSE_DISCONNECTED_BY_ADMIN))

@@ -441,6 +441,9 @@ TRIVIA_ROUND_END_SECONDS = env_float("TRIVIA_ROUND_END_SECONDS", 8)
 TRIVIA_FREE_ATTEMPTS = env_int("TRIVIA_FREE_ATTEMPTS", 3)
 TRIVIA_ATTEMPT_COST = env_int("TRIVIA_ATTEMPT_COST", 1)
 WS_AUTH_TIMEOUT_SECONDS = env_float("WS_AUTH_TIMEOUT_SECONDS", 10)
+# Open sockets per account and kind (/ws/leaderboard/ ...; trivia keeps one per account), across
+# processes; beyond, close code 4005 (common/socket_cap.py). 0: no cap.
+WS_MAX_SOCKETS_PER_USER = env_int("WS_MAX_SOCKETS_PER_USER", 5)
 # Presence timings and the hub's load shedding (defaults in trivia/conf.py): the fault drills
 # shorten the first, bench/trivia_load.py measures with shedding off (docs/trivia.md).
 for _name in (

@@ -4,6 +4,13 @@ Frames are JSON objects with an `action`; answers and pushes carry a `type`. Aut
 the shared one (common.ws): `?token=` or a first frame `{"action": "authenticate", "token"}`
 (the trivia shape `{"event": "authentication", "data": {"idToken"}}` works too).
 
+Per user: at most WS_MAX_SOCKETS_PER_USER of these sockets across processes (4005 beyond,
+common.socket_cap). `report` frames count against the user's REST window (THROTTLE_USER_RATE,
+the same Redis window the REST throttle keeps) and run at most WS_REPORT_CONCURRENCY at a time
+per process on the socket database pool (common.ws.ws_db), so reports can't take every thread
+that attempts, token checks and submissions need. `add_score` re-checks that the account is
+still active next to the write.
+
 A socket watches at most one window (`subscribe`, a new one replaces the old) and one
 `my_score`. Each watched board is a channel-layer group (`lb.<board>.<period>`) that receives
 `board.changed` notices (boards.py gates them to one per board per interval). On a notice the
@@ -17,15 +24,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from redis.exceptions import RedisError
 from rest_framework import serializers as drf
 
-from common.errors import ServiceError
+from common.errors import PermissionDenied, ServiceError
 from common.ratelimit import TokenBucket
-from common.ws import JWTWebsocketConsumer, ws_db
+from common.redis import get_async_redis
+from common.throttling import KEY_PREFIX, THROTTLE_LUA, UserRateThrottle
+from common.ws import JWTWebsocketConsumer, account_active, ws_db
 from leaderboard import selectors
 from leaderboard import serializers as s
 from leaderboard.boards import board_group
@@ -70,7 +81,45 @@ def _validated(serializer_class: type[drf.Serializer], content: dict[str, Any]) 
     return dict(data.validated_data)
 
 
+async def user_rate_allows(user_id: int) -> bool:
+    """One request in the user's REST throttle window (THROTTLE_USER_RATE, the key REST's
+    UserRateThrottle uses), from async code: a socket's reports and the same user's REST calls
+    share one budget. Redis down: allowed, as REST does."""
+    throttle = UserRateThrottle()
+    if throttle.rate is None:
+        return True
+    key = throttle.cache_format % {"scope": throttle.scope, "ident": user_id}
+    try:
+        allowed, *_ = await get_async_redis().eval(  # type: ignore[misc]  # redis-py gives sync and async clients one `Awaitable | value` return type
+            THROTTLE_LUA, 1, KEY_PREFIX + key, repr(time.time()), throttle.duration, throttle.num_requests
+        )
+    except RedisError:
+        return True
+    return bool(int(allowed))
+
+
+_report_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def report_slots() -> asyncio.Semaphore:
+    """This process's (event loop's) report slots: WS_REPORT_CONCURRENCY (default half the
+    socket database pool, at least 1)."""
+    loop = asyncio.get_running_loop()
+    slots = _report_slots.get(loop)
+    if slots is None:
+        default = max(1, int(getattr(settings, "WS_DB_THREADS", 4)) // 2)
+        slots = _report_slots[loop] = asyncio.Semaphore(int(getattr(settings, "WS_REPORT_CONCURRENCY", default)))
+    return slots
+
+
+def _score_submit_if_active(*, user: Any, **data: Any) -> Any:
+    if not account_active(user.pk):
+        raise PermissionDenied("This account is disabled.", code="account_disabled")
+    return score_submit(user=user, **data)
+
+
 class LeaderboardConsumer(JWTWebsocketConsumer):
+    socket_kind = "leaderboard"
     feeds: dict[tuple[str, str], _Feed]
     window_feed: _Feed | None
     mine_feed: _Feed | None
@@ -168,12 +217,16 @@ class LeaderboardConsumer(JWTWebsocketConsumer):
 
     async def add_score(self, content: dict[str, Any]) -> None:
         data = _validated(s.ScoreSubmitSerializer, content)
-        submission = await ws_db(score_submit)(user=self.user, **data)
+        submission = await ws_db(_score_submit_if_active)(user=self.user, **data)
         await self.send_json({"type": "score_added", **submission.as_dict()})
 
     async def report(self, content: dict[str, Any]) -> None:
         data = _validated(s.ReportQuerySerializer, content)
-        report = await ws_db(selectors.report_top)(**data)
+        if not await user_rate_allows(self.user.pk):
+            await self.send_error("Too many requests; slow down.")
+            return
+        async with report_slots():
+            report = await ws_db(selectors.report_top)(**data)
         body = s.ReportSerializer(report).data
         await self.send_json(
             {

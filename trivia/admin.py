@@ -18,17 +18,61 @@ from django.utils.html import format_html
 from audit.admin_mixins import AuditedAdminMixin
 from common.admin import ReadOnlyAdmin
 from common.errors import ServiceError
-from trivia import services
+from trivia import selectors, services
 from trivia.models import Attempt, Entry, EntryReport, EntryReporter, Round
+
+# The answer of the entry being played is shown to nobody, staff included, until its round ends
+# (SPEC §2): list columns read the `in_play` annotation (trivia.selectors.with_in_play, one
+# query for the page), change forms leave the field out, and searching by answer skips it.
+HIDDEN_IN_PLAY = "hidden while in play"
+
+
+def _answer_or_hidden(obj: Any, answer: str) -> str:
+    return HIDDEN_IN_PLAY if getattr(obj, "in_play", True) else answer
+
+
+def _answer_fields_hidden(obj: Any) -> list[str]:
+    """The change form's fields to leave out for `obj` (a row annotated with `in_play`)."""
+    return ["answer"] if obj is not None and getattr(obj, "in_play", True) else []
+
+
+def _search_with_answers(
+    queryset: QuerySet[Any], found: QuerySet[Any], search_term: str, *, field: str, entry_field: str
+) -> QuerySet[Any]:
+    """`found` (the other search fields' matches) plus the rows whose answer matches, except the
+    entry in play: a search must not tell whether the answer being played contains a text."""
+    term = search_term.strip()
+    if not term:
+        return found
+    return found | queryset.filter(selectors.answer_search_q(term, field=field, entry_field=entry_field))
 
 
 @admin.register(Entry)
 class EntryAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "category", "clue", "answer", "value", "banned"]
+    list_display = ["id", "category", "clue", "answer_shown", "value", "banned"]
     list_filter = ["banned", "value", "category"]
-    search_fields = ["category", "clue", "answer"]
+    search_fields = ["category", "clue"]  # and the answer: get_search_results
     list_per_page = 50
     actions = ["ban", "unban"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Entry]:
+        return selectors.with_in_play(super().get_queryset(request))
+
+    @admin.display(description="answer")  # not sortable: the order would place the hidden answer
+    def answer_shown(self, obj: Entry) -> str:
+        return _answer_or_hidden(obj, obj.answer)
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*(super().get_exclude(request, obj) or []), *_answer_fields_hidden(obj)]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        extra = ["answer_shown"] if _answer_fields_hidden(obj) else []
+        return [*super().get_readonly_fields(request, obj), *extra]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Entry], search_term: str) -> Any:
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        found = _search_with_answers(queryset, found, search_term, field="answer", entry_field="id")
+        return found, may_have_duplicates
 
     def _set(self, request: HttpRequest, queryset: QuerySet[Entry], banned: bool) -> None:
         for entry in queryset:
@@ -59,7 +103,7 @@ class EntryReporterInline(admin.TabularInline):
 class EntryReportAdmin(admin.ModelAdmin):
     list_display = ["id", "entry", "entry_answer", "reports", "entry_banned", "last_reported"]
     list_filter = ["entry__banned", "last_reported"]
-    search_fields = ["entry__clue", "entry__answer", "entry__category"]
+    search_fields = ["entry__clue", "entry__category"]  # and the answer: get_search_results
     list_select_related = ["entry"]
     readonly_fields = ["entry", "created_at", "last_reported"]
     fields = ["entry", "created_at", "last_reported"]
@@ -68,14 +112,20 @@ class EntryReportAdmin(admin.ModelAdmin):
     actions = ["ban", "unban", "dismiss"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[EntryReport]:
-        return super().get_queryset(request).annotate(report_count=Count("votes"))
+        reports = super().get_queryset(request).annotate(report_count=Count("votes"))
+        return selectors.with_in_play(reports, entry_field="entry_id")
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[EntryReport], search_term: str) -> Any:
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        found = _search_with_answers(queryset, found, search_term, field="entry__answer", entry_field="entry_id")
+        return found, may_have_duplicates
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     @admin.display(description="answer")
     def entry_answer(self, obj: EntryReport) -> str:
-        return obj.entry.answer
+        return _answer_or_hidden(obj, obj.entry.answer)
 
     @admin.display(description="reports", ordering="report_count")
     def reports(self, obj: Any) -> int:
@@ -118,13 +168,32 @@ class EntryReportAdmin(admin.ModelAdmin):
 
 @admin.register(Round)
 class RoundAdmin(ReadOnlyAdmin):
-    list_display = ["number", "category", "answer", "state", "current_value", "winner", "prize", "started_at"]
+    list_display = ["number", "category", "answer_shown", "state", "current_value", "winner", "prize", "started_at"]
     list_filter = ["state", "end_reason", "started_at"]
-    search_fields = ["category", "clue", "answer", "winner__username"]
+    search_fields = ["category", "clue", "winner__username"]  # and the answer: get_search_results
     list_select_related = ["winner"]
     list_per_page = 50
     date_hierarchy = "started_at"
     readonly_fields = ["attempts_link"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Round]:
+        return selectors.with_in_play(super().get_queryset(request), entry_field="entry_id")
+
+    @admin.display(description="answer")  # not sortable: the order would place the hidden answer
+    def answer_shown(self, obj: Round) -> str:
+        return _answer_or_hidden(obj, obj.answer)
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*(super().get_exclude(request, obj) or []), *_answer_fields_hidden(obj)]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        extra = ["answer_shown"] if _answer_fields_hidden(obj) else []
+        return [*super().get_readonly_fields(request, obj), *extra]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Round], search_term: str) -> Any:
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        found = _search_with_answers(queryset, found, search_term, field="answer", entry_field="entry_id")
+        return found, may_have_duplicates
 
     @admin.display(description="attempts")
     def attempts_link(self, obj: Round) -> str:

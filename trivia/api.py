@@ -19,7 +19,6 @@ from common.roles import Cap
 from common.schema import ERRORS_AUTH
 from trivia import presence, selectors, services
 from trivia import serializers as s
-from trivia.models import Entry
 
 
 class LeaderboardApi(ListAPIView):
@@ -47,9 +46,14 @@ class RoundCurrentApi(APIView):
         return Response(selectors.round_state().public())
 
 
+def _in_play() -> dict[str, Any]:
+    """The serializer context that hides the answer of the entry being played (SPEC §2)."""
+    return {"in_play": selectors.entry_ids_in_play()}
+
+
 class EntryListApi(ListAPIView):
     permission_classes = [require(Cap.TRIVIA_ENTRIES)]
-    serializer_class = s.EntrySerializer
+    serializer_class = s.EntrySerializer  # the answer of the entry in play: selectors.entry_list's annotation
     filter_backends: list = []
 
     @extend_schema(
@@ -68,7 +72,7 @@ class EntryListApi(ListAPIView):
         data = s.EntryCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         entry = services.entry_create(**data.validated_data)
-        return Response(s.EntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+        return Response(s.EntrySerializer(entry, context=_in_play()).data, status=status.HTTP_201_CREATED)
 
 
 class EntryDetailApi(APIView):
@@ -76,7 +80,7 @@ class EntryDetailApi(APIView):
 
     @extend_schema(responses={200: s.EntrySerializer, **ERRORS_AUTH})
     def get(self, request: Request, pk: int) -> Response:
-        entry = Entry.objects.filter(pk=pk).first()
+        entry = selectors.entry_get(pk)
         if entry is None:
             raise NotFound("No entry with that id.")
         return Response(s.EntrySerializer(entry).data)
@@ -86,7 +90,7 @@ class EntryDetailApi(APIView):
         data = s.EntryUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         entry = services.entry_update(actor=request.user, entry_id=pk, **data.validated_data)
-        return Response(s.EntrySerializer(entry).data)
+        return Response(s.EntrySerializer(entry, context=_in_play()).data)
 
     @extend_schema(responses={204: None, **ERRORS_AUTH})
     def delete(self, request: Request, pk: int) -> Response:
@@ -100,6 +104,9 @@ class ReportListApi(ListAPIView):
     permission_classes = [require(Cap.TRIVIA_REPORTS)]
     serializer_class = s.ReportSerializer
     filter_backends: list = []
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), **_in_play()}
 
     @extend_schema(
         parameters=[s.ReportListQuerySerializer], responses={200: s.ReportSerializer(many=True), **ERRORS_AUTH}

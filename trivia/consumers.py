@@ -36,6 +36,8 @@ db = ws_db
 
 
 class TriviaConsumer(JWTWebsocketConsumer):
+    # Not counted by the per-user socket cap: one trivia socket per user already (4002).
+    socket_kind = None
     hub: Hub | None = None
     user_id: int = 0
     # Joins and leaves numbered below this were counted in this socket's WELCOME.

@@ -21,6 +21,35 @@ from trivia.services.game import iso
 NONE, SPLIT, TRANSITION = 0, 1, 2
 
 
+# --- the entry in play: its answer is shown to nobody (SPEC §2) ---------------------------------
+# The one rule for REST, the report queue and the back office: an entry is "in play" while a
+# round of it is being played (state PLAYING); once that round ends (won or revealed) its
+# answer is public again. Rounds are keyed by their entry, so the older rounds of an entry a
+# small bank replays are hidden too (they carry the same answer).
+
+
+def _rounds_in_play() -> QuerySet[Round]:
+    return Round.objects.filter(state=Round.State.PLAYING, entry_id__isnull=False)
+
+
+def entry_ids_in_play() -> frozenset[int]:
+    """The ids of the entries being played now (one at most in practice). One indexed query."""
+    return frozenset(_rounds_in_play().values_list("entry_id", flat=True))
+
+
+def with_in_play(queryset: QuerySet[Any], *, entry_field: str = "pk") -> QuerySet[Any]:
+    """`queryset` annotated with `in_play` (bool): whether the entry that `entry_field` names
+    (`pk` for entries, `entry_id` for rounds and reports) is being played. For list pages that
+    decide per row without a query per row."""
+    return queryset.annotate(in_play=Exists(_rounds_in_play().filter(entry_id=OuterRef(entry_field))))
+
+
+def answer_search_q(search: str, *, field: str = "answer", entry_field: str = "id") -> Q:
+    """Matches `search` in the answer of entries (or rows of an entry) that are not in play:
+    searching by answer must not tell whether the answer being played contains a text."""
+    return Q(**{f"{field}__icontains": search}) & ~Q(**{f"{entry_field}__in": _rounds_in_play().values("entry_id")})
+
+
 def current_round() -> Round | None:
     """The round being played or in its transition; None before the first one."""
     return Round.objects.filter(state__in=[Round.State.PLAYING, Round.State.ENDED]).order_by("-number").first()
@@ -170,10 +199,17 @@ def leaderboard() -> QuerySet[Gamer]:
     return Gamer.objects.filter(is_active=True).order_by("-coins", "id")
 
 
+def entry_get(entry_id: int) -> Entry | None:
+    """One entry, annotated with `in_play`."""
+    return with_in_play(Entry.objects.filter(pk=entry_id)).first()
+
+
 def entry_list(*, search: str | None = None, banned: bool | None = None) -> QuerySet[Entry]:
-    qs = Entry.objects.order_by("id")
+    """The bank by id, each entry annotated with `in_play`; `search` matches the category, the
+    clue, and the answer of entries not in play."""
+    qs = with_in_play(Entry.objects.order_by("id"))
     if search:
-        qs = qs.filter(Q(category__icontains=search) | Q(clue__icontains=search) | Q(answer__icontains=search))
+        qs = qs.filter(Q(category__icontains=search) | Q(clue__icontains=search) | answer_search_q(search))
     if banned is not None:
         qs = qs.filter(banned=banned)
     return qs
@@ -189,10 +225,7 @@ def report_list(*, banned: bool | None = None) -> QuerySet[EntryReport]:
         )
         .order_by("-last_reported", "-id")
     )
-    playing = Round.objects.filter(state=Round.State.PLAYING).order_by("-number").values_list("entry_id", flat=True)
-    playing_entry = playing.first()
-    if playing_entry is not None:
-        qs = qs.exclude(entry_id=playing_entry)
+    qs = qs.exclude(entry_id__in=_rounds_in_play().values("entry_id"))
     if banned is not None:
         qs = qs.filter(entry__banned=banned)
     return qs

@@ -47,7 +47,26 @@ class RoundCurrentSerializer(serializers.Serializer):
     attempts = RoundAttemptSerializer(many=True)
 
 
-class EntrySerializer(serializers.ModelSerializer):
+class _AnswerHiddenInPlay(serializers.ModelSerializer):
+    """An entry whose answer is `null` while it is being played (SPEC §2). Decided by the
+    entry's `in_play` annotation (`trivia.selectors.with_in_play`, list pages) or else by the
+    `in_play` ids in the context (`trivia.selectors.entry_ids_in_play`); with neither, the
+    answer is hidden rather than leaked."""
+
+    answer = serializers.CharField(allow_null=True, read_only=True, help_text="`null` while the entry is being played.")
+
+    def to_representation(self, instance: Entry) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        hidden = getattr(instance, "in_play", None)
+        if hidden is None:
+            ids = self.context.get("in_play")
+            hidden = ids is None or instance.pk in ids
+        if hidden:
+            data["answer"] = None
+        return data
+
+
+class EntrySerializer(_AnswerHiddenInPlay):
     class Meta:
         model = Entry
         fields = ["id", "category", "clue", "answer", "value", "banned"]
@@ -79,7 +98,7 @@ class ReportListQuerySerializer(serializers.Serializer):
     banned = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
-class ReportEntrySerializer(serializers.ModelSerializer):
+class ReportEntrySerializer(_AnswerHiddenInPlay):
     class Meta:
         model = Entry
         fields = ["id", "category", "clue", "answer"]

@@ -35,6 +35,7 @@ from testsupport.drills import (
     Stack,
     database_at,
     health,
+    http_json,
     in_thread,
     invariant_violations,
     next_event,
@@ -173,6 +174,17 @@ async def outage_health(url: str, part: str) -> dict[str, Any]:
     return body
 
 
+async def trivia_rest_unavailable(url: str, user: Any) -> None:
+    """While Redis is down: the trivia endpoints that read presence answer 503
+    `redis_unavailable` (with Retry-After) within seconds; never a 500."""
+    token = str(AccessToken.for_user(user))
+    for path in ("/api/v1/trivia/rounds/current", "/api/v1/trivia/leaderboard"):
+        started = time.monotonic()
+        status, body = await asyncio.to_thread(http_json, url + path, token=token)
+        assert (status, body["code"]) == (503, "redis_unavailable"), (path, status, body)
+        assert time.monotonic() - started < 5, f"{path} hangs while Redis is down"
+
+
 # --- drill 1: Redis restarts ----------------------------------------------------------------
 
 
@@ -194,6 +206,8 @@ async def test_redis_restart_mid_round_the_game_carries_on(stack: Stack) -> None
 
             redis_server.kill()
             await outage_health(url_a, "redis")
+            # Trivia REST that needs Redis (presence) says so: a quick 503, not a 500.
+            await trivia_rest_unavailable(url_b, alice)
             # Attempts are database work: one made while Redis is down is stored and charged.
             await b.attempt("while redis is down")
             assert (await b.event("COIN_DIFF"))["data"]["coinDiff"] == -1

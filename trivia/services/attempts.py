@@ -13,6 +13,10 @@ Invariants:
 * exactly one winner: the first correct attempt of a group ends the round, the later attempts
   of the group get NoRound, and the next group (of any process) finds no round being played.
   The partial unique index `one_prize_per_round` backs this up in the database;
+* an account deactivated (or deleted) before the group locked its row plays nothing: its
+  attempt is refused (403 `account_disabled`), not stored, not charged; read under the row
+  lock that deactivation also takes, so a frame in flight when an admin deactivates the
+  account is not processed;
 * a player's free attempts are counted exactly: their row is locked and every attempt of the
   round is written under the round's exclusive lock;
 * balance == ledger: every cost and prize is a ledger row in the same transaction as the new
@@ -34,9 +38,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from common.errors import Conflict, InvalidInput, NotFound, ServiceError
+from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
 from common.transactions import assert_no_transaction
-from gamers.models import CoinTransaction
+from gamers.models import CoinTransaction, Gamer
 from gamers.services import CoinEntry, InsufficientFunds, coins_apply_many, coins_lock_many
 from trivia import rules
 from trivia.broadcast import fanout_message, hub_send_on_commit
@@ -151,6 +155,7 @@ def _decide_valid(
             return
         gamer_ids = sorted({requests[i].user_id for i in cleaned})
         coins = coins_lock_many(gamer_ids)
+        disabled = _inactive(cursor, gamer_ids)
         used = _attempts_made(cursor, round_.pk, gamer_ids)
         ref = round_ref(round_.pk)
         attempts: list[tuple[Any, ...]] = []
@@ -164,6 +169,9 @@ def _decide_valid(
                 continue
             if gamer_id not in coins:
                 results[i] = NotFound("Your account no longer exists.", code="no_account")
+                continue
+            if gamer_id in disabled:
+                results[i] = PermissionDenied("This account is disabled.", code="account_disabled")
                 continue
             n = used.get(gamer_id, 0)
             cost = price if n >= free else 0
@@ -243,6 +251,14 @@ def _lock_playing_round() -> Round | None:
     sql = f"SELECT * FROM {Round._meta.db_table} WHERE state = %s ORDER BY number DESC LIMIT 1"
     rows = list(Round.objects.raw(sql + (" FOR UPDATE" if _postgres() else ""), [int(Round.State.PLAYING)]))
     return rows[0] if rows else None
+
+
+def _inactive(cursor: Any, gamer_ids: list[int]) -> set[int]:
+    """The deactivated accounts among `gamer_ids` (rows the caller locked: current, and they
+    stay so until commit)."""
+    where, params = _in("id", gamer_ids)
+    cursor.execute(f"SELECT id FROM {Gamer._meta.db_table} WHERE {where} AND NOT is_active", params)
+    return {row[0] for row in cursor.fetchall()}
 
 
 def _attempts_made(cursor: Any, round_id: int, gamer_ids: list[int]) -> dict[int, int]:

@@ -137,6 +137,23 @@ def _end(round_: Round, *, now: datetime, reason: str) -> None:
     round_.next_round_at = now + _seconds("TRIVIA_ROUND_END_SECONDS")
 
 
+def split_start(due: datetime | None, now: datetime) -> datetime:
+    """When the split that a tick at `now` starts begins, for a split that was due at `due`.
+
+    On time (the tick is late by at most two clock intervals, the clock's ordinary jitter) the
+    cadence is kept: the new split starts at `due`, so splits don't drift by the tick latency.
+    Later than that (a worker, beat or Redis outage) it starts now and gets a full
+    TRIVIA_SPLIT_SECONDS: counting from the stale deadline would leave the first split after
+    the outage only what remains of a period (about 1.5 s of 15 after a 13.5 s outage), and
+    the missed splits are never fired back to back.
+    """
+    if due is None:
+        return now
+    # Never more than half a split, whatever the clock interval.
+    tolerance = min(2 * float(settings.CLOCK_INTERVAL_SECONDS), float(settings.TRIVIA_SPLIT_SECONDS) / 2)
+    return due if now - due <= timedelta(seconds=tolerance) else now
+
+
 def round_advance(
     round_id: int,
     *,
@@ -166,11 +183,8 @@ def round_advance(
             round_.masked, _ = rules.reveal_one(round_.answer, round_.masked, rng or _rng)
             round_.reveals += 1
             round_.current_value = rules.value_after(round_.base_value, round_.hidden_total, round_.reveals)
-            # Keep the cadence when on time; after an outage, restart it from now instead of
-            # firing the missed splits back to back.
             split = _seconds("TRIVIA_SPLIT_SECONDS")
-            due = round_.split_ends_at or now
-            round_.split_started_at = due if due + split > now else now
+            round_.split_started_at = split_start(round_.split_ends_at, now)
             round_.split_ends_at = round_.split_started_at + split
             broadcast_on_commit(
                 "SPLIT",
