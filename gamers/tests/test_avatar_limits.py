@@ -69,8 +69,19 @@ def test_uploads_over_5_mib_are_refused_before_decoding(gamer_client, gamer, mon
     monkeypatch.setattr(images.Image, "open", never)
     data = encoded(10, 10) + b"\0" * (5 * 1024 * 1024)
     response = gamer_client.patch(ME, {"avatar": upload("fat.png", data)}, format="multipart")
-    # The whole body is over MAX_BODY_BYTES (5 MiB), so the request limit answers first (413);
-    # a smaller AVATAR_MAX_BYTES gives the `avatar` field error (test_me_and_gamers_api.py).
+    assert response.status_code == 400, response.content
+    assert "avatar" in response.json()
+    gamer.refresh_from_db()
+    assert not gamer.avatar
+
+
+def test_bodies_over_max_body_bytes_are_413_before_anything_is_parsed(gamer_client, gamer, monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("decoded an oversized upload")
+
+    monkeypatch.setattr(images.Image, "open", never)
+    data = encoded(10, 10) + b"\0" * (6 * 1024 * 1024)
+    response = gamer_client.patch(ME, {"avatar": upload("fat.png", data)}, format="multipart")
     assert response.status_code == 413
     assert response.json()["code"] == "request_too_large"
     gamer.refresh_from_db()
