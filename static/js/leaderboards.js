@@ -51,6 +51,8 @@ document.addEventListener("DOMContentLoaded", async () => {
     socket.addEventListener("close", async (event) => {
       if (state.stop) return;
       if (event.code === 4001 && !(await GC.refresh())) { setConnection("Sign in to watch the live boards.", false); return; }
+      if (event.code === 4004) { setConnection("Your account was changed or disabled. Reload the page to continue.", false); return; }
+      if (event.code === 4005) { setConnection("Too many open tabs or windows: close some and reload this page.", false); return; }
       const wait = state.backoff;
       state.backoff = Math.min(state.backoff * 2, 30000);
       setConnection(`Disconnected. Reconnecting in ${Math.round(wait / 1000)} s…`, false);

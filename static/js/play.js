@@ -123,6 +123,8 @@ document.addEventListener("DOMContentLoaded", async () => {
       setPlayable(false);
       if (state.stop) return;
       if (event.code === 4002) { setConnection("You opened the game somewhere else. Reload to play here.", false); return; }
+      if (event.code === 4004) { setConnection("Your account was changed or disabled. Reload the page to continue.", false); return; }
+      if (event.code === 4005) { setConnection("Too many open tabs or windows: close some and reload this page.", false); return; }
       if (event.code === 4001 && !(await GC.refresh())) { location.assign("/login?next=/play"); return; }
       const wait = state.backoff;
       state.backoff = Math.min(state.backoff * 2, 30000);
