@@ -1,12 +1,14 @@
 """Live trivia and live leaderboards in real browsers against a live server (short timings)."""
 
 import re
+import sqlite3
 import time
+from contextlib import closing
 
 import pytest
 from playwright.sync_api import expect
 
-from e2e.conftest import api_call, register_in_browser
+from e2e.conftest import LiveApp, api_call, register_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -15,20 +17,25 @@ def moderator_token(base: str) -> str:
     return api_call(base, "auth/token", body={"login": "moderator", "password": "GameConnect2026!"})["access"]
 
 
-def current_answer(base: str, token: str) -> tuple[int, str]:
-    """The answer of the round being played, read the way a moderator can (the question bank).
+def current_answer(app: LiveApp, token: str) -> tuple[int, str]:
+    """The answer of the round being played. Nobody can read it over the API while it is played,
+    staff included (SPEC §2), so the test reads the live server's database file directly, as an
+    operator at the machine could.
 
     Between two rounds (the last split shown, the round ending: a second in the live app) it
     waits for the next round to be in play, at most 20 s.
     """
+    base = app.url
     deadline = time.monotonic() + 20
     state = api_call(base, "trivia/rounds/current", token)
     while state["game_state"] != 1 and time.monotonic() < deadline:
         time.sleep(0.1)
         state = api_call(base, "trivia/rounds/current", token)
     assert state["game_state"] == 1, state
-    entry = api_call(base, f"trivia/entries/{state['entry_id']}", token)
-    return state["entry_id"], entry["answer"]
+    assert api_call(base, f"trivia/entries/{state['entry_id']}", token)["answer"] is None  # hidden in play
+    with closing(sqlite3.connect(f"file:{app.env['SQLITE_PATH']}?mode=ro", uri=True)) as db:
+        (answer,) = db.execute("SELECT answer FROM trivia_entry WHERE id = ?", [state["entry_id"]]).fetchone()
+    return state["entry_id"], answer
 
 
 def test_play_a_round_in_two_browsers(live_app, page_factory):
@@ -51,7 +58,7 @@ def test_play_a_round_in_two_browsers(live_app, page_factory):
     expect(alice.locator("#clue")).not_to_have_text("Waiting for the next round…")
     expect(alice.locator("#category")).not_to_have_text("—")
 
-    entry_id, answer = current_answer(live_app.url, token)
+    entry_id, answer = current_answer(live_app, token)
     coins_before = int(alice.locator("#my-coins").inner_text())
 
     alice.get_by_label("Your answer").fill("definitely not it 123")
@@ -59,7 +66,7 @@ def test_play_a_round_in_two_browsers(live_app, page_factory):
     expect(bob.locator("#feed")).to_contain_text("alice plays: definitely not it 123", timeout=10000)
 
     if api_call(live_app.url, "trivia/rounds/current", token)["entry_id"] != entry_id:
-        entry_id, answer = current_answer(live_app.url, token)  # the round turned over meanwhile
+        entry_id, answer = current_answer(live_app, token)  # the round turned over meanwhile
     alice.get_by_label("Your answer").fill(answer)
     alice.get_by_role("button", name="Answer").click()
     expect(bob.locator("#feed .correct")).to_contain_text("alice plays", timeout=10000)
