@@ -101,9 +101,10 @@ def username_skeleton(username: str) -> str:
     "l" are.
     """
     prototypes = _prototypes()
-    text = username_key(username)
-    for _ in range(5):
-        mapped = "".join(prototypes.get(ch, ch) for ch in unicodedata.normalize("NFD", text))
+    text = username
+    for _ in range(8):
+        # A prototype may itself be a compatibility form ("º" for "o"): key it again each round.
+        mapped = "".join(prototypes.get(ch, ch) for ch in unicodedata.normalize("NFD", username_key(text)))
         new = unicodedata.normalize("NFD", mapped).casefold()
         if new == text:
             break
