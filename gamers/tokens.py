@@ -12,11 +12,15 @@ keyed by SECRET_KEY): nothing is stored, and a token dies when the state it cove
 
 from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
+
+if TYPE_CHECKING:
+    from gamers.models import Gamer
 
 EMAIL_VERIFY_TIMEOUT = 3 * 24 * 3600  # seconds: a verification mail may sit unread for a weekend
 
@@ -24,10 +28,10 @@ EMAIL_VERIFY_TIMEOUT = 3 * 24 * 3600  # seconds: a verification mail may sit unr
 class EmailVerificationTokenGenerator(PasswordResetTokenGenerator):
     key_salt = "gamers.tokens.EmailVerificationTokenGenerator"
 
-    def _make_hash_value(self, user: AbstractBaseUser, timestamp: int) -> str:
-        return f"{user.pk}:{getattr(user, 'email', '')}:{timestamp}"
+    def _make_hash_value(self, user: Gamer, timestamp: int) -> str:
+        return f"{user.pk}:{user.email}:{timestamp}"
 
-    def check_token(self, user: AbstractBaseUser | None, token: str | None) -> bool:
+    def check_token(self, user: Gamer | None, token: str | None) -> bool:
         """Django's check with this generator's own lifetime (Django's reads
         PASSWORD_RESET_TIMEOUT, an hour here, too short for a verification mail)."""
         if not (user and token):

@@ -209,3 +209,14 @@ def test_verify_endpoints_are_in_the_schema(api):
     assert {"200", "409"} <= set(schema["paths"]["/api/v1/auth/email/verify/resend"]["post"]["responses"])
     me = schema["components"]["schemas"]["GamerPrivate"]["properties"]
     assert "email_verified" in me and "notify" in me
+
+
+def test_demo_accounts_are_seeded_with_verified_emails():
+    import io
+
+    from common.seeding import SeedContext
+    from gamers import seed as gamers_seed
+
+    gamers_seed.seed(SeedContext(stdout=io.StringIO(), players=40, scores=0))
+    assert Gamer.objects.count() == 43
+    assert not Gamer.objects.filter(email_verified=False).exists()
