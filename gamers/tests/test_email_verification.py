@@ -26,18 +26,6 @@ RESEND = "/api/v1/auth/email/verify/resend"
 ME = "/api/v1/auth/me"
 
 
-@pytest.fixture
-def mails(mailoutbox, django_capture_on_commit_callbacks):
-    """Run `call()` as a request whose transaction commits; return its response."""
-
-    def committed(call):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call()
-
-    committed.outbox = mailoutbox
-    return committed
-
-
 def link_in(mail):
     """(uid, token) of the one SITE_URL/verify-email link in a mail."""
     urls = re.findall(r"https?://\S+", mail.body)

@@ -28,16 +28,6 @@ CONFIRM = "/api/v1/auth/password/reset/confirm"
 LOGOUT_ALL = "/api/v1/auth/logout-all"
 
 
-@pytest.fixture
-def mails(mailoutbox, django_capture_on_commit_callbacks):
-    def committed(call):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call()
-
-    committed.outbox = mailoutbox
-    return committed
-
-
 def refresh_works(api, refresh):
     return api.post(REFRESH, {"refresh": refresh}, format="json").status_code == 200
 

@@ -206,11 +206,11 @@ def test_verified_provider_email_does_not_link_an_unverified_local_account(api, 
 
 
 def test_discord_unverified_email_with_no_account_creates_an_unverified_one_and_mails_the_link(
-    api, provider_http, mailoutbox, django_capture_on_commit_callbacks
+    api, provider_http, mails
 ):
     mock_discord(provider_http, discord_profile(verified=False))
-    with django_capture_on_commit_callbacks(execute=True):
-        response = social(api, "discord")
+    response = mails(lambda: social(api, "discord"))
+    mailoutbox = mails.outbox
     assert response.status_code == 200, response.json()
     assert response.json()["created"] is True
     assert response.json()["user"]["email_verified"] is False
@@ -220,12 +220,10 @@ def test_discord_unverified_email_with_no_account_creates_an_unverified_one_and_
     assert "/verify-email?uid=" in mailoutbox[0].body
 
 
-def test_verified_provider_email_creates_a_verified_account_without_mail(
-    api, provider_http, mailoutbox, django_capture_on_commit_callbacks
-):
+def test_verified_provider_email_creates_a_verified_account_without_mail(api, provider_http, mails):
     mock_google(provider_http)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = social(api, "google")
+    response = mails(lambda: social(api, "google"))
+    mailoutbox = mails.outbox
     assert response.status_code == 200
     assert response.json()["user"]["email_verified"] is True
     assert Gamer.objects.get().email_verified is True
