@@ -86,7 +86,7 @@ def rolled_back() -> Iterator[None]:
     (`assert_no_transaction`: sign-up, password change and reset) accept it, as they accept
     pytest-django's."""
     block = transaction.atomic()
-    block._from_testcase = True
+    block._from_testcase = True  # type: ignore[attr-defined]  # Django's own flag, set in __init__; the stubs leave it out
     with block:
         yield
         transaction.set_rollback(True)
