@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "S3cure-pass!"
 NEW_PASSWORD = "An0ther-lovely-pass"
+THIRD_PASSWORD = "Yet-an0ther-pass"
 TOKEN = "/api/v1/auth/token"
 REFRESH = "/api/v1/auth/token/refresh"
 CHANGE = "/api/v1/auth/password/change"
@@ -133,7 +134,7 @@ def test_reset_link_sets_the_password_once_and_revokes_every_refresh_token(api, 
     assert all(not refresh_works(api, d["refresh"]) for d in devices)
     assert login(api, gamer.email, NEW_PASSWORD).status_code == 200
 
-    again = confirm(api, uid, token, password="Yet-an0ther-pass")
+    again = confirm(api, uid, token, password=THIRD_PASSWORD)
     assert again.status_code == 400
     assert again.json()["code"] == "invalid_token"
     assert login(api, gamer.email, NEW_PASSWORD).status_code == 200
