@@ -17,6 +17,10 @@ urlpatterns = [
     page("leaderboards", "pages/leaderboards.html", "leaderboards", "Leaderboards"),
     page("login", "pages/login.html", "login", "Sign in"),
     page("register", "pages/register.html", "register", "Create an account"),
+    # Mailed links (SITE_URL/verify-email?uid=..&token=.., /reset-password?uid=..&token=..).
+    page("verify-email", "pages/verify_email.html", "verify-email", "Verify your email"),
+    page("forgot-password", "pages/forgot_password.html", "forgot-password", "Forgot your password"),
+    page("reset-password", "pages/reset_password.html", "reset-password", "Choose a new password"),
     page("sessions/<int:pk>", "pages/session.html", "session-page", "Gaming session"),
     page("events/<int:pk>", "pages/event.html", "event-page", "Event"),
 ]

@@ -502,6 +502,12 @@ else:
     EMAIL_FILE_PATH = str(BASE_DIR / "var" / "mail")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "GameConnect <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Absolute links in mails (verification, password reset) are pages of SITE_URL.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000")
+# A mailed password-reset link works once (its hash covers the password) and for an hour.
+PASSWORD_RESET_TIMEOUT = 3600
+# Mails an account can ask for (verification resend), per account.
+THROTTLE_MAIL_RATE = env_str("THROTTLE_MAIL_RATE", "5/hour")
 
 # --- proxies in front -------------------------------------------------------------------
 # TRUSTED_PROXIES (SPEC §0, docs/deployment.md): unset, the client is the socket peer and the

@@ -20,7 +20,7 @@ from common.errors import NotFound, Unavailable
 from common.permissions import require
 from common.roles import Cap
 from common.schema import ERRORS_AUTH, error
-from common.throttling import AuthRateThrottle, LoginAccountRateThrottle
+from common.throttling import AuthRateThrottle, LoginAccountRateThrottle, UserRateThrottle
 from gamers import serializers as s
 from gamers import services, social
 from gamers.models import Gamer
@@ -97,6 +97,13 @@ class LogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class MailRateThrottle(UserRateThrottle):
+    """Endpoints that mail the caller: a few an hour per account (THROTTLE_MAIL_RATE)."""
+
+    scope = "mail"
+    rate_setting = "THROTTLE_MAIL_RATE"
+
+
 class MeApi(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -106,7 +113,11 @@ class MeApi(APIView):
 
     @extend_schema(
         request={"application/json": s.MeUpdateSerializer, "multipart/form-data": s.MeUpdateSerializer},
-        responses={200: s.GamerPrivateSerializer, 409: error("`email_taken`.")},
+        responses={
+            200: s.GamerPrivateSerializer,
+            400: error("Field errors (e.g. an unknown `notify` kind or a non-boolean value)."),
+            409: error("`email_taken`."),
+        },
     )
     def patch(self, request: Request) -> Response:
         data = s.MeUpdateSerializer(data=request.data, partial=True)
@@ -192,8 +203,15 @@ class SocialLoginApi(PublicApiView):
         request=s.SocialLoginSerializer,
         responses={
             200: s.SocialLoginResponseSerializer,
-            400: error("`invalid_code` (the provider refused the code), `email_unverified`, or field errors."),
+            400: error(
+                "`invalid_code` (the provider refused the code), `email_unverified` (the provider gave no "
+                "email, or refused to vouch for it), or field errors."
+            ),
             403: error("`account_disabled`."),
+            409: error(
+                "`email_unverified`: an account here uses the profile's email, but the provider or that "
+                "account has not verified it, so nothing is linked."
+            ),
             503: error("`provider_disabled` (not configured here), `provider_unavailable`, `provider_misconfigured`."),
         },
         auth=[],
@@ -221,3 +239,101 @@ class DiscordLinkCodeApi(APIView):
     def post(self, request: Request) -> Response:
         link = services.discord_link_code_create(user=request.user)  # type: ignore[arg-type]  # signed in (the view's permissions): a Gamer
         return Response(s.DiscordLinkCodeSerializer(link).data, status=status.HTTP_201_CREATED)
+
+
+# --- the account lifecycle (SPEC §2) --------------------------------------------------------
+
+
+class EmailVerifyApi(PublicApiView):
+    """Follow the link mailed to verify an email address (the /verify-email page posts it)."""
+
+    @extend_schema(
+        request=s.UidTokenSerializer,
+        responses={
+            200: s.EmailVerifiedSerializer,
+            400: error("`invalid_token`: forged, expired, or mailed to an address the account no longer uses."),
+        },
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.UidTokenSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.email_verify(**data.validated_data)
+        return Response({"detail": "Your email address is verified.", "email_verified": True})
+
+
+class EmailVerifyResendApi(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [MailRateThrottle]
+
+    @extend_schema(
+        request=None,
+        responses={200: s.AccountNoticeSerializer, 409: error("`already_verified`."), **ERRORS_AUTH},
+    )
+    def post(self, request: Request) -> Response:
+        services.email_verification_resend(gamer=request.user)  # type: ignore[arg-type]  # signed in (the view's permissions): a Gamer
+        return Response({"detail": f"A new verification link is on its way to {request.user.email}."})  # type: ignore[union-attr]  # signed in: a Gamer
+
+
+class PasswordChangeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=s.PasswordChangeSerializer,
+        responses={
+            200: s.TokenPairSerializer,
+            400: error("`current_password` is wrong (`wrong_password`), or `new_password` fails the validators."),
+            **ERRORS_AUTH,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = s.PasswordChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens = services.password_change(gamer=request.user, **data.validated_data)  # type: ignore[arg-type]  # signed in (the view's permissions): a Gamer
+        return Response(tokens)
+
+
+class PasswordResetApi(PublicApiView):
+    throttle_classes = [AuthRateThrottle]
+
+    @extend_schema(
+        request=s.PasswordResetSerializer,
+        responses={202: s.AccountNoticeSerializer},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.PasswordResetSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_request(email=data.validated_data["email"])
+        # The same answer whether or not an account uses the address.
+        return Response(
+            {"detail": "If an account uses that email, a link to reset its password is on its way."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class PasswordResetConfirmApi(PublicApiView):
+    throttle_classes = [AuthRateThrottle]
+
+    @extend_schema(
+        request=s.PasswordResetConfirmSerializer,
+        responses={
+            200: s.AccountNoticeSerializer,
+            400: error("`invalid_token` (forged, expired or used), or `new_password` fails the validators."),
+        },
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.PasswordResetConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_confirm(**data.validated_data)
+        return Response({"detail": "Your password is changed. Sign in with it."})
+
+
+class LogoutAllApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None, **ERRORS_AUTH})
+    def post(self, request: Request) -> Response:
+        services.logout_everywhere(gamer=request.user)  # type: ignore[arg-type]  # signed in (the view's permissions): a Gamer
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from common.roles import RIGHTS, Role, admin_module_allowed, admin_perm_allowed
-from gamers.rules import clean_username, normalize_email, username_key
+from gamers.rules import clean_username, normalize_email, username_key, username_skeleton
 
 
 class GamerManager(BaseUserManager["Gamer"]):
@@ -36,6 +36,10 @@ class Gamer(AbstractBaseUser):
     # Case-folded username: the database enforces case-insensitive uniqueness on it, so two
     # racing registrations of "Chad" and "chad" can't both win.
     username_key = models.CharField(max_length=200, unique=True, editable=False)
+    # What the username looks like (Unicode TR39 skeleton, gamers.rules.username_skeleton): a new
+    # username whose skeleton is taken is refused (SPEC §2 confusables). Indexed, not unique:
+    # accounts from before the check may share one.
+    username_skeleton = models.CharField(max_length=200, db_index=True, editable=False, default="")
     email = models.EmailField(max_length=254, unique=True)  # stored lower-cased
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.GAMER, db_index=True)
     coins = models.BigIntegerField(default=0)
@@ -72,11 +76,16 @@ class Gamer(AbstractBaseUser):
         # Derived columns, kept in step with what they derive from wherever the row is saved.
         self.username = clean_username(self.username)
         self.username_key = username_key(self.username)
+        self.username_skeleton = username_skeleton(self.username)
         self.email = normalize_email(self.email)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "username" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "username_key"}
+            kwargs["update_fields"] = {*update_fields, "username_key", "username_skeleton"}
         super().save(*args, **kwargs)
+
+    def notify_settings(self) -> dict[str, bool]:
+        """Every notification kind with whether it is mailed (opted out kinds are False)."""
+        return {kind: self.notify.get(kind, True) is not False for kind in NotificationKind.values}
 
     @property
     def rights(self) -> int:

@@ -3,12 +3,16 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from gamers.models import Gamer
-from gamers.rules import clean_username, username_key
+from gamers.rules import clean_username, username_key, username_skeleton
 from gamers.stats import annotate_stats
 
 
 def username_available(username: str) -> bool:
-    return not Gamer.objects.filter(username_key=username_key(clean_username(username))).exists()
+    """False when the username is taken in any case, or looks like one that is (same skeleton)."""
+    name = clean_username(username)
+    return not Gamer.objects.filter(
+        Q(username_key=username_key(name)) | Q(username_skeleton=username_skeleton(name))
+    ).exists()
 
 
 def gamer_list(*, search: str | None = None, role: str | None = None) -> QuerySet[Gamer]:

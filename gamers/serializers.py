@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.roles import Role
-from gamers.models import Gamer
+from gamers.models import Gamer, NotificationKind
 from gamers.rules import USERNAME_MAX, USERNAME_MIN
 
 
@@ -65,10 +65,18 @@ class GamerAdminSerializer(GamerPublicSerializer):
         fields = [*GamerPublicSerializer.Meta.fields, "email", "discord_id"]
 
 
+class NotifySettingsSerializer(serializers.Serializer):
+    """Whether each notification kind is mailed (true unless opted out)."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {kind: serializers.BooleanField(help_text=label) for kind, label in NotificationKind.choices}
+
+
 class GamerPrivateSerializer(AvatarUrlMixin, serializers.ModelSerializer):
     """The owner's own view (GET /auth/me)."""
 
     discord_linked = serializers.SerializerMethodField()
+    notify = serializers.SerializerMethodField()
 
     class Meta:
         model = Gamer
@@ -84,10 +92,16 @@ class GamerPrivateSerializer(AvatarUrlMixin, serializers.ModelSerializer):
             "last_seen",
             "discord_id",
             "discord_linked",
+            "email_verified",
+            "notify",
         ]
 
     def get_discord_linked(self, obj: Gamer) -> bool:
         return obj.discord_id is not None
+
+    @extend_schema_field(NotifySettingsSerializer)
+    def get_notify(self, obj: Gamer) -> dict[str, bool]:
+        return obj.notify_settings()
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -120,10 +134,43 @@ class AvailabilitySerializer(serializers.Serializer):
     available = serializers.BooleanField()
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only (DRF's also takes "yes", "0", 1 ...)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+        raise AssertionError("unreachable")  # fail() raises
+
+
+class NotifyUpdateField(serializers.DictField):
+    """{kind: bool}: the kinds named are turned on (true) or off (false) for mail."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=StrictBooleanField(), **kwargs)
+
+    def to_internal_value(self, data: Any) -> dict[str, bool]:
+        value = super().to_internal_value(data)
+        unknown = sorted(set(value) - set(NotificationKind.values))
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown notification kind: {', '.join(unknown)}. Kinds: {', '.join(NotificationKind.values)}."
+            )
+        return value
+
+
 class MeUpdateSerializer(serializers.Serializer):
     bio = serializers.CharField(max_length=500, required=False, allow_blank=True, trim_whitespace=False)
-    email = serializers.EmailField(max_length=254, required=False)
+    email = serializers.EmailField(
+        max_length=254, required=False, help_text="A new email is unverified until the link mailed to it is followed."
+    )
     avatar = serializers.FileField(required=False, help_text="An image; re-encoded and resized to <= 320 px.")
+    notify = NotifyUpdateField(
+        required=False,
+        help_text="Per-kind email opt-out, merged into the current settings: e.g. "
+        '`{"session_reminder": false}`. Kinds: ' + ", ".join(NotificationKind.values) + ".",
+    )
 
 
 class RoleChangeSerializer(serializers.Serializer):
@@ -155,3 +202,32 @@ class SocialLoginResponseSerializer(AuthResponseSerializer):
 class DiscordLinkCodeSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="8 characters; type `!link CODE` to the GameConnect bot in Discord.")
     expires_at = serializers.DateTimeField()
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class UidTokenSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64, help_text="The `uid` query parameter of the mailed link.")
+    token = serializers.CharField(max_length=128, help_text="The `token` query parameter of the mailed link.")
+
+
+class PasswordResetConfirmSerializer(UidTokenSerializer):
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class AccountNoticeSerializer(serializers.Serializer):
+    """A sentence for the person: what happened, or (202) what will."""
+
+    detail = serializers.CharField()
+
+
+class EmailVerifiedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    email_verified = serializers.BooleanField()

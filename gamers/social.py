@@ -9,8 +9,8 @@ under our own rules (verified email, unique usernames, starting coins), so the l
 Django storage and pipeline are not used: a small strategy hands the verified profile back.
 
 Provider errors become our service errors: a refused code is `InvalidInput("invalid_code")`,
-an unverified email `InvalidInput("email_unverified")`, an unreachable or misconfigured
-provider `Unavailable`. Nothing here touches the database.
+a profile the provider won't vouch an email for `InvalidInput("email_unverified")`, an
+unreachable or misconfigured provider `Unavailable`. Nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from social_core.exceptions import (
 )
 from social_core.strategy import BaseStrategy
 
-from common.errors import InvalidInput, Unavailable
+from common.errors import Conflict, InvalidInput, Unavailable
 
 logger = logging.getLogger("gameconnect.social")
 
@@ -207,3 +207,20 @@ def unverified_email_error(provider: str) -> InvalidInput:
         f"{provider.title()} (or sign up with a password), then try again.",
         code="email_unverified",
     )
+
+
+def email_unverified_conflict(provider: str, *, provider_verified: bool) -> Conflict:
+    """409: an account here uses the profile's email, but linking needs both sides verified."""
+    name = provider.title()
+    if provider_verified:
+        detail = (
+            f"An account here already uses this email, but its owner hasn't verified it, so it can't be "
+            f"linked to your {name} account. Sign in with your password, verify your email (the link "
+            "we mailed, or ask for a new one), then sign in with " + name + " again."
+        )
+    else:
+        detail = (
+            f"An account here already uses this email, but {name} says the address isn't verified on "
+            f"your {name} account, so we can't link them. Verify it with {name}, then try again."
+        )
+    return Conflict(detail, code="email_unverified")

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -23,7 +24,7 @@ from common.roles import Role
 from common.transactions import assert_no_transaction
 from common.ws import CLOSE_DISCONNECTED_BY_ADMIN
 from gamers.images import avatar_process
-from gamers.models import CoinTransaction, DiscordLinkCode, Gamer, SocialAccount
+from gamers.models import CoinTransaction, DiscordLinkCode, Gamer, NotificationKind, SocialAccount
 from gamers.rules import (
     LINK_CODE_ALPHABET,
     LINK_CODE_LENGTH,
@@ -33,15 +34,21 @@ from gamers.rules import (
     username_from_profile,
     username_key,
     username_problem,
+    username_skeleton,
     username_with_suffix,
 )
 from gamers.services.ledger import coins_apply
-from gamers.social import SocialProfile, profile_fetch, unverified_email_error
+from gamers.services.verification import email_verification_send
+from gamers.social import SocialProfile, email_unverified_conflict, profile_fetch, unverified_email_error
 
 
-def _raise_duplicate(*, key: str | None, email: str | None) -> None:
-    if key is not None and Gamer.objects.filter(username_key=key).exists():
-        raise Conflict("That username is taken.", code="username_taken")
+def _raise_duplicate(*, key: str | None, email: str | None, skeleton: str | None = None) -> None:
+    """409 when the username (in any case, or a look-alike of it: same skeleton) or the email
+    is taken."""
+    if key is not None:
+        taken = (Q(username_key=key) | Q(username_skeleton=skeleton)) if skeleton else Q(username_key=key)
+        if Gamer.objects.filter(taken).exists():
+            raise Conflict("That username is taken (or looks just like one that is).", code="username_taken")
     if email is not None and Gamer.objects.filter(email=email).exists():
         raise Conflict("An account already uses that email.", code="email_taken")
 
@@ -57,8 +64,8 @@ def gamer_create(*, username: str, email: str, password: str | None, role: str =
     if problem:
         raise InvalidInput(problem, code="invalid_username")
     email = normalize_email(email)
-    key = username_key(username)
-    _raise_duplicate(key=key, email=email)
+    key, skeleton = username_key(username), username_skeleton(username)
+    _raise_duplicate(key=key, skeleton=skeleton, email=email)
     gamer = Gamer(username=username, email=email, role=role, **extra)
     if password:
         gamer.set_password(password)  # the slow part (the hasher's rounds): before the transaction
@@ -69,7 +76,7 @@ def gamer_create(*, username: str, email: str, password: str | None, role: str =
             with transaction.atomic():
                 gamer.save()
         except IntegrityError:
-            _raise_duplicate(key=key, email=email)
+            _raise_duplicate(key=key, skeleton=skeleton, email=email)
             raise
         coins_apply(gamer_id=gamer.pk, amount=settings.STARTING_COINS, reason=CoinTransaction.Reason.SIGNUP)
     gamer.refresh_from_db(fields=["coins"])
@@ -77,7 +84,8 @@ def gamer_create(*, username: str, email: str, password: str | None, role: str =
 
 
 def gamer_register(*, username: str, email: str, password: str) -> tuple[Gamer, dict[str, str]]:
-    """Sign up (POST /auth/register): validate the password, create the account, issue tokens.
+    """Sign up (POST /auth/register): validate the password, create the account, mail the
+    link that verifies its email, issue tokens.
 
     Runs outside any transaction: it hashes the password before its own short transaction, and
     an outer one would hold its locks through the hashing.
@@ -89,6 +97,7 @@ def gamer_register(*, username: str, email: str, password: str) -> tuple[Gamer, 
     except DjangoValidationError as exc:
         raise DjangoValidationError({"password": exc.messages}) from exc
     gamer = gamer_create(username=username, email=email, password=password)
+    email_verification_send(gamer=gamer)
     return gamer, token_pair_for(gamer)
 
 
@@ -129,16 +138,33 @@ def gamer_sockets_close_on_commit(user_id: int) -> None:
     broadcast_on_commit(user_group(user_id), {"type": "user.disconnect", "code": CLOSE_DISCONNECTED_BY_ADMIN})
 
 
-def gamer_update(*, gamer: Gamer, bio: str | None = None, email: str | None = None, avatar: Any = None) -> Gamer:
+def gamer_update(
+    *,
+    gamer: Gamer,
+    bio: str | None = None,
+    email: str | None = None,
+    avatar: Any = None,
+    notify: dict[str, bool] | None = None,
+) -> Gamer:
+    """PATCH /auth/me. A new email is unverified (pending) until the link mailed to it is
+    followed; `notify` ({kind: bool}) is merged into the account's per-kind mail opt-outs."""
     fields: list[str] = []
     if bio is not None:
         gamer.bio = bio
         fields.append("bio")
+    email_changed = False
     if email is not None and normalize_email(email) != gamer.email:
         email = normalize_email(email)
         _raise_duplicate(key=None, email=email)
         gamer.email = email
-        fields.append("email")
+        gamer.email_verified = False
+        fields += ["email", "email_verified"]
+        email_changed = True
+    if notify:
+        unknown = sorted(set(notify) - set(NotificationKind.values))
+        if unknown:
+            raise InvalidInput(f"Unknown notification kind: {', '.join(unknown)}.", code="invalid", field="notify")
+        fields.append("notify")
     old_avatar = None
     if avatar is not None:
         processed = avatar_process(avatar)
@@ -149,7 +175,13 @@ def gamer_update(*, gamer: Gamer, bio: str | None = None, email: str | None = No
         return gamer
     try:
         with transaction.atomic():
+            if notify:
+                # A read-modify-write of the JSON: two racing PATCHes each keep their kinds.
+                current = Gamer.objects.select_for_update().values_list("notify", flat=True).get(pk=gamer.pk)
+                gamer.notify = {**(current or {}), **notify}
             gamer.save(update_fields=fields)
+            if email_changed:
+                email_verification_send(gamer=gamer)
     except IntegrityError:
         _raise_duplicate(key=None, email=gamer.email)
         raise
@@ -255,12 +287,14 @@ class SocialLoginResult:
 def social_login(*, provider: str, code: str, redirect_uri: str) -> SocialLoginResult:
     """Sign in with Google or Discord and return our JWT pair.
 
-    The account is found by the provider's user id first (a returning user), then by the
-    provider's VERIFIED email (an existing password account gets the identity linked);
-    otherwise a new account is created with its starting coins and a username derived from the
-    provider's name. An unverified email never links or creates anything (400
-    `email_unverified`). Signing in with Discord also binds the account's `discord_id` for the
-    bot when neither side is bound yet.
+    The account is found by the provider's user id first (a returning user). Otherwise, by
+    email: an existing account is linked only when the provider says the email is verified
+    AND the account's own email is verified (SPEC §2); an existing account that fails either
+    test is 409 `email_unverified` and nothing is linked. With no account using that email, a
+    new one is created with its starting coins, a username derived from the provider's name
+    and `email_verified` as the provider says (unverified: a verification link is mailed). A
+    profile without an email is 400 `email_unverified`. Signing in with Discord also binds
+    the account's `discord_id` for the bot when neither side is bound yet.
 
     The provider call happens before any transaction. Two racing first sign-ins of one
     identity are decided by the unique (provider, uid) index: the loser retries and finds it.
@@ -296,12 +330,18 @@ def _social_account_resolve(profile: SocialProfile) -> tuple[Gamer, bool]:
         account.email = profile.email[:254]
         account.save(update_fields=["last_login_at", "email"])
         return account.user, False
-    if not profile.email_verified:
+    if not profile.email:
         raise unverified_email_error(profile.provider)
     gamer = Gamer.objects.filter(email=normalize_email(profile.email)).first()
     created = gamer is None
     if gamer is None:
         gamer = _social_gamer_create(profile)
+        if not profile.email_verified:
+            email_verification_send(gamer=gamer)
+    elif not (profile.email_verified and gamer.email_verified):
+        # Linking by an email nobody proved would hand the account to whoever holds the other
+        # side: the provider's unverified address, or a local sign-up that never confirmed it.
+        raise email_unverified_conflict(profile.provider, provider_verified=profile.email_verified)
     SocialAccount.objects.create(
         user=gamer, provider=profile.provider, uid=profile.uid, email=profile.email[:254], last_login_at=now
     )
@@ -324,7 +364,9 @@ def _social_gamer_create(profile: SocialProfile) -> Gamer:
         if username_key(name) in taken:
             continue
         try:
-            return gamer_create(username=name, email=profile.email, password=None)
+            return gamer_create(
+                username=name, email=profile.email, password=None, email_verified=profile.email_verified
+            )
         except Conflict as exc:
             if exc.code != "username_taken":
                 raise

@@ -189,3 +189,54 @@ def test_last_seen_is_updated_by_authenticated_requests(gamer):
 def test_make_gamer_helper_gives_distinct_accounts():
     a, b = make_gamer("first one"), make_gamer("second one")
     assert a.pk != b.pk
+
+
+# --- notification mail opt-out in PATCH /auth/me (SPEC §2 "Notifications") -------------------
+
+KINDS = ["session_reminder", "waitlist_promotion", "ticket_confirmation", "leaderboard_prize", "report_outcome"]
+
+
+def test_private_view_shows_every_notify_kind_on_by_default(gamer_client):
+    body = gamer_client.get(ME).json()
+    assert body["notify"] == dict.fromkeys(KINDS, True)
+    assert body["email_verified"] is False
+
+
+def test_patch_notify_merges_opt_outs_into_the_stored_settings(gamer_client, gamer):
+    first = gamer_client.patch(ME, {"notify": {"session_reminder": False}}, format="json")
+    assert first.status_code == 200
+    second = gamer_client.patch(ME, {"notify": {"report_outcome": False, "leaderboard_prize": True}}, format="json")
+    assert second.status_code == 200
+    expected = {**dict.fromkeys(KINDS, True), "session_reminder": False, "report_outcome": False}
+    assert second.json()["notify"] == expected
+    gamer.refresh_from_db()
+    assert gamer.notify == {"session_reminder": False, "report_outcome": False, "leaderboard_prize": True}
+    assert gamer.notify_settings() == expected
+    back_on = gamer_client.patch(ME, {"notify": {"session_reminder": True}}, format="json")
+    assert back_on.json()["notify"]["session_reminder"] is True
+
+
+@pytest.mark.parametrize(
+    "notify",
+    [
+        {"birthday": False},  # unknown kind
+        {"session_reminder": "false"},  # a string, not a boolean
+        {"session_reminder": 0},
+        {"session_reminder": None},
+        ["session_reminder"],
+        "off",
+    ],
+)
+def test_patch_notify_refuses_unknown_kinds_and_non_booleans(gamer_client, gamer, notify):
+    response = gamer_client.patch(ME, {"notify": notify, "bio": "changed?"}, format="json")
+    assert response.status_code == 400
+    assert "notify" in response.json()
+    gamer.refresh_from_db()
+    assert gamer.notify == {} and gamer.bio == ""
+
+
+def test_notify_is_documented_on_patch_me(api):
+    schema = api.get("/api/schema", HTTP_ACCEPT="application/json").json()
+    body = schema["paths"]["/api/v1/auth/me"]["patch"]["requestBody"]["content"]["application/json"]["schema"]
+    ref = body["$ref"].rsplit("/", 1)[-1]
+    assert "notify" in schema["components"]["schemas"][ref]["properties"]

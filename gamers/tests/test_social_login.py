@@ -148,7 +148,7 @@ def test_returning_user_is_found_by_provider_id_even_if_the_email_changed(api, p
 
 
 def test_existing_password_account_is_linked_by_verified_email(api, provider_http):
-    existing = make_gamer("Chad Original", email="chad@gmail.com")
+    existing = make_gamer("Chad Original", email="chad@gmail.com", email_verified=True)
     mock_google(provider_http, google_profile(email="CHAD@gmail.com"))
     response = social(api, "google")
     assert response.status_code == 200
@@ -164,7 +164,7 @@ def test_existing_password_account_is_linked_by_verified_email(api, provider_htt
 
 
 def test_google_unverified_email_is_refused_and_creates_nothing(api, provider_http):
-    make_gamer("Chad Original", email="chad@gmail.com")
+    make_gamer("Chad Original", email="chad@gmail.com", email_verified=True)
     mock_google(provider_http, google_profile(email_verified=False))
     response = social(api, "google")
     assert response.status_code == 400
@@ -174,15 +174,60 @@ def test_google_unverified_email_is_refused_and_creates_nothing(api, provider_ht
     assert Gamer.objects.count() == 1
 
 
-def test_discord_unverified_email_neither_links_nor_creates(api, provider_http):
-    existing = make_gamer("Nelly Original", email="nelly@example.com")
+def test_discord_unverified_email_does_not_link_a_verified_account(api, provider_http):
+    existing = make_gamer("Nelly Original", email="nelly@example.com", email_verified=True)
     mock_discord(provider_http, discord_profile(verified=False))
     response = social(api, "discord")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["code"] == "email_unverified"
+    assert "Discord says the address isn't verified" in response.json()["detail"]
     assert SocialAccount.objects.count() == 0
+    assert Gamer.objects.count() == 1
     existing.refresh_from_db()
     assert existing.discord_id is None
+
+
+@pytest.mark.parametrize("provider", ["google", "discord"])
+def test_verified_provider_email_does_not_link_an_unverified_local_account(api, provider_http, provider):
+    """SPEC §2: both sides verified, or no link. Whoever signed up first with someone else's
+    address (never confirming it) must not receive the provider identity of its real owner."""
+    email = "chad@gmail.com" if provider == "google" else "nelly@example.com"
+    squatter = make_gamer("Early Bird", email=email)
+    assert squatter.email_verified is False
+    (mock_google if provider == "google" else mock_discord)(provider_http)
+    response = social(api, provider)
+    assert response.status_code == 409
+    assert response.json()["code"] == "email_unverified"
+    assert "access" not in response.json()
+    assert SocialAccount.objects.count() == 0
+    assert Gamer.objects.count() == 1
+    squatter.refresh_from_db()
+    assert squatter.discord_id is None
+
+
+def test_discord_unverified_email_with_no_account_creates_an_unverified_one_and_mails_the_link(
+    api, provider_http, mails
+):
+    mock_discord(provider_http, discord_profile(verified=False))
+    response = mails(lambda: social(api, "discord"))
+    mailoutbox = mails.outbox
+    assert response.status_code == 200, response.json()
+    assert response.json()["created"] is True
+    assert response.json()["user"]["email_verified"] is False
+    gamer = Gamer.objects.get()
+    assert gamer.email == "nelly@example.com" and not gamer.email_verified
+    assert [m.to for m in mailoutbox] == [["nelly@example.com"]]
+    assert "/verify-email?uid=" in mailoutbox[0].body
+
+
+def test_verified_provider_email_creates_a_verified_account_without_mail(api, provider_http, mails):
+    mock_google(provider_http)
+    response = mails(lambda: social(api, "google"))
+    mailoutbox = mails.outbox
+    assert response.status_code == 200
+    assert response.json()["user"]["email_verified"] is True
+    assert Gamer.objects.get().email_verified is True
+    assert mailoutbox == []
 
 
 def test_discord_profile_without_email_is_refused_for_a_new_identity(api, provider_http):
@@ -271,7 +316,7 @@ def test_discord_sign_in_does_not_steal_a_discord_id_linked_to_another_account(a
 
 
 def test_disabled_account_is_refused(api, provider_http):
-    make_gamer("Chad Original", email="chad@gmail.com", is_active=False)
+    make_gamer("Chad Original", email="chad@gmail.com", is_active=False, email_verified=True)
     mock_google(provider_http)
     response = social(api, "google")
     assert response.status_code == 403
@@ -305,5 +350,5 @@ def test_social_login_is_in_the_openapi_schema(api):
     schema = json.loads(api.get("/api/schema", HTTP_ACCEPT="application/json").content)
     paths = schema["paths"]
     social_path = next(p for p in paths if p.startswith("/api/v1/auth/social/"))
-    assert {"200", "400", "503"} <= set(paths[social_path]["post"]["responses"])
+    assert {"200", "400", "409", "503"} <= set(paths[social_path]["post"]["responses"])
     assert "201" in paths["/api/v1/auth/discord/link-code"]["post"]["responses"]
