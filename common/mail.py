@@ -36,4 +36,6 @@ def mail_send_on_commit(*, to: str, subject: str, body: str) -> None:
     mail server never holds a request or a lock. Inline on the embedded default (eager tasks)."""
     from common.tasks import mail_send
 
-    transaction.on_commit(lambda: mail_send.delay(to=to, subject=subject, body=body))
+    # robust: a broker that is down when the transaction commits is logged by Django, never turned
+    # into a 500 for a change that is already saved (the account exists; the mail can be resent).
+    transaction.on_commit(lambda: mail_send.delay(to=to, subject=subject, body=body), robust=True)

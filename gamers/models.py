@@ -72,12 +72,17 @@ class Gamer(AbstractBaseUser):
     def __str__(self) -> str:
         return self.username
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # Derived columns, kept in step with what they derive from wherever the row is saved.
+    def derive_columns(self) -> None:
+        """Set the columns derived from username and email. `save()` calls it; bulk writers
+        (which skip `save()`) call it on each row themselves."""
         self.username = clean_username(self.username)
         self.username_key = username_key(self.username)
         self.username_skeleton = username_skeleton(self.username)
         self.email = normalize_email(self.email)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Derived columns, kept in step with what they derive from wherever the row is saved.
+        self.derive_columns()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "username" in update_fields:
             kwargs["update_fields"] = {*update_fields, "username_key", "username_skeleton"}

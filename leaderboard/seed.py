@@ -21,7 +21,6 @@ from common.progress import Progress
 from common.roles import Role
 from common.seeding import SeedContext
 from gamers.models import CoinTransaction, Gamer
-from gamers.rules import username_key
 from gamers.services import CoinEntry, coins_apply_many
 from leaderboard.boards import BoardsUnavailable
 from leaderboard.games import GameInfo, game_catalog
@@ -51,17 +50,17 @@ def _extra_players(ctx: SeedContext, count: int) -> list[int]:
         batch = []
         for n in range(start + offset + 1, start + min(offset + BATCH, count) + 1):
             name = f"{ctx.rng.choice(TAGS)} {ctx.rng.choice(FIRST)} #{n}"
-            batch.append(
-                Gamer(
-                    username=name,
-                    username_key=username_key(name),
-                    email=f"player{n}@scores.gameconnect.tn",
-                    password="!" + secrets.token_urlsafe(24),  # unusable, as set_unusable_password makes
-                    role=Role.GAMER,
-                    coins=0,
-                    joined=now - HISTORY * ctx.rng.random(),
-                )
+            player = Gamer(
+                username=name,
+                email=f"player{n}@scores.gameconnect.tn",
+                password="!" + secrets.token_urlsafe(24),  # unusable, as set_unusable_password makes
+                role=Role.GAMER,
+                coins=0,
+                joined=now - HISTORY * ctx.rng.random(),
+                email_verified=True,
             )
+            player.derive_columns()
+            batch.append(player)
         _write_players(batch)
         bar.advance(len(batch))
     bar.finish()
@@ -74,19 +73,18 @@ def _extra_players(ctx: SeedContext, count: int) -> list[int]:
     return [pk for pk, _ in joined]
 
 
-_PLAYER_FIELDS = ("password", "username", "username_key", "email", "role", "coins", "bio", "joined", "is_active")
-
-
 def _write_players(batch: list[Gamer]) -> None:
-    """COPY on PostgreSQL (bulk_create's per-row RETURNING is the slow part at 100,000 rows)."""
+    """COPY on PostgreSQL (bulk_create's per-row RETURNING is the slow part at 100,000 rows).
+    Every concrete column but the id is written, prepared by its field as `save()` would."""
     if connection.vendor != "postgresql":
         Gamer.objects.bulk_create(batch)
         return
-    columns = ", ".join(Gamer._meta.get_field(name).column for name in _PLAYER_FIELDS)  # type: ignore[union-attr, misc]  # concrete fields: a Field with a column
+    fields = [f for f in Gamer._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     copy_sql = f"COPY {Gamer._meta.db_table} ({columns}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
         for gamer in batch:
-            copy.write_row(tuple(getattr(gamer, name) for name in _PLAYER_FIELDS))
+            copy.write_row(tuple(f.get_db_prep_save(getattr(gamer, f.attname), connection) for f in fields))
 
 
 def _value(ctx: SeedContext, game: GameInfo) -> int:
