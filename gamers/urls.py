@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from gamers import api
+from gamers import api, notifications_api
 
 urlpatterns = [
     path("auth/register", api.RegisterApi.as_view(), name="auth-register"),
@@ -20,11 +20,6 @@ urlpatterns = [
     path("gamers", api.GamerListApi.as_view(), name="gamer-list"),
     path("gamers/<id:pk>", api.GamerDetailApi.as_view(), name="gamer-detail"),
     path("gamers/<id:pk>/role", api.GamerRoleApi.as_view(), name="gamer-role"),
-]
-# Notifications (SPEC §2): kept in one block at the end, apart from the account routes above.
-from gamers import notifications_api  # noqa: E402
-
-urlpatterns += [
     path("me/notifications", notifications_api.MyNotificationsApi.as_view(), name="my-notifications"),
     path("me/notifications/read", notifications_api.MyNotificationsReadApi.as_view(), name="my-notifications-read"),
 ]
