@@ -352,6 +352,9 @@ CELERY_TIMEZONE = "UTC"
 # In-process game clock: on the embedded defaults the web process drives periodic ticks
 # itself (see common.clock). Tests drive ticks explicitly.
 INPROCESS_CLOCK = env_bool("INPROCESS_CLOCK", EMBEDDED and not TESTING)
+# Embedded default: the boards live in the web process's memory (fakeredis), so the process rebuilds
+# them from the database when it starts (config/startup.py; SPEC §6). A real Redis keeps them.
+BOARDS_REBUILD_AT_START = env_bool("BOARDS_REBUILD_AT_START", EMBEDDED and not TESTING)
 CLOCK_INTERVAL_SECONDS = env_float("CLOCK_INTERVAL_SECONDS", 1.0)
 # Production: exactly one beat sends the heartbeat that runs every registered tick.
 CELERY_BEAT_SCHEDULE = {

@@ -60,10 +60,9 @@ class LiveApp:
         return result.stdout
 
 
-@pytest.fixture(scope="session")
-def live_app(tmp_path_factory: Any) -> Iterator[LiveApp]:
-    workdir = tmp_path_factory.mktemp("live")
-    port = _free_port()
+def live_env(workdir: Path) -> dict[str, str]:
+    """The environment of a server like `make run`'s, on a throwaway SQLite file in `workdir`,
+    with short trivia timings and throttles out of the way."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "PYTEST_CURRENT_TEST"}}
     env.update(
         {
@@ -83,14 +82,19 @@ def live_app(tmp_path_factory: Any) -> Iterator[LiveApp]:
             "PYTHONUNBUFFERED": "1",
         }
     )
-    app = LiveApp(f"http://127.0.0.1:{port}", env, workdir / "daphne.log")
-    app.manage("migrate", "--noinput")
-    app.manage("seed_demo", "--players", "3", "--scores", "50")
-    log = open(app.log_path, "w")  # noqa: SIM115 - closed in the finally below
+    return env
+
+
+@contextlib.contextmanager
+def serving(app: LiveApp) -> Iterator[LiveApp]:
+    """Run daphne as `make run` does on `app`'s port and environment until the block ends; the
+    block starts once /healthz answers. Its output is appended to `app.log_path`."""
+    port = app.url.rsplit(":", 1)[1]
+    log = open(app.log_path, "a")  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        [str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", port, "config.asgi:application"],
         cwd=ROOT,
-        env=env,
+        env=app.env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -112,6 +116,21 @@ def live_app(tmp_path_factory: Any) -> Iterator[LiveApp]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def new_live_app(workdir: Path) -> LiveApp:
+    """A migrated throwaway server set-up (not started: see `serving`)."""
+    app = LiveApp(f"http://127.0.0.1:{_free_port()}", live_env(workdir), workdir / "daphne.log")
+    app.manage("migrate", "--noinput")
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: Any) -> Iterator[LiveApp]:
+    app = new_live_app(tmp_path_factory.mktemp("live"))
+    app.manage("seed_demo", "--players", "3", "--scores", "50")
+    with serving(app):
+        yield app
 
 
 @pytest.fixture(scope="module")
