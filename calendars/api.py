@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from calendars.feed import feed_render
+from calendars.feed import feed_cached
 from calendars.selectors import calendar_items, calendar_owner
 from calendars.serializers import CalendarFeedQuerySerializer, CalendarKeySerializer
 from calendars.services import calendar_key_issue
@@ -53,6 +53,7 @@ class CalendarFeedApi(PublicApiView):
         parameters=[CalendarFeedQuerySerializer],
         responses={
             (200, "text/calendar"): OpenApiResponse(OpenApiTypes.STR, description="An RFC 5545 VCALENDAR."),
+            304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match."),
             404: error("No feed for that key (wrong, revoked, or its owner's account is deactivated)."),
         },
         auth=[],
@@ -62,13 +63,19 @@ class CalendarFeedApi(PublicApiView):
         if user_id is None:
             raise NotFound("No calendar feed with that key.", code="not_found")
         site = urlsplit(settings.SITE_URL)
-        body = feed_render(
+        body, digest = feed_cached(
             calendar_items(user_id=user_id),
             host=site.hostname or "gameconnect",
             site_url=settings.SITE_URL,
             name="GameConnect",
         )
+        etag = f'"{digest[:32]}"'
+        if etag in request.headers.get("If-None-Match", ""):
+            not_modified = HttpResponse(status=304)
+            not_modified["ETag"] = etag
+            return not_modified
         response = HttpResponse(body, content_type=CONTENT_TYPE)
+        response["ETag"] = etag
         response["Content-Disposition"] = 'inline; filename="gameconnect.ics"'
         response["Cache-Control"] = "private, max-age=300"
         return response

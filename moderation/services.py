@@ -131,7 +131,11 @@ def _close(report: Report, *, actor: Any, status: str, reason: str, title: str, 
     reporter_ids = ReportVote.objects.filter(report=report).values_list("reporter_id", flat=True)
     notifications_create_many(
         NotificationRow(
-            user_id=user_id, kind=NotificationKind.REPORT_OUTCOME, title=title, body=body, key=f"report-{report.pk}"
+            user_id=user_id,
+            kind=NotificationKind.REPORT_OUTCOME,
+            title=title,
+            body=body,
+            key=f"report:{report.pk}:{status}",
         )
         for user_id in reporter_ids
     )

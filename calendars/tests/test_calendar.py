@@ -9,13 +9,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import icalendar
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from calendars.models import CalendarKey
 from calendars.services import calendar_key_issue, key_hash
 from conftest import ahead, client_for, utc
 from events.tests.factories import EventFactory, sell
+from sessions_app.models import GameSession
 from sessions_app.tests.factories import AttendanceFactory, GameSessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -195,8 +198,9 @@ def test_uids_and_bytes_are_stable_between_fetches(gamer, api):
     GameSessionFactory(organizer=gamer)
     sell(EventFactory(), gamer, 1)
     key = calendar_key_issue(user=gamer)
-    first, second = feed(api, key).content, feed(api, key).content
-    assert first == second
+    first = feed(api, key).content
+    cache.clear()  # rendered anew, not served from the rendering cache
+    assert feed(api, key).content == first
 
 
 def test_a_non_utc_start_is_written_in_utc(gamer, api):
@@ -233,3 +237,51 @@ def test_the_feed_costs_the_same_queries_for_200_items_as_for_2(gamer, other_gam
     assert len(list(parse(many_response).walk("VEVENT"))) == 2 + 50 + 50 + 48
     many = _queries_for_feed(api, key)
     assert many == few <= 3  # the key, the sessions, the events
+
+
+# --- the rendering cache and conditional GET ----------------------------------------------------
+
+
+def test_an_unchanged_feed_is_not_rendered_again_and_a_change_shows_at_once(gamer, api, monkeypatch):
+    from calendars import feed as feed_module
+
+    session = GameSessionFactory(organizer=gamer, title="Before")
+    key = calendar_key_issue(user=gamer)
+    renders: list[int] = []
+    real = feed_module.feed_render
+    monkeypatch.setattr(feed_module, "feed_render", lambda items, **kw: renders.append(1) or real(items, **kw))
+
+    first = feed(api, key).content
+    assert feed(api, key).content == first and len(renders) == 1
+
+    GameSession.objects.filter(pk=session.pk).update(title="After", updated_at=timezone.now() + timedelta(seconds=1))
+    changed = parse(feed(api, key))
+    assert [str(v["SUMMARY"]) for v in changed.walk("VEVENT")] == ["After (Valorant)"]
+    sell(EventFactory(), gamer, 1)  # a new ticket: a new item, without any session changing
+    assert len(list(parse(feed(api, key)).walk("VEVENT"))) == 2
+    assert len(renders) == 3
+
+
+def test_if_none_match_with_the_etag_is_304_until_the_feed_changes(gamer, api):
+    GameSessionFactory(organizer=gamer)
+    key = calendar_key_issue(user=gamer)
+    etag = feed(api, key)["ETag"]
+    assert etag.startswith('"') and len(etag) == 34
+    unchanged = api.get(FEED, {"key": key}, HTTP_IF_NONE_MATCH=etag)
+    assert unchanged.status_code == 304 and unchanged.content == b"" and unchanged["ETag"] == etag
+    GameSessionFactory(organizer=gamer)
+    assert api.get(FEED, {"key": key}, HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_a_cache_that_is_down_still_serves_the_feed(gamer, api, monkeypatch):
+    from calendars import feed as feed_module
+
+    class Down:
+        def get(self, *args: Any) -> Any:
+            raise ConnectionError("redis down")
+
+        set = get
+
+    monkeypatch.setattr(feed_module, "cache", Down())
+    GameSessionFactory(organizer=gamer)
+    assert len(list(parse(feed(api, calendar_key_issue(user=gamer))).walk("VEVENT"))) == 1
