@@ -48,7 +48,7 @@ class ReportAdmin(admin.ModelAdmin):
     list_filter = ["status", "target_type", "last_reported"]
     search_fields = ["target_label", "=target_id", "votes__reason", "votes__reporter__username"]
     list_select_related = ["closed_by"]
-    fields = [
+    fields = (
         "target_type",
         "target_id",
         "target_label",
@@ -59,7 +59,7 @@ class ReportAdmin(admin.ModelAdmin):
         "closed_at",
         "closed_by",
         "outcome",
-    ]
+    )
     readonly_fields = fields
     inlines = [ReportVoteInline]
     list_per_page = 50

@@ -45,13 +45,13 @@ class _Target:
 
 def _target(target_type: str, target_id: int) -> _Target | None:
     if target_type == TargetType.SESSION:
-        row = GameSession.objects.filter(pk=target_id).values_list("organizer_id", "title", "game").first()
-        return _Target(row[0], f"{row[1]} ({row[2]})") if row else None
+        session = GameSession.objects.filter(pk=target_id).values_list("organizer_id", "title", "game").first()
+        return _Target(session[0], f"{session[1]} ({session[2]})") if session else None
     if target_type == TargetType.REVIEW:
-        row = Review.objects.filter(pk=target_id).values_list("author_id", "session_id", "rating", "content").first()
-        return _Target(row[0], f"{row[2]}★ on session {row[1]}: {row[3]}") if row else None
-    row = Gamer.objects.filter(pk=target_id).values_list("pk", "username").first()
-    return _Target(row[0], row[1]) if row else None
+        review = Review.objects.filter(pk=target_id).values_list("author_id", "session_id", "rating", "content").first()
+        return _Target(review[0], f"{review[2]}★ on session {review[1]}: {review[3]}") if review else None
+    gamer = Gamer.objects.filter(pk=target_id).values_list("pk", "username").first()
+    return _Target(gamer[0], gamer[1]) if gamer else None
 
 
 def report_create(

@@ -44,7 +44,7 @@ def outcomes(user: Any) -> list[str]:
 
 @pytest.fixture
 def session(other_gamer: Any) -> GameSession:
-    return GameSessionFactory(organizer=other_gamer, title="Toxic lobby", game="CS2")
+    return GameSessionFactory.create(organizer=other_gamer, title="Toxic lobby", game="CS2")
 
 
 # --- reporting ----------------------------------------------------------------------------------
@@ -382,3 +382,16 @@ def test_back_office_bulk_ban_and_dismiss_go_through_the_services(gamer, other_g
         [("delete_session", "session", str(session.pk)), ("dismiss", "review", str(review.pk))]
     )
     assert ReportVote.objects.count() == 3
+
+
+def test_a_moderator_reads_a_report_with_its_reporters_and_deleting_it_dismisses_it(gamer, moderator, session):
+    row = report(gamer, "session", session.pk, "spam links everywhere")
+    client = signed_in(moderator)
+    page = client.get(f"/admin/moderation/report/{row.pk}/change/")
+    assert page.status_code == 200
+    assert "spam links everywhere" in page.content.decode() and gamer.username in page.content.decode()
+    assert client.post(f"/admin/moderation/report/{row.pk}/delete/", {"post": "yes"}).status_code == 302
+    row.refresh_from_db()
+    assert row.status == "dismissed" and GameSession.objects.filter(pk=session.pk).exists()
+    assert audit_rows() == [("dismiss", "session", str(session.pk))]
+    assert client.get(f"/admin/moderation/report/{row.pk}/delete/").status_code == 403  # closed: nothing to dismiss
