@@ -34,6 +34,7 @@ class Cap(StrEnum):
     EVENTS_EDIT_ANY = "events.edit_any"  # edit or delete any event
     TRIVIA_ENTRIES = "trivia.entries"  # question bank
     TRIVIA_REPORTS = "trivia.reports"  # ban / unban / dismiss reports
+    USER_REPORTS = "moderation.reports"  # ban / unban / dismiss reports of sessions, reviews, gamers
     MODERATION_LOG = "moderation.log"
     SYSTEM_ADMIN = "system.admin"  # disconnect everyone
     ACCOUNTS_MANAGE = "accounts.manage"  # set passwords, (de)activate accounts (never another admin's)
@@ -50,6 +51,7 @@ MIN_ROLE: dict[Cap, str] = {
     Cap.EVENTS_EDIT_ANY: Role.ADMIN,
     Cap.TRIVIA_ENTRIES: Role.MODERATOR,
     Cap.TRIVIA_REPORTS: Role.MODERATOR,
+    Cap.USER_REPORTS: Role.MODERATOR,
     Cap.MODERATION_LOG: Role.MODERATOR,
     Cap.SYSTEM_ADMIN: Role.ADMIN,
     Cap.ACCOUNTS_MANAGE: Role.ADMIN,
@@ -67,6 +69,8 @@ MODERATOR_ADMIN_MODELS: dict[str, set[str]] = {
     "sessions_app.gamesession": {"view", "delete"},
     "sessions_app.review": {"view", "delete"},
     "audit.auditlog": {"view"},
+    "moderation.report": {"view", "change", "delete"},  # change: ban / unban; delete: dismiss
+    "moderation.reportvote": {"view"},
 }
 
 
@@ -114,3 +118,9 @@ def account_target_allowed(actor: Any, target: Any, *, on_self: bool) -> bool:
     if target.pk == actor.pk:
         return on_self
     return getattr(target, "role", Role.GAMER) != Role.ADMIN
+
+
+def moderation_target_allowed(actor: Any, target: Any) -> bool:
+    """May `actor` sanction the account `target` (a reported gamer)? Only accounts of a lower role:
+    moderators act on gamers, admins on gamers and moderators, nobody on an admin or on themselves."""
+    return target is not None and target.pk != getattr(actor, "pk", None) and RIGHTS.get(target.role, 0) < rights(actor)

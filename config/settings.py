@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "trivia",
     "leaderboard",
     "moderation",
+    "calendars",
     "bot",
 ]
 

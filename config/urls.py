@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("trivia.urls")),
     path("", include("leaderboard.urls")),
     path("", include("moderation.urls")),
+    path("", include("calendars.urls")),
     path("", include("bot.urls")),
 ]
 

@@ -90,6 +90,16 @@ def world_build() -> World:
         ]
     )
 
+    # User reports: an open one and a dismissed one (moderation/reports/{id}/... meet real rows).
+    from moderation.models import Report, ReportVote
+
+    open_report = Report.objects.create(target_type="session", target_id=mine.pk, target_label="fuzz", report_count=1)
+    ReportVote.objects.create(report=open_report, reporter=other, reason="spam")
+    closed_report = Report.objects.create(
+        target_type="gamer", target_id=other.pk, target_label="fuzz other", report_count=1, status="dismissed"
+    )
+    ReportVote.objects.create(report=closed_report, reporter=gamer)
+
     return World(
         users=users,
         tokens=tokens,
@@ -100,6 +110,7 @@ def world_build() -> World:
             "events": [my_event.pk, their_event.pk, sold_out.pk],
             "trivia/entries": [entry.pk for entry in entries],
             "trivia/reports": [report.pk, banned_report.pk],
+            "moderation/reports": [open_report.pk, closed_report.pk],
             "leaderboard": ["all", *games],
             "auth/availability": [user.username for user in users.values()],
         },

@@ -3,9 +3,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from audit.models import AuditLog
+from moderation.models import Report, ReportVote
+
+RECENT_REPORTERS = 5  # reporters shown per report in the list (the count says how many in all)
 
 
 def audit_log_list(
@@ -25,6 +28,23 @@ def audit_log_list(
     if until is not None:
         qs = qs.filter(at__lte=until)
     return qs
+
+
+def report_list(*, target_type: str | None = None, status: str | None = None) -> QuerySet[Report]:
+    """User reports, most recently reported first, each with its RECENT_REPORTERS latest
+    reporters: three queries a page (count, reports, reporters) whatever their number."""
+    reports = Report.objects.select_related("closed_by").prefetch_related(
+        Prefetch(
+            "votes",
+            queryset=ReportVote.objects.select_related("reporter").order_by("-reported_at", "-id")[:RECENT_REPORTERS],
+            to_attr="recent_votes",
+        )
+    )
+    if target_type:
+        reports = reports.filter(target_type=target_type)
+    if status:
+        reports = reports.filter(status=status)
+    return reports.order_by("-last_reported", "-id")
 
 
 @dataclass(frozen=True)
@@ -55,6 +75,12 @@ def dashboard_counts() -> list[DashboardItem]:
     items = [
         DashboardItem("players_online", "Players online in trivia", online),
         DashboardItem("open_reports", "Open reports", EntryReport.objects.count(), "/admin/trivia/entryreport/"),
+        DashboardItem(
+            "open_user_reports",
+            "Open reports of sessions, reviews and gamers",
+            Report.objects.filter(status=Report.Status.OPEN).count(),
+            "/admin/moderation/report/?status__exact=open",
+        ),
         DashboardItem(
             "sessions_this_week",
             "Sessions starting this week",

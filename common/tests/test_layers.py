@@ -20,7 +20,7 @@ LAYERS: list[set[str]] = [
     {"audit"},  # audit_record: every app may write the log
     {"gamers"},  # accounts and the coin ledger
     {"sessions_app", "events", "trivia", "leaderboard"},  # the domain apps, side by side
-    {"moderation", "bot"},  # read sides over the domain apps: dashboard, log API, Discord
+    {"moderation", "calendars", "bot"},  # read sides over the domain apps: dashboard, log API, calendar feeds, Discord
     {"config", "deploy"},  # settings, URLs, ASGI; the cluster runner
 ]
 LAYER_OF = {package: i for i, layer in enumerate(LAYERS) for package in layer}

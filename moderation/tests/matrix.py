@@ -75,6 +75,17 @@ def build_world(owner: Any, caller: Any) -> World:
     world.objects["report"] = report
     score_submit(user=owner, game="chess", score=1200)
 
+    # The owner's calendar feed key, and a user report of the owner's session by a third gamer.
+    from calendars.services import calendar_key_issue
+    from conftest import make_gamer
+    from moderation.services import report_create
+
+    world.objects["calendar_key"] = calendar_key_issue(user=owner)
+    reporter = make_gamer(f"reporter of {owner.pk}")
+    world.objects["user_report"] = report_create(
+        user=reporter, target_type="session", target_id=session.pk, reason="spam"
+    ).report
+
     world.objects["owner_refresh"] = token_pair_for(owner)["refresh"]
     world.objects["caller_refresh"] = token_pair_for(caller)["refresh"] if caller is not None else "not-a-token"
     return world
@@ -231,4 +242,18 @@ ROWS: list[Row] = [
         expect={OWNER: 200}),
     # --- moderation (SPEC §7) ---
     Row("moderation-log", "GET", lambda w: "/api/v1/moderation/log", STAFF, 200),
+    # --- user reports (SPEC §3 "More for sessions") ---
+    # The owner reporting their own session is 400 `cannot_report_self`.
+    Row("report-create", "POST", lambda w: "/api/v1/reports", SIGNED_IN, 201,
+        body=lambda w: {"target_type": "session", "target_id": w.session.pk, "reason": "spam"}, expect={OWNER: 400}),
+    Row("moderation-report-list", "GET", lambda w: "/api/v1/moderation/reports", STAFF, 200),
+    Row("moderation-report-ban", "POST", lambda w: f"/api/v1/moderation/reports/{w.user_report.pk}/ban", STAFF, 200),
+    # Only a banned report can be unbanned: the world's report is open (409 `report_closed`).
+    Row("moderation-report-unban", "POST", lambda w: f"/api/v1/moderation/reports/{w.user_report.pk}/unban", STAFF,
+        409),
+    Row("moderation-report-dismiss", "POST", lambda w: f"/api/v1/moderation/reports/{w.user_report.pk}/dismiss",
+        STAFF, 200),
+    # --- calendar feed (SPEC §3 "Calendar"): the key authenticates, no token needed ---
+    Row("my-calendar-feed", "GET", lambda w: f"/api/v1/me/calendar.ics?key={w.calendar_key}", EVERYONE, 200),
+    Row("my-calendar-key", "POST", lambda w: "/api/v1/me/calendar/key", SIGNED_IN, 201),
 ]  # fmt: skip
