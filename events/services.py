@@ -332,7 +332,10 @@ def ticket_cancel(*, order_id: int, user: Any) -> TicketOrder:
                 code="too_late",
                 extra={"deadline": _deadline_text(event.starts_at)},
             )
-        if Ticket.objects.filter(order_id=order_id, checked_in_at__isnull=False).exists():
+        # Locked, so a door scanning one of them now either finished first (refused here) or
+        # waits and then finds the ticket cancelled.
+        scanned = Ticket.objects.select_for_update().filter(order_id=order_id).values_list("checked_in_at", flat=True)
+        if any(at is not None for at in scanned):
             raise Conflict("A ticket of this order was already checked in.", code="already_checked_in")
         order.status = OrderStatus.CANCELLED
         order.cancelled_at = now

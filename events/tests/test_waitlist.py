@@ -28,9 +28,7 @@ def buy(event, user, quantity=1) -> TicketOrder:
 def state(event: Event) -> tuple[int, int, int]:
     """(available, held, sold); asserts the invariant and that `held` is what the holds add up to."""
     event.refresh_from_db()
-    sold = sum(
-        TicketOrder.objects.filter(event=event, status=OrderStatus.CONFIRMED).values_list("quantity", flat=True)
-    )
+    sold = sum(TicketOrder.objects.filter(event=event, status=OrderStatus.CONFIRMED).values_list("quantity", flat=True))
     held = sum(WaitlistEntry.objects.filter(event=event, status=WaitStatus.OFFERED).values_list("quantity", flat=True))
     assert event.tickets_available + event.tickets_held + sold == event.tickets_total
     assert event.tickets_held == held
