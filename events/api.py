@@ -254,12 +254,12 @@ class AttendeesApi(ListAPIView):
     """The organizer's attendee list: confirmed orders, oldest first, with check-in counts."""
 
     permission_classes = [IsAuthenticated]
-    serializer_class = s.AttendeeSerializer
+    serializer_class = s.EventAttendeeSerializer
     filter_backends: list = []
 
     @extend_schema(
         responses={
-            200: s.AttendeeSerializer(many=True),
+            200: s.EventAttendeeSerializer(many=True),
             403: error("`not_organizer`: only the organizer or an admin."),
         }
     )
@@ -275,9 +275,9 @@ class WaitlistApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        request=s.WaitlistJoinSerializer,
+        request=s.EventWaitlistJoinSerializer,
         responses={
-            202: s.WaitlistPlaceSerializer,
+            202: s.EventWaitlistPlaceSerializer,
             409: OpenApiResponse(
                 response=s.TicketConflictSerializer,
                 description="`tickets_available` (with `available`: enough seats are on sale, buy them), "
@@ -288,7 +288,7 @@ class WaitlistApi(APIView):
         "they fit, for TICKET_HOLD_MINUTES, with a `waitlist_promotion` notification.",
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = s.WaitlistJoinSerializer(data=request.data)
+        data = s.EventWaitlistJoinSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         place = waitlist.waitlist_join(event_id=pk, user=request.user, quantity=data.validated_data["quantity"])
         body = {
@@ -297,7 +297,7 @@ class WaitlistApi(APIView):
             "status": place.entry.status,
             "created_at": place.entry.created_at,
         }
-        return Response(s.WaitlistPlaceSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+        return Response(s.EventWaitlistPlaceSerializer(body).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         request=None,

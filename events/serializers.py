@@ -227,7 +227,7 @@ class CheckInSerializer(serializers.Serializer):
     code = Text(max_length=200, help_text="The signed ticket code, as the QR code holds it.")
 
 
-class AttendeeSerializer(serializers.Serializer):
+class EventAttendeeSerializer(serializers.Serializer):
     order_id = serializers.IntegerField(source="id")
     order_code = serializers.CharField(source="code")
     holder = GamerSummarySerializer(source="buyer", allow_null=True)
@@ -236,11 +236,11 @@ class AttendeeSerializer(serializers.Serializer):
     purchased_at = serializers.DateTimeField()
 
 
-class WaitlistJoinSerializer(serializers.Serializer):
+class EventWaitlistJoinSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=TICKETS_PER_ORDER_MAX, help_text="1 to 10.")
 
 
-class WaitlistPlaceSerializer(serializers.Serializer):
+class EventWaitlistPlaceSerializer(serializers.Serializer):
     position = serializers.IntegerField(help_text="1 for the head of the queue.")
     quantity = serializers.IntegerField()
     status = serializers.CharField(help_text="`waiting`")
