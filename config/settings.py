@@ -429,7 +429,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "common.roles.Role"},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "common.roles.Role",
+        "OrderStatusEnum": "events.models.OrderStatus",
+        "TicketStatusEnum": "events.models.TicketStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.schema.add_error_responses",
