@@ -174,7 +174,7 @@ def event_attendees(*, event_id: int) -> QuerySet[TicketOrder]:
     return (
         TicketOrder.objects.filter(event_id=event_id, status=OrderStatus.CONFIRMED)
         .select_related("buyer")
-        .only("id", "code", "quantity", "purchased_at", "buyer__id", "buyer__username")
+        .only("id", "quantity", "purchased_at", "buyer__id", "buyer__username")
         .annotate(checked_in=Count("tickets", filter=Q(tickets__checked_in_at__isnull=False)))
         .order_by("purchased_at", "id")
     )

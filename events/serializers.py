@@ -229,7 +229,6 @@ class CheckInSerializer(serializers.Serializer):
 
 class EventAttendeeSerializer(serializers.Serializer):
     order_id = serializers.IntegerField(source="id")
-    order_code = serializers.CharField(source="code")
     holder = GamerSummarySerializer(source="buyer", allow_null=True)
     quantity = serializers.IntegerField()
     checked_in = serializers.IntegerField(help_text="How many of the order's seats are checked in.")
