@@ -124,7 +124,7 @@ def event_update(*, event_id: int, actor: Any, **changes: Any) -> Event:
         fields.add("tickets_available")
     if fields:
         event.save(update_fields=[*fields, "updated_at"])
-    if "tickets_total" in fields or "starts_at" in fields:
+    if "tickets_total" in fields:
         offer_free_seats(event_id=event.pk, now=timezone.now())
         event.refresh_from_db(fields=["tickets_available", "tickets_held"])
     return event
