@@ -108,8 +108,8 @@ class TicketInline(admin.TabularInline):
     """The order's seats (read-only: codes are never typed in, check-ins happen at the door)."""
 
     model = Ticket
-    fields = ["seat", "code", "status", "checked_in_at", "checked_in_by"]
-    readonly_fields = fields
+    fields = ("seat", "code", "status", "checked_in_at", "checked_in_by")
+    readonly_fields = ("seat", "code", "status", "checked_in_at", "checked_in_by")
     extra = 0
     can_delete = False
 
