@@ -11,11 +11,18 @@
 2. Ticket race (`--rounds N`, off by default): per round 200 buyers, each with their own account
    and token, POST `/api/v1/events/{id}/tickets {"quantity": 1}` at the same instant for an event
    with 50 tickets; it checks exactly 50 are sold and `tickets_available + sold == tickets_total`.
+3. Check-in (`--checkin-tickets N`, off by default; 5000 in docs/events.md): an event with N tickets
+   (orders of 10, written directly), then `--scanners` (8) doors, each on its own keep-alive
+   connection with the organizer's token, POST `/api/v1/events/{id}/checkin {"code": <signed code>}`
+   for their share of the codes, one after the other, as fast as answers come. Figures: check-ins/s
+   over the whole run, p50/p99, server CPU per check-in; then the same doors scan 10% of the codes
+   again (every answer must be `409 already_checked_in`); the database must show exactly N scanned.
 
 Run from the project folder (needs PostgreSQL and Redis on 127.0.0.1):
 
     .venv/bin/python bench/events.py [--sizes 5000,50000] [--clients 32] [--duration 20]
                                      [--web 2] [--server uvicorn] [--port 8200] [--rounds 0] [--profile]
+                                     [--checkin-tickets 0] [--scanners 8]
 
 BENCH_DATABASE_URL / BENCH_REDIS_URL choose the database and Redis db (defaults below); the
 Redis db is flushed before each size. `--profile` records the server with py-spy during each
@@ -184,7 +191,9 @@ def reset_events() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE events_ticketorder, events_bookmark, events_event")
+        cursor.execute(
+            "TRUNCATE events_ticket, events_waitlistentry, events_ticketorder, events_bookmark, events_event"
+        )
 
 
 def organizer():
@@ -222,7 +231,7 @@ def fill_events(n: int) -> int:
     count_changed(Event)  # bulk_create sends no signals: cached list counts must recount
     # What autovacuum would soon do after a bulk load: fresh planner statistics, no dead rows.
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE events_event, events_bookmark, events_ticketorder")
+        cursor.execute("VACUUM ANALYZE events_event, events_bookmark, events_ticketorder, events_ticket")
     return festive
 
 
@@ -420,6 +429,115 @@ def race(env: dict[str, str], args: argparse.Namespace) -> int:
     return failures
 
 
+# -- check-in at the door ---------------------------------------------------------------------
+
+
+def checkin_event(tickets: int) -> tuple[int, list[str], str]:
+    """An event with `tickets` sold in orders of 10 (written directly: the purchase path is the
+    race's business), its signed ticket codes in order, and the organizer's access token."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from events.codes import signed_code
+    from events.models import Event, Ticket, TicketOrder
+    from events.rules import new_order_code, new_ticket_code
+    from events.services import event_create
+    from gamers.services import token_pair_for
+
+    owner = organizer()
+    event = event_create(
+        organizer=owner,
+        title="Bench check-in: Festival de Carthage closing night",
+        starts_at=timezone.now() + timedelta(days=1),
+        location="Roman Theatre of Carthage",
+        city="Tunis",
+        category="festival",
+        tickets_total=tickets,
+        ticket_price=Decimal("60.00"),
+    )
+    buyers = make_buyers(50)  # accounts only; their tokens are not used here
+    from gamers.models import Gamer
+
+    buyer_ids = list(Gamer.objects.filter(username__startswith="bench buyer").values_list("pk", flat=True)[:50])
+    assert len(buyers) == len(buyer_ids) == 50
+    orders = [
+        TicketOrder(
+            code=new_order_code(),
+            event=event,
+            buyer_id=buyer_ids[i % len(buyer_ids)],
+            quantity=min(10, tickets - i * 10),
+            unit_price=Decimal("60.00"),
+            total_price=Decimal("60.00") * min(10, tickets - i * 10),
+        )
+        for i in range((tickets + 9) // 10)
+    ]
+    TicketOrder.objects.bulk_create(orders)
+    rows = [
+        Ticket(order=order, event=event, code=new_ticket_code(), seat=seat)
+        for order in orders
+        for seat in range(1, order.quantity + 1)
+    ]
+    Ticket.objects.bulk_create(rows, batch_size=5000)
+    Event.objects.filter(pk=event.pk).update(tickets_available=0)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE events_ticket, events_ticketorder")
+    return event.pk, [signed_code(row.code) for row in rows], token_pair_for(owner)["access"]
+
+
+async def _scan(base: str, event_id: int, token: str, codes: list[str], scanners: int) -> LoadResult:
+    """`scanners` doors, each on its own connection, scan their share of `codes` one by one."""
+    import aiohttp
+
+    result = LoadResult()
+    connector = aiohttp.TCPConnector(limit=scanners)
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{base}/api/v1/events/{event_id}/checkin"
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+
+        async def door(i: int) -> None:
+            for code in codes[i::scanners]:
+                began = time.perf_counter()
+                async with session.post(url, json={"code": code}) as response:
+                    await response.read()
+                result.latencies.append(time.perf_counter() - began)
+                result.statuses[response.status] = result.statuses.get(response.status, 0) + 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(door(i) for i in range(scanners)))
+        result.elapsed = time.perf_counter() - began
+    return result
+
+
+def checkin_run(env: dict[str, str], args: argparse.Namespace) -> int:
+    """Check-ins per second at one event; returns the number of failed checks."""
+    from events.models import Ticket
+
+    started = time.perf_counter()
+    event_id, codes, token = checkin_event(args.checkin_tickets)
+    print(f"check-in: {len(codes)} tickets written in {time.perf_counter() - started:.1f} s", flush=True)
+    failures = 0
+    with cluster(env, processes=args.web, server=args.server, port=args.port) as base:
+        http_load(base + "/healthz", concurrency=args.scanners, duration=3)  # warm up
+        floor = http_load(base + "/healthz", concurrency=args.scanners, duration=5, cpu_of=base)
+        print(floor.summary(f"GET /healthz, {args.scanners} clients (floor)"), flush=True)
+        before = (server_cpu_seconds(base), proxy_cpu_seconds(base))
+        first = asyncio.run(_scan(base, event_id, token, codes, args.scanners))
+        first.server_cpu = server_cpu_seconds(base) - before[0]
+        first.proxy_cpu = proxy_cpu_seconds(base) - before[1]
+        print(first.summary(f"check-in, {args.scanners} doors, {len(codes)} tickets"), flush=True)
+        print(f"{'check-ins per second':<48} {first.statuses.get(200, 0) / first.elapsed:8.1f}", flush=True)
+        again = asyncio.run(_scan(base, event_id, token, codes[::10], args.scanners))
+        print(again.summary(f"scanned again ({len(codes[::10])} codes: all 409)"), flush=True)
+    scanned = Ticket.objects.filter(event_id=event_id, checked_in_at__isnull=False).count()
+    ok = first.statuses == {200: len(codes)} and again.statuses == {409: len(codes[::10])} and scanned == len(codes)
+    failures += not ok
+    print(f"check-in: {scanned} of {len(codes)} tickets scanned once {'OK' if ok else 'WRONG'}", flush=True)
+    return failures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="5000,50000", help="comma-separated event counts")
@@ -432,6 +550,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=0, help="ticket race rounds (0: no race)")
     parser.add_argument("--buyers", type=int, default=200)
     parser.add_argument("--tickets", type=int, default=50)
+    parser.add_argument("--checkin-tickets", type=int, default=0, help="check-in run: tickets of the event (0: none)")
+    parser.add_argument("--scanners", type=int, default=8, help="check-in run: concurrent doors")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
 
@@ -465,6 +585,8 @@ def main() -> int:
         )
     if args.rounds:
         failures += race(env, args)
+    if args.checkin_tickets:
+        failures += checkin_run(env, args)
     print("RESULT:", "OK" if not failures else f"{failures} check(s) failed", flush=True)
     return 1 if failures else 0
 

@@ -433,7 +433,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "common.roles.Role"},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "common.roles.Role",
+        "OrderStatusEnum": "events.models.OrderStatus",
+        "TicketStatusEnum": "events.models.TicketStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.schema.add_error_responses",
@@ -446,6 +450,10 @@ TRIVIA_SPLIT_SECONDS = env_float("TRIVIA_SPLIT_SECONDS", 15)
 TRIVIA_ROUND_END_SECONDS = env_float("TRIVIA_ROUND_END_SECONDS", 8)
 TRIVIA_FREE_ATTEMPTS = env_int("TRIVIA_FREE_ATTEMPTS", 3)
 TRIVIA_ATTEMPT_COST = env_int("TRIVIA_ATTEMPT_COST", 1)
+# Events (SPEC §4): orders can be cancelled until this many hours before the start; seats freed
+# for a waiting list are held for the first waiter this many minutes (docs/events.md).
+TICKET_CANCEL_HOURS = env_float("TICKET_CANCEL_HOURS", 48)
+TICKET_HOLD_MINUTES = env_float("TICKET_HOLD_MINUTES", 30)
 WS_AUTH_TIMEOUT_SECONDS = env_float("WS_AUTH_TIMEOUT_SECONDS", 10)
 # Open sockets per account and kind (/ws/leaderboard/ ...; trivia keeps one per account), across
 # processes; beyond, close code 4005 (common/socket_cap.py). 0: no cap.

@@ -19,7 +19,7 @@ from audit.admin_mixins import AuditedAdminMixin
 from common.admin import ReadOnlyAdmin
 from common.errors import ServiceError
 from events import services
-from events.models import Bookmark, Event, TicketOrder
+from events.models import Bookmark, Event, Ticket, TicketOrder, WaitlistEntry
 
 
 class EventAdminForm(forms.ModelForm):
@@ -64,11 +64,11 @@ class EventAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_select_related = ["organizer"]
     list_per_page = 50
     date_hierarchy = "starts_at"
-    readonly_fields = ["tickets_available", "bookmark_count", "organizer", "created_at", "updated_at"]
+    readonly_fields = ["tickets_available", "tickets_held", "bookmark_count", "organizer", "created_at", "updated_at"]
     fieldsets = (
         (None, {"fields": ("title", "description", "category", "image_url")}),
         ("When and where", {"fields": ("starts_at", "location", "city")}),
-        ("Tickets", {"fields": ("ticket_price", "tickets_total", "tickets_available")}),
+        ("Tickets", {"fields": ("ticket_price", "tickets_total", "tickets_available", "tickets_held")}),
         ("Readers", {"fields": ("bookmark_count",)}),
         ("Record", {"fields": ("organizer", "created_at", "updated_at")}),
     )
@@ -104,12 +104,29 @@ class EventAdmin(AuditedAdminMixin, admin.ModelAdmin):
             self.delete_model(request, event)
 
 
+class TicketInline(admin.TabularInline):
+    """The order's seats (read-only: codes are never typed in, check-ins happen at the door)."""
+
+    model = Ticket
+    fields = ("seat", "code", "status", "checked_in_at", "checked_in_by")
+    readonly_fields = ("seat", "code", "status", "checked_in_at", "checked_in_by")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(TicketOrder)
 class TicketOrderAdmin(ReadOnlyAdmin):
-    """Orders are a record of payments: read-only here."""
+    """Orders are a record of payments: read-only here (cancelling is the buyer's, via the API)."""
 
-    list_display = ["code", "event", "buyer", "quantity", "unit_price", "total_price", "purchased_at"]
-    list_filter = ["purchased_at", "event__category"]
+    list_display = ["code", "event", "buyer", "quantity", "status", "unit_price", "total_price", "purchased_at"]
+    list_filter = ["status", "purchased_at", "event__category"]
+    inlines = [TicketInline]
     search_fields = ["code", "buyer__username", "event__title"]
     list_select_related = ["event", "buyer"]
     list_per_page = 50
@@ -144,3 +161,14 @@ class BookmarkAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Bookmark]) -> None:
         for bookmark in queryset.select_related("user"):
             self.delete_model(request, bookmark)
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(ReadOnlyAdmin):
+    """Waiting lists and holds, to answer "why didn't I get a seat?" (written by events.waitlist)."""
+
+    list_display = ["created_at", "event", "user", "quantity", "status", "expires_at"]
+    list_filter = ["status"]
+    search_fields = ["user__username", "event__title"]
+    list_select_related = ["event", "user"]
+    list_per_page = 50

@@ -16,9 +16,18 @@ from rest_framework.views import APIView
 from common.errors import NotFound, PermissionDenied
 from common.schema import error
 from events import serializers as s
-from events import services
+from events import services, waitlist
+from events.checkin import can_check_in, ticket_check_in
 from events.models import Event, TicketOrder
-from events.selectors import bookmarked_among, bookmarked_event_rows, event_list_rows, event_row, ticket_orders_of
+from events.selectors import (
+    bookmarked_among,
+    bookmarked_event_rows,
+    event_attendees,
+    event_list_rows,
+    event_row,
+    ticket_order_of,
+    ticket_orders_of,
+)
 
 
 def _event_body(event_id: int, viewer: Any) -> dict[str, Any]:
@@ -108,23 +117,32 @@ class TicketPurchaseApi(APIView):
     @extend_schema(
         request=s.TicketPurchaseSerializer,
         responses={
-            201: s.TicketOrderSerializer,
+            201: s.TicketOrderDetailSerializer,
             409: OpenApiResponse(
                 response=s.SoldOutSerializer,
                 description="`sold_out` (with `available`: tickets left) or `event_started`.",
             ),
         },
+        description="One ticket per seat, each with its signed code and QR code. Seats held for the buyer "
+        "from the waiting list count towards `quantity`.",
     )
     def post(self, request: Request, pk: int) -> Response:
         data = s.TicketPurchaseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.ticket_purchase(event_id=pk, user=request.user, quantity=data.validated_data["quantity"])
-        order = TicketOrder.objects.select_related("event").get(pk=order.pk)
-        return Response(s.TicketOrderSerializer(order).data, status=status.HTTP_201_CREATED)
+        return Response(_order_body(request, order.pk), status=status.HTTP_201_CREATED)
+
+
+def _order_body(request: Request, order_id: int) -> dict[str, Any]:
+    order = ticket_order_of(user=request.user, order_id=order_id)
+    if order is None:
+        raise NotFound("No ticket order of yours with that id.", code="not_found")
+    return s.TicketOrderDetailSerializer(order).data
 
 
 class MyTicketsApi(ListAPIView):
-    """My ticket orders, newest first."""
+    """My ticket orders, newest first, with their tickets' signed codes (the QR codes are in
+    `GET /me/tickets/{id}`: about 3 ms of CPU each, too much for a list of up to 100 orders)."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = s.TicketOrderSerializer
@@ -165,3 +183,127 @@ class MyBookmarksApi(ListAPIView):
         page = self.paginate_queryset(bookmarked_event_rows(user=request.user))
         assert page is not None  # the list is always paginated
         return self.get_paginated_response([s.event_representation(row, True) for row in page])
+
+
+class MyTicketDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={200: s.TicketOrderDetailSerializer, 404: error("`not_found`: no order of yours with that id.")},
+        description="One of my orders with a QR code (SVG markup) per ticket.",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(_order_body(request, pk))
+
+
+class MyTicketCancelApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.TicketOrderDetailSerializer,
+            404: error("`not_found`: no order of yours with that id."),
+            409: OpenApiResponse(
+                response=s.TicketConflictSerializer,
+                description="`too_late` (with `deadline`: TICKET_CANCEL_HOURS before the start), "
+                "`already_cancelled`, or `already_checked_in`.",
+            ),
+        },
+        description="Cancel the order: its seats go back on sale (and to the waiting list) at once.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        services.ticket_cancel(order_id=pk, user=request.user)
+        return Response(_order_body(request, pk))
+
+
+class CheckInApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=s.CheckInSerializer,
+        responses={
+            200: s.CheckInResultSerializer,
+            403: error("`not_organizer`: only the organizer or an admin."),
+            404: error("`unknown_ticket`: forged, unknown or another event's code; `not_found`: no event."),
+            409: OpenApiResponse(
+                response=s.TicketConflictSerializer,
+                description="`already_checked_in` (with `checked_in_at`) or `ticket_cancelled`.",
+            ),
+        },
+        description="Scan a ticket at the door: 200 the first time, exactly once however many doors scan it.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        _require_door_staff(request, pk)
+        data = s.CheckInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = ticket_check_in(event_id=pk, code=data.validated_data["code"], actor=request.user)
+        return Response(s.CheckInResultSerializer({"ticket": result.ticket, "holder": result.ticket.order.buyer}).data)
+
+
+def _require_door_staff(request: Request, event_id: int) -> None:
+    """404 / 403 before the body is read, so others learn nothing from their input."""
+    event = Event.objects.only("pk", "organizer_id").filter(pk=event_id).first()
+    if event is None:
+        raise NotFound("No event with that id.", code="not_found")
+    if not can_check_in(request.user, event):
+        raise PermissionDenied("Only the organizer or an admin can see this.", code="not_organizer")
+
+
+class AttendeesApi(ListAPIView):
+    """The organizer's attendee list: confirmed orders, oldest first, with check-in counts."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.EventAttendeeSerializer
+    filter_backends: list = []
+
+    @extend_schema(
+        responses={
+            200: s.EventAttendeeSerializer(many=True),
+            403: error("`not_organizer`: only the organizer or an admin."),
+        }
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        _require_door_staff(request, self.kwargs["pk"])
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[TicketOrder]:
+        return event_attendees(event_id=self.kwargs["pk"])
+
+
+class WaitlistApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=s.EventWaitlistJoinSerializer,
+        responses={
+            202: s.EventWaitlistPlaceSerializer,
+            409: OpenApiResponse(
+                response=s.TicketConflictSerializer,
+                description="`tickets_available` (with `available`: enough seats are on sale, buy them), "
+                "`already_waiting` (with `position`, or `status: offered` and `expires_at`), `event_started`.",
+            ),
+        },
+        description="Join the waiting list of a sold-out event. Freed seats are held for the first waiters "
+        "they fit, for TICKET_HOLD_MINUTES, with a `waitlist_promotion` notification.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = s.EventWaitlistJoinSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        place = waitlist.waitlist_join(event_id=pk, user=request.user, quantity=data.validated_data["quantity"])
+        body = {
+            "position": place.position,
+            "quantity": place.entry.quantity,
+            "status": place.entry.status,
+            "created_at": place.entry.created_at,
+        }
+        return Response(s.EventWaitlistPlaceSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        description="Leave the waiting list (204 also when not on it); seats held for you go to the next waiter.",
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        waitlist.waitlist_leave(event_id=pk, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

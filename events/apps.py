@@ -27,3 +27,8 @@ class EventsConfig(AppConfig):
         # Bookmarks cascade with their user; the counter must follow (see bookmarks_remove_all).
         pre_delete.connect(_account_deleting, sender=settings.AUTH_USER_MODEL, dispatch_uid="events-account-deleting")
         post_migrate.connect(ensure_search_index, sender=self, dispatch_uid="events-search-index")
+        # Lapsed waiting-list holds pass to the next waiter (idempotent: events.waitlist).
+        from common.clock import register_tick
+        from events.waitlist import holds_tick
+
+        register_tick("events.holds", holds_tick)

@@ -28,9 +28,10 @@ class Category(models.TextChoices):
 class Event(models.Model):
     """A cultural or gaming event with tickets.
 
-    Invariant (SPEC §4): `tickets_available + sum(order quantities) == tickets_total`, and
-    `0 <= tickets_available <= tickets_total` (checked by the database). Only
-    `events.services` changes the ticket counters, with conditional UPDATEs or a row lock.
+    Invariant (SPEC §4): `tickets_available + tickets_held + sum(confirmed order quantities) ==
+    tickets_total`, and `0 <= tickets_available + tickets_held <= tickets_total` (checked by the
+    database). `tickets_held` counts seats held for waiting-list members (WaitlistEntry `offered`).
+    Only `events.services` changes the ticket counters, with conditional UPDATEs or a row lock.
     """
 
     title = models.CharField(max_length=200)
@@ -42,6 +43,8 @@ class Event(models.Model):
     image_url = models.URLField(max_length=500, blank=True, default="")
     tickets_total = models.PositiveIntegerField()
     tickets_available = models.PositiveIntegerField()
+    # Seats held for waiting-list members (the sum of the quantities of `offered` entries).
+    tickets_held = models.PositiveIntegerField(default=0, editable=False)
     ticket_price = models.DecimalField(max_digits=8, decimal_places=2, help_text="TND")
     # Kept (organizer NULL) when the organizer deletes their account: other people hold tickets.
     organizer = models.ForeignKey(
@@ -79,6 +82,10 @@ class Event(models.Model):
             models.CheckConstraint(
                 condition=Q(tickets_available__lte=F("tickets_total")), name="event_available_within_total"
             ),
+            models.CheckConstraint(
+                condition=Q(tickets_available__lte=F("tickets_total") - F("tickets_held")),
+                name="event_available_and_held_within_total",
+            ),
             models.CheckConstraint(condition=Q(ticket_price__gte=0), name="event_price_not_negative"),
             models.CheckConstraint(condition=Q(category__in=Category.values), name="event_category_valid"),
         ]
@@ -107,11 +114,19 @@ class Event(models.Model):
 
     @property
     def tickets_sold(self) -> int:
-        return self.tickets_total - self.tickets_available
+        return self.tickets_total - self.tickets_available - self.tickets_held
+
+
+class OrderStatus(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class TicketOrder(models.Model):
-    """One purchase of 1-10 tickets, written in the same transaction as the counter update."""
+    """One purchase of 1-10 tickets (one Ticket per seat), written in the same transaction as the
+    counter update. A cancelled order keeps its row (status `cancelled`); its seats went back."""
+
+    Status = OrderStatus
 
     code = models.CharField(max_length=16, unique=True, editable=False)
     # PROTECT: an event with orders can't be deleted (event_delete answers 409 `tickets_sold`).
@@ -125,11 +140,17 @@ class TicketOrder(models.Model):
     unit_price = models.DecimalField(max_digits=8, decimal_places=2)
     total_price = models.DecimalField(max_digits=10, decimal_places=2)
     purchased_at = models.DateTimeField(default=timezone.now, db_index=True)
+    status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.CONFIRMED)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-purchased_at", "-id"]
-        indexes = [models.Index(fields=["buyer", "-purchased_at"], name="order_buyer_recent_idx")]
+        indexes = [
+            models.Index(fields=["buyer", "-purchased_at"], name="order_buyer_recent_idx"),
+            models.Index(fields=["event", "purchased_at", "id"], name="order_event_idx"),
+        ]
         constraints = [
+            models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
             models.CheckConstraint(
                 condition=Q(quantity__gte=1, quantity__lte=TICKETS_PER_ORDER_MAX), name="order_quantity_1_to_10"
             ),
@@ -141,6 +162,88 @@ class TicketOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.quantity} x {self.event_id})"
+
+
+class TicketStatus(models.TextChoices):
+    VALID = "valid", "Valid"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Ticket(models.Model):
+    """One seat of an order: what the door scans. `code` is random (unguessable, unique); the QR
+    code and the API show it signed (events.rules / events.qr), and check-in verifies the
+    signature before looking it up. `checked_in_at` is set once, by a conditional UPDATE."""
+
+    Status = TicketStatus
+
+    order = models.ForeignKey(TicketOrder, on_delete=models.CASCADE, related_name="tickets")
+    # Denormalised from the order: check-in finds a ticket by (code, event) in one index probe.
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="tickets")
+    code = models.CharField(max_length=20, unique=True, editable=False)
+    seat = models.PositiveSmallIntegerField(help_text="1 to the order's quantity.")
+    status = models.CharField(max_length=10, choices=TicketStatus.choices, default=TicketStatus.VALID)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["order_id", "seat"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "seat"], name="ticket_seat_once"),
+            models.CheckConstraint(condition=Q(status__in=TicketStatus.values), name="ticket_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} (order {self.order_id}, seat {self.seat})"
+
+
+class WaitStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    OFFERED = "offered", "Seats held"
+    FULFILLED = "fulfilled", "Bought"
+    LAPSED = "lapsed", "Hold lapsed"
+
+
+class WaitlistEntry(models.Model):
+    """A place on a sold-out event's waiting list.
+
+    `waiting` -> `offered` (seats held: moved from `tickets_available` to `tickets_held`, until
+    `expires_at`) -> `fulfilled` (bought) or `lapsed` (the hold passed on). Leaving deletes the
+    row. Each step is a compare-and-set on `status` under the event's row lock (events.waitlist).
+    """
+
+    Status = WaitStatus
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="waitlist")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_waits")
+    quantity = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10, choices=WaitStatus.choices, default=WaitStatus.WAITING)
+    created_at = models.DateTimeField(default=timezone.now)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["event", "status", "created_at", "id"], name="wait_event_queue_idx"),
+            models.Index(fields=["status", "expires_at"], name="wait_expiry_idx"),
+        ]
+        constraints = [
+            # One live place per user and event; a lapsed or fulfilled one doesn't block a new wait.
+            models.UniqueConstraint(
+                fields=["event", "user"],
+                condition=Q(status__in=[WaitStatus.WAITING, WaitStatus.OFFERED]),
+                name="wait_once_per_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1, quantity__lte=TICKETS_PER_ORDER_MAX), name="wait_quantity_1_to_10"
+            ),
+            models.CheckConstraint(condition=Q(status__in=WaitStatus.values), name="wait_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} waits for {self.quantity} x {self.event_id} ({self.status})"
 
 
 class Bookmark(models.Model):

@@ -1,10 +1,13 @@
-"""Pure event rules (no Django import): search folding and ticket-order codes."""
+"""Pure event rules (no Django import): search folding, order and ticket codes, cancellation
+deadlines and who a waiting list offers freed seats to."""
 
 from __future__ import annotations
 
 import re
 import secrets
 import unicodedata
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 TICKETS_PER_ORDER_MAX = 10
 SEARCH_TERMS_MAX = 8
@@ -14,6 +17,8 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_GROUPS = 2
 CODE_GROUP_LEN = 4
 CODE_PREFIX = "GC"
+# A ticket code: 3 groups of 4 (30^12 ≈ 5.3e17, 59 bits): unguessable even before its signature.
+TICKET_CODE_GROUPS = 3
 
 _SPACES = re.compile(r"\s+")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'})
@@ -65,3 +70,37 @@ def quantity_problem(quantity: object) -> str | None:
     if not 1 <= quantity <= TICKETS_PER_ORDER_MAX:
         return f"You can buy 1 to {TICKETS_PER_ORDER_MAX} tickets per order."
     return None
+
+
+def new_ticket_code() -> str:
+    """A random ticket code such as `7KQ3-M9XT-4HPA` (30^12 ≈ 5.3e17 codes), one per seat."""
+    return "-".join(
+        "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_GROUP_LEN)) for _ in range(TICKET_CODE_GROUPS)
+    )
+
+
+def cancel_deadline(starts_at: datetime, hours: float) -> datetime:
+    """The last moment an order for an event starting at `starts_at` can be cancelled."""
+    return starts_at - timedelta(hours=hours)
+
+
+def can_cancel(*, starts_at: datetime, now: datetime, hours: float) -> bool:
+    """Cancelling is allowed strictly before the deadline (at the deadline it is too late)."""
+    return now < cancel_deadline(starts_at, hours)
+
+
+def offers_for(free: int, waiting: Iterable[tuple[int, int]]) -> list[int]:
+    """Which waiters get seats held when `free` seats are free: first fit, in queue order.
+
+    `waiting` is `(entry_id, quantity)` in queue order. Each waiter in turn whose quantity fits in
+    what is still free gets it held; a waiter who wants more than is left keeps their place (and
+    gets the next seats that make their quantity fit) while a smaller request behind them is served.
+    """
+    chosen: list[int] = []
+    for entry_id, quantity in waiting:
+        if free <= 0:
+            break
+        if quantity <= free:
+            chosen.append(entry_id)
+            free -= quantity
+    return chosen

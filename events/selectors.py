@@ -14,11 +14,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import BooleanField, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 
 from common.counts import CountedQuerySet
-from events.models import Bookmark, Event, TicketOrder
+from events.models import Bookmark, Event, OrderStatus, Ticket, TicketOrder
 from events.rules import city_key, search_terms
 from events.search import search_filter
 
@@ -34,6 +34,7 @@ EVENT_COLUMNS = (
     "image_url",
     "tickets_total",
     "tickets_available",
+    "tickets_held",
     "ticket_price",
     "organizer_id",
     "organizer__username",
@@ -149,6 +150,31 @@ def bookmarked_event_rows(*, user: Any) -> QuerySet[Event, dict[str, Any]]:
     )
 
 
+def _with_tickets(orders: QuerySet[TicketOrder]) -> QuerySet[TicketOrder]:
+    """Orders with their events (joined) and tickets (one more query for the whole page)."""
+    tickets = Ticket.objects.order_by("seat").only("id", "order_id", "code", "seat", "status", "checked_in_at")
+    return orders.select_related("event").prefetch_related(Prefetch("tickets", queryset=tickets))
+
+
 def ticket_orders_of(*, user: Any) -> QuerySet[TicketOrder]:
-    """The user's ticket orders, newest first, with their events (a per-user count, not cached)."""
-    return TicketOrder.objects.filter(buyer_id=user.pk).select_related("event").order_by("-purchased_at", "-id")
+    """The user's ticket orders, newest first, with their events and tickets: two queries a page
+    (a per-user count, not cached)."""
+    return _with_tickets(TicketOrder.objects.filter(buyer_id=user.pk).order_by("-purchased_at", "-id"))
+
+
+def ticket_order_of(*, user: Any, order_id: int) -> TicketOrder | None:
+    """One of the user's orders with its event and tickets, or None (another user's is None too)."""
+    return _with_tickets(TicketOrder.objects.filter(pk=order_id, buyer_id=user.pk)).first()
+
+
+def event_attendees(*, event_id: int) -> QuerySet[TicketOrder]:
+    """The confirmed orders of an event in purchase order, each with its buyer (`holder`) and
+    `checked_in` (how many of its seats were scanned): one grouped query a page
+    (index `order_event_idx`), whatever the page size."""
+    return (
+        TicketOrder.objects.filter(event_id=event_id, status=OrderStatus.CONFIRMED)
+        .select_related("buyer")
+        .only("id", "quantity", "purchased_at", "buyer__id", "buyer__username")
+        .annotate(checked_in=Count("tickets", filter=Q(tickets__checked_in_at__isnull=False)))
+        .order_by("purchased_at", "id")
+    )

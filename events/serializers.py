@@ -13,7 +13,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from events.models import Category, Event, TicketOrder
+from events.codes import qr_svg, signed_code
+from events.models import Category, Event, Ticket, TicketOrder, TicketStatus
 from events.rules import TICKETS_PER_ORDER_MAX
 from events.selectors import ORDERINGS
 from gamers.serializers import GamerSummarySerializer
@@ -58,6 +59,7 @@ class EventSerializer(serializers.ModelSerializer):
     organizer = GamerSummarySerializer(allow_null=True)
     image_url = ImageUrlField(read_only=True)
     tickets_sold = serializers.IntegerField()
+    tickets_held = serializers.IntegerField(help_text="Seats held for people on the waiting list.")
     bookmark_count = serializers.IntegerField()
     bookmarked_by_me = serializers.BooleanField(help_text="Always false for anonymous readers.")
 
@@ -75,6 +77,7 @@ class EventSerializer(serializers.ModelSerializer):
             "tickets_total",
             "tickets_available",
             "tickets_sold",
+            "tickets_held",
             "ticket_price",
             "organizer",
             "created_at",
@@ -128,7 +131,8 @@ def event_representation(row: Mapping[str, Any], bookmarked_by_me: bool) -> dict
         "image_url": row["image_url"],
         "tickets_total": row["tickets_total"],
         "tickets_available": row["tickets_available"],
-        "tickets_sold": row["tickets_total"] - row["tickets_available"],
+        "tickets_sold": row["tickets_total"] - row["tickets_available"] - row["tickets_held"],
+        "tickets_held": row["tickets_held"],
         "ticket_price": _price_text(row["ticket_price"]),
         "organizer": None if organizer_id is None else {"id": organizer_id, "username": row["organizer__username"]},
         "created_at": _utc_text(row["created_at"]),
@@ -149,13 +153,108 @@ class EventSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class TicketSerializer(serializers.ModelSerializer):
+    """One seat. `code` is signed (what the QR code holds and check-in takes)."""
+
+    code = serializers.SerializerMethodField(help_text="The signed ticket code: what the QR code holds.")
+
+    class Meta:
+        model = Ticket
+        fields = ["code", "seat", "status", "checked_in_at"]
+        read_only_fields = fields
+
+    def get_code(self, ticket: Ticket) -> str:
+        return signed_code(ticket.code)
+
+
+class TicketWithQrSerializer(TicketSerializer):
+    qr = serializers.SerializerMethodField(help_text="SVG markup of a QR code of `code`; null once cancelled.")
+
+    class Meta(TicketSerializer.Meta):
+        fields = ["code", "qr", "seat", "status", "checked_in_at"]
+        read_only_fields = fields
+
+    def get_qr(self, ticket: Ticket) -> str | None:
+        if ticket.status == TicketStatus.CANCELLED:
+            return None
+        return qr_svg(signed_code(ticket.code))
+
+
 class TicketOrderSerializer(serializers.ModelSerializer):
+    """An order in `GET /me/tickets`: its tickets without QR codes (see TicketOrderDetailSerializer)."""
+
     event = EventSummarySerializer()
+    tickets = TicketSerializer(many=True)
 
     class Meta:
         model = TicketOrder
-        fields = ["id", "event", "quantity", "unit_price", "total_price", "purchased_at", "code"]
+        fields = [
+            "id",
+            "event",
+            "quantity",
+            "unit_price",
+            "total_price",
+            "purchased_at",
+            "code",
+            "status",
+            "cancelled_at",
+            "tickets",
+        ]
         read_only_fields = fields
+
+
+class TicketOrderDetailSerializer(TicketOrderSerializer):
+    """An order with a QR code per ticket (purchase, `GET /me/tickets/{id}`, cancel)."""
+
+    tickets = TicketWithQrSerializer(many=True)
+
+
+class CheckInTicketSerializer(TicketSerializer):
+    order_id = serializers.IntegerField()
+    order_quantity = serializers.IntegerField(source="order.quantity", help_text="Seats in the holder's order.")
+
+    class Meta(TicketSerializer.Meta):
+        fields = ["code", "seat", "status", "checked_in_at", "order_id", "order_quantity"]
+        read_only_fields = fields
+
+
+class CheckInResultSerializer(serializers.Serializer):
+    ticket = CheckInTicketSerializer()
+    holder = GamerSummarySerializer(allow_null=True, help_text="null when the buyer deleted their account.")
+
+
+class CheckInSerializer(serializers.Serializer):
+    code = Text(max_length=200, help_text="The signed ticket code, as the QR code holds it.")
+
+
+class EventAttendeeSerializer(serializers.Serializer):
+    order_id = serializers.IntegerField(source="id")
+    holder = GamerSummarySerializer(source="buyer", allow_null=True)
+    quantity = serializers.IntegerField()
+    checked_in = serializers.IntegerField(help_text="How many of the order's seats are checked in.")
+    purchased_at = serializers.DateTimeField()
+
+
+class EventWaitlistJoinSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1, max_value=TICKETS_PER_ORDER_MAX, help_text="1 to 10.")
+
+
+class EventWaitlistPlaceSerializer(serializers.Serializer):
+    position = serializers.IntegerField(help_text="1 for the head of the queue.")
+    quantity = serializers.IntegerField()
+    status = serializers.CharField(help_text="`waiting`")
+    created_at = serializers.DateTimeField()
+
+
+class TicketConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    checked_in_at = serializers.DateTimeField(required=False, help_text="With `already_checked_in`.")
+    deadline = serializers.DateTimeField(required=False, help_text="With `too_late`.")
+    available = serializers.IntegerField(required=False, help_text="With `tickets_available`.")
+    position = serializers.IntegerField(required=False, help_text="With `already_waiting` while waiting.")
+    status = serializers.CharField(required=False, help_text="With `already_waiting`: `waiting` or `offered`.")
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, help_text="With `already_waiting`.")
 
 
 class BookmarkResultSerializer(serializers.Serializer):

@@ -1,8 +1,9 @@
 """Event, ticket and bookmark writes. Each service owns its transaction.
 
-Ticket counters change only here: purchases with a conditional UPDATE (`tickets_available >= n`),
-edits and deletes under a row lock, so `tickets_available + sold == tickets_total` holds however
-many requests race (SPEC §4).
+Ticket counters change only here and in events.waitlist: purchases with a conditional UPDATE
+(`tickets_available >= n`), edits, deletes, cancellations and holds under the event's row lock,
+so `tickets_available + tickets_held + sold == tickets_total` holds however many requests race
+(SPEC §4). Lock order everywhere: the event row, then its orders, tickets and waiting list.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NoReturn
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connection, transaction
@@ -20,8 +22,12 @@ from django.utils import timezone
 from audit.services import audit_record
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from common.roles import Cap, can, is_owner_or_can
-from events.models import Bookmark, Event, TicketOrder
-from events.rules import new_order_code, quantity_problem
+from events.codes import signed_code
+from events.models import Bookmark, Event, OrderStatus, Ticket, TicketOrder, TicketStatus, WaitlistEntry, WaitStatus
+from events.rules import can_cancel, cancel_deadline, new_order_code, new_ticket_code, quantity_problem
+from events.waitlist import hold_take, offer_free_seats
+from gamers.models import NotificationKind
+from gamers.services import notification_create
 
 # Fields an organizer may set; the ticket counters are derived (see event_update).
 EDITABLE_FIELDS = (
@@ -90,8 +96,9 @@ def event_update(*, event_id: int, actor: Any, **changes: Any) -> Event:
     """Apply `changes` (a subset of EDITABLE_FIELDS) as the organizer or an admin.
 
     The row is locked, so a racing purchase waits: `tickets_total` can't drop below the tickets
-    sold, and `tickets_available` moves with it so `available + sold == total` keeps holding.
-    A new `starts_at` must be in the future.
+    sold plus those held for waiters, and `tickets_available` moves with it so `available + held +
+    sold == total` keeps holding. Seats added are offered to the waiting list in the same
+    transaction. A new `starts_at` must be in the future.
     """
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -104,13 +111,12 @@ def event_update(*, event_id: int, actor: Any, **changes: Any) -> Event:
     if "starts_at" in changes and changes["starts_at"] != event.starts_at:
         _require_future(changes["starts_at"])
     if "tickets_total" in changes:
-        sold = event.tickets_sold
+        sold, held = event.tickets_sold, event.tickets_held
         new_total = changes["tickets_total"]
-        if new_total < sold:
-            raise DjangoValidationError(
-                {"tickets_total": [f"{sold} tickets are already sold; the total can't be lower than that."]}
-            )
-        event.tickets_available = new_total - sold
+        if new_total < sold + held:
+            taken = f"{sold} tickets are already sold" + (f" and {held} held for the waiting list" if held else "")
+            raise DjangoValidationError({"tickets_total": [f"{taken}; the total can't be lower than that."]})
+        event.tickets_available = new_total - sold - held
     for name, value in changes.items():
         setattr(event, name, value)
     fields = set(changes)
@@ -118,6 +124,9 @@ def event_update(*, event_id: int, actor: Any, **changes: Any) -> Event:
         fields.add("tickets_available")
     if fields:
         event.save(update_fields=[*fields, "updated_at"])
+    if "tickets_total" in fields:
+        offer_free_seats(event_id=event.pk, now=timezone.now())
+        event.refresh_from_db(fields=["tickets_available", "tickets_held"])
     return event
 
 
@@ -149,9 +158,14 @@ def ticket_purchase(*, event_id: int, user: Any, quantity: int) -> TicketOrder:
 
     The conditional UPDATE (`... WHERE tickets_available >= quantity AND starts_at > now`)
     takes the row lock and decides races in the database: tickets are never oversold. The order
-    row is written in the same transaction, so the counters and the orders always add up.
-    The lock is held for three statements (UPDATE ... RETURNING, INSERT, COMMIT): that is what
-    bounds the throughput of a race for one event.
+    row, one Ticket per seat and the `ticket_confirmation` notification are written in the same
+    transaction, so the counters and the orders always add up. The lock is held for a few
+    statements (UPDATE ... RETURNING, two INSERTs, the notification, COMMIT): that is what bounds
+    the throughput of a race for one event.
+
+    A buyer holding seats from the waiting list (events.waitlist) buys with them: the hold counts
+    towards `quantity` (more seats come from those on sale, fewer give the rest back), nobody else
+    can take them.
 
     Raises InvalidInput `invalid_quantity`, NotFound, Conflict `event_started`, or Conflict
     `sold_out` with `available` (how many tickets are left, possibly fewer than asked).
@@ -162,43 +176,100 @@ def ticket_purchase(*, event_id: int, user: Any, quantity: int) -> TicketOrder:
     for attempt in range(_CODE_ATTEMPTS):
         now = timezone.now()
         code = new_order_code()
+        ticket_codes = [new_ticket_code() for _ in range(quantity)]
         try:
             with transaction.atomic():
-                unit_price = _take_tickets(event_id=event_id, quantity=quantity, now=now)
-                if unit_price is None:
+                taken = _take_held(event_id=event_id, user=user, quantity=quantity, now=now)
+                if taken is None:
+                    taken = _take_tickets(event_id=event_id, quantity=quantity, now=now)
+                if taken is None:
                     _raise_purchase_refused(event_id=event_id, now=now)
-                return TicketOrder.objects.create(
+                unit_price, title = taken
+                order = TicketOrder.objects.create(
                     code=code,
                     event_id=event_id,
                     buyer=user,
                     quantity=quantity,
                     unit_price=unit_price,
                     total_price=unit_price * quantity,
+                    purchased_at=now,
                 )
+                Ticket.objects.bulk_create(
+                    Ticket(order=order, event_id=event_id, code=ticket_code, seat=seat)
+                    for seat, ticket_code in enumerate(ticket_codes, start=1)
+                )
+                _confirm(order=order, title=title, ticket_codes=ticket_codes)
+                return order
         except IntegrityError:
             # The whole purchase rolled back (no savepoint on the hot path); a clash of random
-            # codes (~1 in 10^11) is retried with a new code, anything else is a real error.
-            if attempt == _CODE_ATTEMPTS - 1 or not TicketOrder.objects.filter(code=code).exists():
+            # codes (~1 in 10^11) is retried with new codes, anything else is a real error.
+            clash = (
+                TicketOrder.objects.filter(code=code).exists() or Ticket.objects.filter(code__in=ticket_codes).exists()
+            )
+            if attempt == _CODE_ATTEMPTS - 1 or not clash:
                 raise
     raise AssertionError("unreachable")
 
 
-def _take_tickets(*, event_id: int, quantity: int, now: datetime) -> Decimal | None:
+def _confirm(*, order: TicketOrder, title: str, ticket_codes: list[str]) -> None:
+    """The buyer's `ticket_confirmation` notification (mail and Discord after commit), once per
+    order (key `ticket-order:<id>`), with the codes the door scans."""
+    lines = "\n".join(f"Seat {seat}: {signed_code(c)}" for seat, c in enumerate(ticket_codes, start=1))
+    notification_create(
+        user_id=order.buyer_id,  # type: ignore[arg-type]  # the buyer exists: they are buying
+        kind=NotificationKind.TICKET_CONFIRMATION,
+        title=f"Your tickets: {title}",
+        body=(
+            f"Order {order.code}: {order.quantity} ticket(s) for {title}, {order.total_price} TND.\n"
+            f"{lines}\nShow the QR codes (GET /me/tickets/{order.pk}) at the door."
+        ),
+        url=f"/me/tickets/{order.pk}",
+        key=f"ticket-order:{order.pk}",
+    )
+
+
+def _take_held(*, event_id: int, user: Any, quantity: int, now: datetime) -> tuple[Decimal, str] | None:
+    """Buy with the seats held for `user` from the waiting list, if they hold any: lock the event,
+    take the hold (compare-and-set), and move `quantity` seats out of held + available. None when
+    the user holds nothing here (the usual case: one indexed query, no lock)."""
+    if not _pk_in_range(event_id) or not user.pk:
+        return None
+    if not WaitlistEntry.objects.filter(event_id=event_id, user_id=user.pk, status=WaitStatus.OFFERED).exists():
+        return None
+    event = Event.objects.select_for_update().filter(pk=event_id).first()
+    if event is None or event.starts_at <= now:
+        return None
+    hold = hold_take(event_id=event_id, user_id=user.pk, now=now)
+    if hold is None:
+        return None
+    extra = quantity - hold.quantity
+    if extra > event.tickets_available:
+        available = event.tickets_available + hold.quantity
+        raise Conflict(f"Only {available} tickets are left for you.", code="sold_out", extra={"available": available})
+    Event.objects.filter(pk=event_id).update(
+        tickets_held=F("tickets_held") - hold.quantity, tickets_available=F("tickets_available") - extra
+    )
+    if extra < 0:
+        offer_free_seats(event_id=event_id, now=now)
+    return Decimal(event.ticket_price).quantize(Decimal("0.01")), event.title
+
+
+def _take_tickets(*, event_id: int, quantity: int, now: datetime) -> tuple[Decimal, str] | None:
     """Take `quantity` tickets if the event has them and has not started; returns the unit price
-    (read under the row lock the UPDATE took), or None when nothing was taken."""
+    (read under the row lock the UPDATE took) and the title, or None when nothing was taken."""
     if not _update_returning_supported():
         taken = Event.objects.filter(pk=event_id, starts_at__gt=now, tickets_available__gte=quantity).update(
             tickets_available=F("tickets_available") - quantity
         )
         if taken != 1:
             return None
-        return Event.objects.filter(pk=event_id).values_list("ticket_price", flat=True).get()
+        return Event.objects.filter(pk=event_id).values_list("ticket_price", "title").get()
     if not _pk_in_range(event_id):
         return None
     table = connection.ops.quote_name(Event._meta.db_table)
     sql = (
         f"UPDATE {table} SET tickets_available = tickets_available - %s "
-        "WHERE id = %s AND starts_at > %s AND tickets_available >= %s RETURNING ticket_price"
+        "WHERE id = %s AND starts_at > %s AND tickets_available >= %s RETURNING ticket_price, title"
     )
     starts_field = Event._meta.get_field("starts_at")
     with connection.cursor() as cursor:
@@ -207,7 +278,7 @@ def _take_tickets(*, event_id: int, quantity: int, now: datetime) -> Decimal | N
     if row is None:
         return None
     # PostgreSQL returns a Decimal; SQLite a number: normalise to the column's 2 places.
-    return Decimal(str(row[0])).quantize(Decimal("0.01"))
+    return Decimal(str(row[0])).quantize(Decimal("0.01")), row[1]
 
 
 def _update_returning_supported() -> bool:
@@ -229,6 +300,54 @@ def _raise_purchase_refused(*, event_id: int, now: datetime) -> NoReturn:
     available = state["tickets_available"]
     detail = "This event is sold out." if available == 0 else f"Only {available} tickets are left."
     raise Conflict(detail, code="sold_out", extra={"available": available})
+
+
+def _order_not_found() -> NotFound:
+    return NotFound("No ticket order of yours with that id.", code="not_found")
+
+
+def ticket_cancel(*, order_id: int, user: Any) -> TicketOrder:
+    """Cancel one of `user`'s orders until TICKET_CANCEL_HOURS before the event starts.
+
+    One transaction, locking the event row then the order (the shared lock order): the order and
+    its tickets become `cancelled`, the seats go back on sale, and they are offered to the waiting
+    list (events.waitlist), so `available + held + sold == total` holds at every commit.
+    404 `not_found` for no such order of this user; 409 `already_cancelled`, `too_late` (with
+    `deadline`), `already_checked_in` (a seat was already scanned at the door).
+    """
+    if not _pk_in_range(order_id):
+        raise _order_not_found()
+    now = timezone.now()
+    with transaction.atomic():
+        event_id = TicketOrder.objects.filter(pk=order_id, buyer_id=user.pk).values_list("event_id", flat=True).first()
+        if event_id is None:
+            raise _order_not_found()
+        event = Event.objects.select_for_update().only("pk", "starts_at").get(pk=event_id)
+        order = TicketOrder.objects.select_for_update().get(pk=order_id)
+        if order.status == OrderStatus.CANCELLED:
+            raise Conflict("This order is already cancelled.", code="already_cancelled")
+        if not can_cancel(starts_at=event.starts_at, now=now, hours=settings.TICKET_CANCEL_HOURS):
+            raise Conflict(
+                f"Orders can be cancelled until {settings.TICKET_CANCEL_HOURS:g} hours before the event starts.",
+                code="too_late",
+                extra={"deadline": _deadline_text(event.starts_at)},
+            )
+        # Locked, so a door scanning one of them now either finished first (refused here) or
+        # waits and then finds the ticket cancelled.
+        scanned = Ticket.objects.select_for_update().filter(order_id=order_id).values_list("checked_in_at", flat=True)
+        if any(at is not None for at in scanned):
+            raise Conflict("A ticket of this order was already checked in.", code="already_checked_in")
+        order.status = OrderStatus.CANCELLED
+        order.cancelled_at = now
+        order.save(update_fields=["status", "cancelled_at"])
+        Ticket.objects.filter(order_id=order_id).update(status=TicketStatus.CANCELLED)
+        Event.objects.filter(pk=event_id).update(tickets_available=F("tickets_available") + order.quantity)
+        offer_free_seats(event_id=event_id, now=now)
+    return order
+
+
+def _deadline_text(starts_at: datetime) -> str:
+    return cancel_deadline(starts_at, settings.TICKET_CANCEL_HOURS).isoformat().replace("+00:00", "Z")
 
 
 def bookmark_add(*, event_id: int, user: Any) -> tuple[Bookmark, bool]:

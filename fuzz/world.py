@@ -57,8 +57,8 @@ def world_build() -> World:
     my_event = EventFactory.create(organizer=gamer, tickets_total=5, tickets_available=5)
     their_event = EventFactory.create(organizer=other, tickets_total=3, tickets_available=3)
     sold_out = EventFactory.create(organizer=other, tickets_total=1, tickets_available=1)
-    sell(my_event, other, 2)
-    sell(sold_out, gamer, 1)
+    their_order = sell(my_event, other, 2)
+    my_order = sell(sold_out, gamer, 1)
 
     entries = [make_entry("Tunis"), make_entry("Carthage", banned=True)]
     report = EntryReport.objects.create(entry=entries[0])
@@ -108,6 +108,7 @@ def world_build() -> World:
             "sessions": [mine.pk, theirs.pk, past.pk],
             "reviews": [review.pk for review in reviews],
             "events": [my_event.pk, their_event.pk, sold_out.pk],
+            "me/tickets": [my_order.pk, their_order.pk],
             "trivia/entries": [entry.pk for entry in entries],
             "trivia/reports": [report.pk, banned_report.pk],
             "moderation/reports": [open_report.pk, closed_report.pk],

@@ -87,6 +87,10 @@ def dashboard_counts() -> list[DashboardItem]:
             GameSession.objects.filter(starts_at__gte=week_start, starts_at__lt=week_start + timedelta(days=7)).count(),
             "/admin/sessions_app/gamesession/",
         ),
-        DashboardItem("tickets_sold", "Tickets sold", TicketOrder.objects.aggregate(n=Sum("quantity"))["n"] or 0),
+        DashboardItem(
+            "tickets_sold",
+            "Tickets sold",
+            TicketOrder.objects.filter(status="confirmed").aggregate(n=Sum("quantity"))["n"] or 0,
+        ),
     ]
     return items

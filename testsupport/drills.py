@@ -426,10 +426,14 @@ def invariant_violations() -> list[str]:
         if r.winner_id is not None and not Attempt.objects.filter(round=r, gamer_id=r.winner_id, correct=True).exists():
             problems.append(f"round {r.number}: winner without a correct attempt")
 
-    sold = Event.objects.annotate(sold=Sum("orders__quantity", default=0)).exclude(
-        tickets_total=F("tickets_available") + F("sold")
+    confirmed = Q(orders__status="confirmed")  # cancelled orders gave their seats back (issue 21)
+    sold = Event.objects.annotate(sold=Sum("orders__quantity", filter=confirmed, default=0)).exclude(
+        tickets_total=F("tickets_available") + F("tickets_held") + F("sold")
     )
-    problems += [f"event {e.pk}: {e.tickets_available} left + {e.sold} sold != {e.tickets_total}" for e in sold]
+    problems += [
+        f"event {e.pk}: {e.tickets_available} left + {e.tickets_held} held + {e.sold} sold != {e.tickets_total}"
+        for e in sold
+    ]
     full = GameSession.objects.annotate(n=Count("attendances")).filter(n__gt=F("max_attendees"))
     problems += [f"session {s.pk}: {s.n} attendees > {s.max_attendees} seats" for s in full]
     twice = Attendance.objects.values("session", "gamer").annotate(n=Count("id")).filter(n__gt=1)

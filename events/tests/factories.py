@@ -8,8 +8,8 @@ import factory
 from django.utils import timezone
 
 from conftest import make_gamer
-from events.models import Bookmark, Category, Event, TicketOrder
-from events.rules import new_order_code
+from events.models import Bookmark, Category, Event, Ticket, TicketOrder
+from events.rules import new_order_code, new_ticket_code
 
 
 class EventFactory(factory.django.DjangoModelFactory[Event]):
@@ -44,11 +44,12 @@ class BookmarkFactory(factory.django.DjangoModelFactory):
         return bookmark
 
 
-def sell(event: Event, buyer: Any, quantity: int) -> TicketOrder:
-    """Record a sale directly (for fixtures that need sold tickets, e.g. on a past event)."""
+def sell(event: Event, buyer: Any, quantity: int, *, tickets: bool = True) -> TicketOrder:
+    """Record a sale directly (for fixtures that need sold tickets, e.g. on a past event); with
+    `tickets=False` the order has none, as orders made before issue 21."""
     Event.objects.filter(pk=event.pk).update(tickets_available=event.tickets_available - quantity)
     event.refresh_from_db()
-    return TicketOrder.objects.create(
+    order = TicketOrder.objects.create(
         code=new_order_code(),
         event=event,
         buyer=buyer,
@@ -56,3 +57,8 @@ def sell(event: Event, buyer: Any, quantity: int) -> TicketOrder:
         unit_price=event.ticket_price,
         total_price=event.ticket_price * quantity,
     )
+    if tickets:
+        Ticket.objects.bulk_create(
+            Ticket(order=order, event=event, code=new_ticket_code(), seat=seat) for seat in range(1, quantity + 1)
+        )
+    return order

@@ -102,3 +102,23 @@ def test_moderators_do_not_see_events_in_the_admin(moderator):
     client = Client()
     client.force_login(moderator)
     assert client.get("/admin/events/event/").status_code == 403
+
+
+def test_an_order_shows_its_seats_read_only_and_waiting_lists_are_listed(site, gamer, other_gamer):
+    from events.models import WaitlistEntry
+    from events.services import ticket_purchase
+    from events.waitlist import waitlist_join
+
+    event = EventFactory(tickets_total=2)
+    order = ticket_purchase(event_id=event.pk, user=gamer, quantity=2)
+    waitlist_join(event_id=event.pk, user=other_gamer, quantity=1)
+    page = site.get(f"/admin/events/ticketorder/{order.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    for ticket in order.tickets.all():
+        assert ticket.code in html
+    assert 'name="tickets-0-seat"' not in html  # no editable inline field
+    listing = site.get("/admin/events/waitlistentry/")
+    assert listing.status_code == 200 and other_gamer.username in listing.content.decode()
+    assert site.get("/admin/events/waitlistentry/add/").status_code == 403
+    assert WaitlistEntry.objects.count() == 1

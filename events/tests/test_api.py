@@ -59,8 +59,8 @@ def test_anonymous_can_list_events_without_a_token(api):
     assert event["bookmarked_by_me"] is False
     assert set(event) == {
         "id", "title", "description", "starts_at", "location", "city", "category", "image_url",
-        "tickets_total", "tickets_available", "tickets_sold", "ticket_price", "organizer", "created_at",
-        "updated_at", "bookmark_count", "bookmarked_by_me",
+        "tickets_total", "tickets_available", "tickets_sold", "tickets_held", "ticket_price", "organizer",
+        "created_at", "updated_at", "bookmark_count", "bookmarked_by_me",
     }  # fmt: skip
 
 
@@ -289,7 +289,10 @@ def test_buying_tickets_returns_the_order(gamer_client, gamer):
     response = gamer_client.post(tickets(event), {"quantity": 3}, format="json")
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"id", "event", "quantity", "unit_price", "total_price", "purchased_at", "code"}
+    # SPEC §4's fields, and (issue 21) the status and one ticket per seat with its QR code.
+    assert {"id", "event", "quantity", "unit_price", "total_price", "purchased_at", "code"} <= set(body)
+    assert (body["status"], len(body["tickets"])) == ("confirmed", 3)
+    assert all(t["qr"].startswith("<svg") and ":" in t["code"] for t in body["tickets"])
     assert (body["quantity"], body["unit_price"], body["total_price"]) == (3, "15.00", "45.00")
     assert body["event"]["id"] == event.pk and body["event"]["title"] == event.title
     assert TicketOrder.objects.get(code=body["code"]).buyer == gamer

@@ -57,7 +57,7 @@ def test_a_datetime_in_another_zone_is_written_in_utc():
     row = {
         "id": 1, "title": "t", "description": "", "starts_at": datetime(2099, 1, 1, 1, 30, tzinfo=tunis),
         "location": "l", "city": "c", "category": "music", "image_url": "", "tickets_total": 3,
-        "tickets_available": 1, "ticket_price": Decimal("1.5"), "organizer_id": None, "organizer__username": None,
+        "tickets_available": 1, "tickets_held": 0, "ticket_price": Decimal("1.5"), "organizer_id": None, "organizer__username": None,
         "created_at": datetime(2026, 1, 1, tzinfo=UTC), "updated_at": datetime(2026, 1, 1, tzinfo=UTC),
         "bookmark_count": 0,
     }  # fmt: skip

@@ -63,6 +63,22 @@ def build_world(owner: Any, caller: Any) -> World:
         tickets_total=100,
         ticket_price=Decimal("15.00"),
     )
+    # A sold-out event of the owner's, with the owner's order: check-in, attendees, the waiting
+    # list, my ticket and its cancellation (the event above stays without sales: it can be deleted).
+    from events.codes import signed_code
+    from events.services import ticket_purchase
+
+    world.objects["full_event"] = full = event_create(
+        organizer=owner,
+        title="Sold-out night",
+        starts_at=soon,
+        location="Théâtre municipal",
+        city="Tunis",
+        tickets_total=2,
+        ticket_price=Decimal("20.00"),
+    )
+    world.objects["order"] = order = ticket_purchase(event_id=full.pk, user=owner, quantity=2)
+    world.objects["ticket_code"] = signed_code(order.tickets.get(seat=1).code)
     from gamers.services import token_pair_for
     from leaderboard.services import score_submit
     from trivia.models import EntryReport, EntryReporter
@@ -213,7 +229,17 @@ ROWS: list[Row] = [
         body=lambda w: {"quantity": 2}),
     Row("event-bookmark", "POST", lambda w: E.format(w.event.pk) + "/bookmark", SIGNED_IN, 201),
     Row("event-bookmark", "DELETE", lambda w: E.format(w.event.pk) + "/bookmark", SIGNED_IN, 204),
+    Row("event-checkin", "POST", lambda w: E.format(w.full_event.pk) + "/checkin", frozenset({OWNER, ADMIN}), 200,
+        body=lambda w: {"code": w.ticket_code}),
+    Row("event-attendees", "GET", lambda w: E.format(w.full_event.pk) + "/attendees", frozenset({OWNER, ADMIN}), 200),
+    Row("event-waitlist", "POST", lambda w: E.format(w.full_event.pk) + "/waitlist", SIGNED_IN, 202,
+        body=lambda w: {"quantity": 1}),
+    Row("event-waitlist", "DELETE", lambda w: E.format(w.full_event.pk) + "/waitlist", SIGNED_IN, 204),
     Row("my-tickets", "GET", lambda w: "/api/v1/me/tickets", SIGNED_IN, 200),
+    # Another user's order is not theirs to see: 404, like one that doesn't exist.
+    Row("my-ticket-detail", "GET", lambda w: f"/api/v1/me/tickets/{w.order.pk}", SIGNED_IN, 404, expect={OWNER: 200}),
+    Row("my-ticket-cancel", "POST", lambda w: f"/api/v1/me/tickets/{w.order.pk}/cancel", SIGNED_IN, 404,
+        expect={OWNER: 200}),
     Row("my-bookmarks", "GET", lambda w: "/api/v1/me/bookmarks", SIGNED_IN, 200),
     # --- live trivia (SPEC §5) ---
     Row("trivia-leaderboard", "GET", lambda w: "/api/v1/trivia/leaderboard", SIGNED_IN, 200),

@@ -28,8 +28,14 @@ def victim_world(caller_persona: str):
     world = build_world(owner, caller)
     orders = [ticket_purchase(event_id=world.event.pk, user=owner, quantity=q) for q in (1, 3)]
     coins_apply(gamer_id=owner.pk, amount=4242, reason="adjustment", ref="ledger-ref-ZQXJ-private")
+    from events.codes import signed_code
+    from events.models import Ticket
+
+    orders.append(world.order)  # the world's order on its sold-out event (issue 21)
+    tickets = Ticket.objects.filter(order__in=orders)
     secrets = {
         "ticket code": [order.code for order in orders],
+        "seat code": [signed_code(t.code) for t in tickets],
         "ledger": ["ledger-ref-ZQXJ-private"],
     }
     if caller_persona in (ANON, GAMER):
@@ -60,6 +66,8 @@ def test_the_owner_does_see_their_own_email_tickets_and_coins(api):
     mine = client_for(world.owner)
     me = mine.get("/api/v1/auth/me").json()
     assert me["email"] == secrets["email"][0]
-    assert {order["code"] for order in mine.get("/api/v1/me/tickets").json()["results"]} == set(secrets["ticket code"])
+    orders = mine.get("/api/v1/me/tickets").json()["results"]
+    assert {order["code"] for order in orders} == set(secrets["ticket code"])
+    assert {t["code"] for order in orders for t in order["tickets"]} == set(secrets["seat code"])
     ledger = world.owner.coin_transactions.aggregate(total=Sum("amount"))["total"]
     assert me["coins"] == ledger and ledger > 4242
