@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from calendars.models import CalendarKey
 from calendars.services import key_hash
-from events.models import Event, TicketOrder
+from events.models import Event, OrderStatus, TicketOrder
 from sessions_app.models import Attendance, GameSession
 
 # Neither sessions nor events have an end time: the feed gives them a typical length.
@@ -57,8 +57,8 @@ def calendar_owner(*, key: str) -> int | None:
 
 
 def held_ticket_orders(*, user_id: int) -> QuerySet[TicketOrder]:
-    """The orders that put an event in the gamer's calendar (a cancelled order would not)."""
-    return TicketOrder.objects.filter(buyer_id=user_id, quantity__gt=0)
+    """The orders that put an event in the gamer's calendar (a cancelled order does not)."""
+    return TicketOrder.objects.filter(buyer_id=user_id, quantity__gt=0, status=OrderStatus.CONFIRMED)
 
 
 def calendar_sessions(*, user_id: int, since: datetime, limit: int) -> QuerySet[GameSession]:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from calendars.models import CalendarKey
 from calendars.services import calendar_key_issue, key_hash
 from conftest import ahead, client_for, utc
+from events.models import OrderStatus, TicketOrder
 from events.tests.factories import EventFactory, sell
 from sessions_app.models import GameSession
 from sessions_app.tests.factories import AttendanceFactory, GameSessionFactory
@@ -285,3 +286,17 @@ def test_a_cache_that_is_down_still_serves_the_feed(gamer, api, monkeypatch):
     monkeypatch.setattr(feed_module, "cache", Down())
     GameSessionFactory(organizer=gamer)
     assert len(list(parse(feed(api, calendar_key_issue(user=gamer))).walk("VEVENT"))) == 1
+
+
+def test_a_cancelled_order_takes_its_event_out_of_the_feed(gamer, api):
+    kept = EventFactory(title="Kept", starts_at=NOW + timedelta(days=5))
+    dropped = EventFactory(title="Dropped", starts_at=NOW + timedelta(days=6))
+    sell(kept, gamer, 1)
+    order = sell(dropped, gamer, 2)
+    TicketOrder.objects.filter(pk=order.pk).update(status=OrderStatus.CANCELLED)
+
+    items = events_of(parse(feed(api, calendar_key_issue(user=gamer))))
+
+    uids = {uid.split("@")[0] for uid in items}
+    assert f"event-{kept.pk}" in uids
+    assert f"event-{dropped.pk}" not in uids
