@@ -352,7 +352,16 @@ def make_busy_sessions(n: int, gamers: list) -> None:
             ReviewFactory(session=session, author=g, rating=3 + i % 3)
 
 
-@pytest.mark.parametrize("params", [{}, {"ordering": "-like_count"}, {"joinable": "true", "search": "session"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"ordering": "-like_count"},
+        {"ordering": "-avg_rating"},
+        {"ordering": "trending"},
+        {"joinable": "true", "search": "session"},
+    ],
+)
 def test_list_query_count_is_the_same_for_page_sizes_1_and_100(
     gamer_client, gamer, django_assert_max_num_queries, params
 ):
