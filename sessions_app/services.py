@@ -564,7 +564,7 @@ def trend_expire(*, now: datetime | None = None, batch: int = 500) -> int:
     cutoff = (now or timezone.now()) - timedelta(days=rules.TREND_WINDOW_DAYS)
     due: set[int] = set()
     for model, stamp in ((Like, "created_at"), (Attendance, "joined_at")):
-        old = model.objects.filter(trend_counted=True, **{f"{stamp}__lt": cutoff})  # type: ignore[attr-defined]
+        old = model.objects.filter(trend_counted=True, **{f"{stamp}__lt": cutoff})
         due.update(old.order_by(stamp).values_list("session_id", flat=True)[:batch])
     if not due:
         return 0

@@ -27,7 +27,7 @@ def ids(response: Any) -> list[int]:
 
 
 def reviewed(*ratings: int) -> GameSession:
-    session = GameSessionFactory()
+    session = GameSessionFactory.create()
     for rating in ratings:
         ReviewFactory(session=session, rating=rating)
     return session

@@ -84,7 +84,8 @@ def test_wait_on_a_full_session_answers_202_with_the_position(gamer, other_clien
     assert response.status_code == 202, response.content
     assert response.json()["position"] == 1 and "waiting list" in response.json()["detail"]
     third = gamer_factory("third")
-    assert services.session_join_or_wait(session_id=session.pk, user=third).position == 2  # type: ignore[union-attr]
+    result = services.session_join_or_wait(session_id=session.pk, user=third)
+    assert isinstance(result, services.WaitResult) and result.position == 2
     assert waiters(session) == [other_gamer.pk, third.pk]
     assert counters(session) == (1, 2)
     body = other_client.get(f"/api/v1/sessions/{session.pk}").json()
