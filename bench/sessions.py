@@ -1,5 +1,5 @@
-"""Sessions benchmark (issues 3 and 15): list endpoints under load at two data sizes, and a burst
-of joins on one session.
+"""Sessions benchmark (issues 3, 15 and 21): list endpoints under load at two data sizes, and a
+burst of joins on one session.
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/gameconnect_bench_sessions \
     BENCH_REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/python bench/sessions.py
@@ -9,12 +9,17 @@ of joins on one session.
 1. create/migrate the bench database and replace its contents (COPY, then VACUUM ANALYZE):
    `10k`: 2,000 gamers, 10,000 sessions, 50,000 attendances, 100,000 likes;
    `100k`: 20,000 gamers, 100,000 sessions, 500,000 attendances, 1,000,000 likes;
+   plus, since issue 21, each organizer's attendance of their session, reviews by about half
+   of the attendees (1-5 stars, so `-avg_rating` has sessions above and below 3 reviews), and
+   like dates spread over the last 14 days (half of them inside the 7-day trending window);
 2. serve through HAProxy with 1, then 2 web processes (`BENCH_PROCESSES`, default `1,2`) of
    `BENCH_SERVER` (default uvicorn), as `make cluster` runs them (bench/harness.py `cluster`);
 3. for reference, 32 clients for 10 s on `/healthz` and on `/api/v1/auth/me` (the framework's
    floor: server CPU per request without view work, and with authentication and one query);
    32 clients for 20 s on `GET /api/v1/sessions/?ordering=-like_count`, then on
-   `?joinable=true&search=...` (search words round-robin): req/s, p50/p99, SQL queries per request,
+   `?joinable=true&search=...` (search words round-robin), `?ordering=-avg_rating` and
+   `?ordering=trending` (`BENCH_LISTS` picks some by these names: `popular,search,top_rated,
+   trending`, default all): req/s, p50/p99, SQL queries per request,
    and the server's CPU time per request (user + system of the web processes, /proc; HAProxy's
    is printed beside it);
 4. 200 concurrent `POST /sessions/{id}/join` by 200 different gamers on one session with
@@ -65,6 +70,7 @@ JOINERS, JOIN_SEATS = 200, 100
 PROCESSES = [int(n) for n in os.environ.get("BENCH_PROCESSES", "1,2").split(",") if n.strip()]
 SERVER = os.environ.get("BENCH_SERVER", "uvicorn")
 SEARCHES = ["ranked", "tunis cup", "chill", "valorant night", "apex", "beginners"]
+LISTS = [name.strip() for name in os.environ.get("BENCH_LISTS", "popular,search,top_rated,trending").split(",")]
 
 GAMES = [
     "Call of Duty",
@@ -113,7 +119,8 @@ def fill(rng: random.Random, size: tuple[int, int, int, int]) -> None:
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE sessions_app_like, sessions_app_review, sessions_app_attendance, sessions_app_gamesession, "
+            "TRUNCATE sessions_app_like, sessions_app_review, sessions_app_attendance, sessions_app_waitingentry, "
+            "sessions_app_gamesession, "
             "gamers_cointransaction, gamers_gamer RESTART IDENTITY CASCADE"
         )
     Gamer.objects.bulk_create(
@@ -152,17 +159,27 @@ def fill(rng: random.Random, size: tuple[int, int, int, int]) -> None:
                 0,
                 0,
                 0,
+                0,
+                0,
             )
         )
     copy_rows(
         "sessions_app_gamesession (title, game, description, platform, starts_at, max_attendees, is_available, "
-        "organizer_id, created_at, updated_at, attendee_count, like_count, review_count, rating_sum)",
+        "organizer_id, created_at, updated_at, attendee_count, like_count, review_count, rating_sum, "
+        "waiting_count, trend_score)",
         rows,
     )
     session_ids = list(GameSession.objects.order_by("id").values_list("id", flat=True))
     capacity = dict(zip(session_ids, (r[5] for r in rows), strict=True))
 
-    # Attendances: a few per session within capacity, topped up or trimmed to exactly attendances.
+    # Attendances: the organizer (hosting: not a trending join), then a few per session within
+    # the remaining capacity, topped up or trimmed to exactly `attendances` besides the organizers.
+    organizer_of = dict(zip(session_ids, (r[7] for r in rows), strict=True))
+    copy_rows(
+        "sessions_app_attendance (session_id, gamer_id, joined_at, trend_counted)",
+        [(s, organizer_of[s], now, False) for s in session_ids],
+    )
+    capacity = {s: c - 1 for s, c in capacity.items()}
     target = {s: min(capacity[s], rng.randint(0, 10)) for s in session_ids}
     total = sum(target.values())
     while total != attendances:
@@ -171,9 +188,26 @@ def fill(rng: random.Random, size: tuple[int, int, int, int]) -> None:
             target[s], total = target[s] + 1, total + 1
         elif total > attendances and target[s] > 0:
             target[s], total = target[s] - 1, total - 1
+    guests = [(s, g) for s, n in target.items() for g in rng.sample(gamer_ids, n + 1) if g != organizer_of[s]]
+    seen: dict[int, int] = {}
+    attending = []
+    for s, g in guests:  # n per session, skipping the organizer if sampled
+        if seen.get(s, 0) < target[s]:
+            seen[s] = seen.get(s, 0) + 1
+            attending.append((s, g))
     copy_rows(
-        "sessions_app_attendance (session_id, gamer_id, joined_at)",
-        [(s, g, now) for s, n in target.items() for g in rng.sample(gamer_ids, n)],
+        "sessions_app_attendance (session_id, gamer_id, joined_at, trend_counted)",
+        [(s, g, now, True) for s, g in attending],
+    )
+    # Reviews: about half of the attendees, a session's ratings around its own mean.
+    mean = {s: rng.uniform(1.5, 5) for s in session_ids}
+    copy_rows(
+        "sessions_app_review (session_id, author_id, rating, content, created_at, updated_at)",
+        [
+            (s, g, max(1, min(5, round(rng.gauss(mean[s], 0.8)))), "GG", now, now)
+            for s, g in attending
+            if rng.random() < 0.5
+        ],
     )
 
     # Likes: skewed, a few sessions are very popular (so `-like_count` has a real top).
@@ -186,7 +220,12 @@ def fill(rng: random.Random, size: tuple[int, int, int, int]) -> None:
             pairs.add((s, rng.choice(gamer_ids)))
             if len(pairs) == likes:
                 break
-    copy_rows("sessions_app_like (session_id, gamer_id, created_at)", [(s, g, now) for s, g in pairs])
+    week = timedelta(days=7)
+    liked = [(s, g, now - timedelta(seconds=rng.randint(0, 14 * 24 * 3600))) for s, g in pairs]
+    copy_rows(
+        "sessions_app_like (session_id, gamer_id, created_at, trend_counted)",
+        [(s, g, at, at > now - week) for s, g, at in liked],
+    )
 
     # COPY bypasses the services: set the counters from the rows (one UPDATE), and tell the
     # cached list counts the tables changed.
@@ -199,7 +238,13 @@ def fill(rng: random.Random, size: tuple[int, int, int, int]) -> None:
 
     connection.close()
     with connection.cursor() as cursor:  # autocommit: VACUUM can't run in a transaction
-        for table in ("gamers_gamer", "sessions_app_gamesession", "sessions_app_attendance", "sessions_app_like"):
+        for table in (
+            "gamers_gamer",
+            "sessions_app_gamesession",
+            "sessions_app_attendance",
+            "sessions_app_like",
+            "sessions_app_review",
+        ):
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
@@ -300,7 +345,13 @@ def run_phase(
             lb_ms = (proxy_cpu_seconds(base) - lb_before) * 1000 / done
             print(result.summary(f"reference GET {path} ({REFERENCE_SECONDS:.0f} s)"), flush=True)
             print(f"{'':<4}server CPU {cpu_ms:.1f} ms/request (web processes), HAProxy {lb_ms:.2f} ms", flush=True)
-        for name, paths in (("GET ?ordering=-like_count", [popular]), ("GET ?joinable=true&search=...", joinable)):
+        lists = {
+            "popular": ("GET ?ordering=-like_count", [popular]),
+            "search": ("GET ?joinable=true&search=...", joinable),
+            "top_rated": ("GET ?ordering=-avg_rating", ["/api/v1/sessions/?ordering=-avg_rating"]),
+            "trending": ("GET ?ordering=trending", ["/api/v1/sessions/?ordering=trending"]),
+        }
+        for name, paths in (lists[key] for key in LISTS):
             http_load([base + p for p in paths], concurrency=4, duration=2, headers=headers)  # warm up
             before = server_statements(dbname)
             cpu_before, lb_before = server_cpu_seconds(base), proxy_cpu_seconds(base)
@@ -345,14 +396,15 @@ def run_phase(
 def run_set(name: str, env: dict[str, str], dbname: str) -> tuple[bool, dict[str, dict[str, tuple[LoadResult, float]]]]:
     from gamers.models import Gamer
     from gamers.services import token_pair_for
-    from sessions_app.models import Attendance, GameSession, Like
+    from sessions_app.models import Attendance, GameSession, Like, Review
 
     print(f"\n===== data set {name}", flush=True)
     started = time.perf_counter()
     fill(random.Random(2026), DATA_SETS[name])
     print(
         f"data: {Gamer.objects.count()} gamers, {GameSession.objects.count()} sessions, "
-        f"{Attendance.objects.count()} attendances, {Like.objects.count()} likes "
+        f"{Attendance.objects.count()} attendances (organizers included), {Like.objects.count()} likes, "
+        f"{Review.objects.count()} reviews "
         f"(inserted in {time.perf_counter() - started:.1f} s)",
         flush=True,
     )

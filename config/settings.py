@@ -357,6 +357,8 @@ INPROCESS_CLOCK = env_bool("INPROCESS_CLOCK", EMBEDDED and not TESTING)
 # them from the database when it starts (config/startup.py; SPEC §6). A real Redis keeps them.
 BOARDS_REBUILD_AT_START = env_bool("BOARDS_REBUILD_AT_START", EMBEDDED and not TESTING)
 CLOCK_INTERVAL_SECONDS = env_float("CLOCK_INTERVAL_SECONDS", 1.0)
+# Session start reminders go out this many minutes before the start (SPEC §3, docs/sessions.md).
+SESSION_REMINDER_MINUTES = env_int("SESSION_REMINDER_MINUTES", 60)
 # Production: exactly one beat sends the heartbeat that runs every registered tick.
 CELERY_BEAT_SCHEDULE = {
     "clock-tick": {"task": "common.tasks.clock_tick", "schedule": CLOCK_INTERVAL_SECONDS, "options": {"expires": 5}}

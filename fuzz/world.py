@@ -27,6 +27,8 @@ def world_build() -> World:
     from leaderboard.models import Score
     from leaderboard.reports import aggregates_rebuild
     from leaderboard.tests.factories import ensure_games
+    from sessions_app.counters import counters_recount
+    from sessions_app.models import WaitingEntry
     from sessions_app.tests.factories import AttendanceFactory, GameSessionFactory, LikeFactory, ReviewFactory
     from trivia.models import EntryReport, EntryReporter
     from trivia.tests.factories import make_entry
@@ -48,6 +50,11 @@ def world_build() -> World:
     past = GameSessionFactory.create(organizer=other, starts_at=timezone.now() - timedelta(days=1))
     AttendanceFactory.create(session=mine, gamer=other)
     AttendanceFactory.create(session=theirs, gamer=gamer)
+    # A full session the gamer waits for: `DELETE .../wait` and `{"wait": true}` meet real rows.
+    full = GameSessionFactory.create(organizer=other, max_attendees=1)
+    AttendanceFactory.create(session=full, gamer=other)
+    WaitingEntry.objects.create(session=full, gamer=gamer)
+    counters_recount(session_ids=[full.pk])
     LikeFactory.create(session=theirs, gamer=gamer)
     reviews = [
         ReviewFactory.create(session=theirs, author=gamer),
@@ -105,7 +112,7 @@ def world_build() -> World:
         tokens=tokens,
         ids={
             "gamers": [user.pk for user in users.values()],
-            "sessions": [mine.pk, theirs.pk, past.pk],
+            "sessions": [mine.pk, theirs.pk, past.pk, full.pk],
             "reviews": [review.pk for review in reviews],
             "events": [my_event.pk, their_event.pk, sold_out.pk],
             "me/tickets": [my_order.pk, their_order.pk],

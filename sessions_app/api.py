@@ -2,6 +2,10 @@
 
 Sessions are answered as rows built by `selectors.session_rows` (no serializer per row);
 `serializers.GameSessionSerializer` documents that shape in the schema.
+
+Reading is public (shareable links): the session list, a session, its attendees and its
+reviews answer without a token (`IsAuthenticatedOrReadOnly`; the caller's flags are then
+false); everything else needs one.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -54,6 +59,7 @@ class SessionListApi(GenericAPIView):
 
     serializer_class = s.GameSessionSerializer
     filter_backends: list = []
+    permission_classes = [IsAuthenticatedOrReadOnly]
 
     @extend_schema(parameters=[s.SessionListQuerySerializer], responses={200: s.GameSessionSerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -76,7 +82,9 @@ class SessionListApi(GenericAPIView):
 
 @extend_schema(parameters=[PK])
 class SessionDetailApi(APIView):
-    """One session: read (anyone signed in), edit (organizer, admin), delete (organizer, moderator, admin)."""
+    """One session: read (anyone, no token needed), edit (organizer, admin), delete (organizer, moderator, admin)."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
 
     @extend_schema(responses={200: s.GameSessionSerializer})
     def get(self, request: Request, pk: int) -> Response:
@@ -122,20 +130,47 @@ class SessionDetailApi(APIView):
 @extend_schema(parameters=[PK])
 class SessionJoinApi(APIView):
     @extend_schema(
-        request=None,
+        request=s.JoinInputSerializer,
         responses={
             200: s.AttendanceResultSerializer,
-            409: error("`already_joined`, `session_full` or `session_unavailable` (switched off or started)."),
+            202: s.WaitResultSerializer,
+            409: error(
+                "`already_joined`, `session_full` (without `wait`), `session_unavailable` (switched off or"
+                " started) or `already_waiting` (with `wait`, already on the list)."
+            ),
         },
+        description='Join. With `{"wait": true}` a full session puts the caller on its waiting list'
+        " (202 with the position); with a free seat `wait` changes nothing (200, joined).",
     )
     def post(self, request: Request, pk: int) -> Response:
-        result = services.session_join(session_id=pk, user=request.user)
-        return Response({"detail": result.detail, "attendee_count": result.attendee_count})
+        data = s.JoinInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not data.validated_data["wait"]:
+            result = services.session_join(session_id=pk, user=request.user)
+            return Response({"detail": result.detail, "attendee_count": result.attendee_count})
+        outcome = services.session_join_or_wait(session_id=pk, user=request.user)
+        if isinstance(outcome, services.WaitResult):
+            return Response({"detail": outcome.detail, "position": outcome.position}, status=status.HTTP_202_ACCEPTED)
+        return Response({"detail": outcome.detail, "attendee_count": outcome.attendee_count})
+
+
+@extend_schema(parameters=[PK])
+class SessionWaitApi(APIView):
+    @extend_schema(responses={204: None, 404: error("`not_waiting` (or `not_found`: no such session).")})
+    def delete(self, request: Request, pk: int) -> Response:
+        services.session_wait_cancel(session_id=pk, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(parameters=[PK])
 class SessionLeaveApi(APIView):
-    @extend_schema(request=None, responses={200: s.AttendanceResultSerializer, 409: error("`not_joined`.")})
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.AttendanceResultSerializer,
+            409: error("`not_joined`, or `organizer_cannot_leave` (the organizer attends their own session)."),
+        },
+    )
     def post(self, request: Request, pk: int) -> Response:
         result = services.session_leave(session_id=pk, user=request.user)
         return Response({"detail": result.detail, "attendee_count": result.attendee_count})
@@ -145,6 +180,7 @@ class SessionLeaveApi(APIView):
 class SessionAttendeesApi(GenericAPIView):
     serializer_class = s.AttendeeSerializer
     filter_backends: list = []
+    permission_classes = [IsAuthenticatedOrReadOnly]
 
     @extend_schema(responses={200: s.AttendeeSerializer(many=True)})
     def get(self, request: Request, pk: int) -> Response:
@@ -170,6 +206,7 @@ class SessionLikeApi(APIView):
 class SessionReviewsApi(GenericAPIView):
     serializer_class = s.ReviewSerializer
     filter_backends: list = []
+    permission_classes = [IsAuthenticatedOrReadOnly]
 
     @extend_schema(responses={200: s.ReviewSerializer(many=True)})
     def get(self, request: Request, pk: int) -> Response:

@@ -1,4 +1,6 @@
-"""The counters on each session: `attendee_count`, `like_count`, `review_count`, `rating_sum`.
+"""The counters on each session: `attendee_count`, `like_count`, `review_count`, `rating_sum`,
+`waiting_count` and `trend_score` (the likes and attendances still flagged `trend_counted`:
+those of the last `rules.TREND_WINDOW_DAYS`, see `services.trend_expire`).
 
 Lists order by them and show them, so they must equal the rows they count at every commit.
 How that holds, path by path:
@@ -35,22 +37,39 @@ The counter columns are positive integers: a decrement below zero is refused by 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from sessions_app.models import Attendance, GameSession, Like, Review
+from sessions_app.models import Attendance, GameSession, Like, Review, WaitingEntry
 
-COUNTERS = ("attendee_count", "like_count", "review_count", "rating_sum")
+COUNTERS = ("attendee_count", "like_count", "review_count", "rating_sum", "waiting_count", "trend_score")
 
 
-def counters_add(session_id: int, *, attendees: int = 0, likes: int = 0, reviews: int = 0, rating: int = 0) -> int:
+def counters_add(
+    session_id: int,
+    *,
+    attendees: int = 0,
+    likes: int = 0,
+    reviews: int = 0,
+    rating: int = 0,
+    waiting: int = 0,
+    trend: int = 0,
+) -> int:
     """Add the deltas to one session's counters in one `UPDATE` (`F()` expressions). Call it in
     the transaction that inserts or deletes the rows counted. Returns the rows updated (0 when
-    the session doesn't exist)."""
-    deltas = {"attendee_count": attendees, "like_count": likes, "review_count": reviews, "rating_sum": rating}
+    the session doesn't exist). The database recomputes `rating_rank` in the same statement."""
+    deltas = {
+        "attendee_count": attendees,
+        "like_count": likes,
+        "review_count": reviews,
+        "rating_sum": rating,
+        "waiting_count": waiting,
+        "trend_score": trend,
+    }
     changes = {name: F(name) + delta for name, delta in deltas.items() if delta}
     if not changes:
         return 0
@@ -58,14 +77,30 @@ def counters_add(session_id: int, *, attendees: int = 0, likes: int = 0, reviews
 
 
 def counters_take_off(
-    *, attendances: Iterable[int] = (), likes: Iterable[int] = (), reviews: Iterable[tuple[int, int]] = ()
+    *,
+    attendances: Iterable[int] = (),
+    likes: Iterable[int] = (),
+    reviews: Iterable[tuple[int, int]] = (),
+    waiting: Iterable[int] = (),
+    trend: Iterable[int] = (),
 ) -> None:
-    """Decrement the counters of many sessions for rows that were just deleted: one attendance
-    or like per session id given (a gamer has at most one per session), reviews as
-    (session id, rating). A few `UPDATE`s whatever the number of sessions."""
-    for ids, name in ((sorted(set(attendances)), "attendee_count"), (sorted(set(likes)), "like_count")):
+    """Decrement the counters of many sessions for rows that were just deleted: one attendance,
+    like or waiting entry per session id given (a gamer has at most one per session), reviews
+    as (session id, rating), `trend` one per counted like or attendance (a session id may
+    repeat). A few `UPDATE`s whatever the number of sessions."""
+    for ids, name in (
+        (sorted(set(attendances)), "attendee_count"),
+        (sorted(set(likes)), "like_count"),
+        (sorted(set(waiting)), "waiting_count"),
+    ):
         for chunk in _chunks(ids):
             GameSession.objects.filter(pk__in=chunk).update(**{name: F(name) - 1})
+    trend_by_n: dict[int, list[int]] = {}
+    for session_id, n in Counter(trend).items():
+        trend_by_n.setdefault(n, []).append(session_id)
+    for n, ids in sorted(trend_by_n.items()):
+        for chunk in _chunks(sorted(ids)):
+            GameSession.objects.filter(pk__in=chunk).update(trend_score=F("trend_score") - n)
     by_rating: dict[int, list[int]] = {}
     for session_id, rating in reviews:
         by_rating.setdefault(rating, []).append(session_id)
@@ -81,9 +116,9 @@ def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
         yield ids[start : start + size]
 
 
-def _per_session(model: Any, aggregate: Any) -> Coalesce:
+def _per_session(model: Any, aggregate: Any, **where: Any) -> Coalesce:
     """`(SELECT aggregate FROM model WHERE session_id = outer.id)`, 0 without rows."""
-    rows = model.objects.filter(session_id=OuterRef("pk")).order_by().values("session_id")
+    rows = model.objects.filter(session_id=OuterRef("pk"), **where).order_by().values("session_id")
     return Coalesce(Subquery(rows.annotate(v=aggregate).values("v"), output_field=IntegerField()), 0)
 
 
@@ -93,6 +128,9 @@ def _true_counters() -> dict[str, Any]:
         "like_count": _per_session(Like, Count("*")),
         "review_count": _per_session(Review, Count("*")),
         "rating_sum": _per_session(Review, Sum("rating")),
+        "waiting_count": _per_session(WaitingEntry, Count("*")),
+        "trend_score": _per_session(Like, Count("*"), trend_counted=True)
+        + _per_session(Attendance, Count("*"), trend_counted=True),
     }
 
 

@@ -7,8 +7,9 @@ of `max_attendees` and `rating` (check constraints). The "never more attendees t
 reads the attendee counter under a row lock on the session.
 
 Each session carries counters of its rows (`attendee_count`, `like_count`, `review_count`,
-`rating_sum`), so lists order and read them without counting: see `sessions_app.counters`
-for how they stay exact.
+`rating_sum`, `waiting_count`, `trend_score`), so lists order and read them without counting:
+see `sessions_app.counters` for how they stay exact. `rating_rank` is a stored generated
+column computed by the database from two of them (the `-avg_rating` ordering).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Length, Upper
+from django.db.models import Case, F, FloatField, Q, Value, When
+from django.db.models.functions import Cast, Length, Upper
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
@@ -27,6 +28,7 @@ from sessions_app.rules import (
     GAME_MAX,
     MAX_ATTENDEES_MAX,
     MAX_ATTENDEES_MIN,
+    RATED_MIN_REVIEWS,
     RATING_MAX,
     RATING_MIN,
     REVIEW_MAX,
@@ -77,6 +79,30 @@ class GameSession(models.Model):
     like_count = models.PositiveIntegerField(default=0, editable=False)
     review_count = models.PositiveIntegerField(default=0, editable=False)
     rating_sum = models.PositiveIntegerField(default=0, editable=False)
+    waiting_count = models.PositiveIntegerField(default=0, editable=False)
+    # Likes and joins of the last TREND_WINDOW_DAYS that still exist: +1 with each like or join,
+    # -1 when it is taken back while counted, -1 when `services.trend_expire` ages it out.
+    trend_score = models.PositiveIntegerField(default=0, editable=False)
+    # The `-avg_rating` ordering's key, computed by the database in the same statement as every
+    # counter change (a stored generated column, so nothing can forget it): 10 + the mean
+    # rating for sessions with at least RATED_MIN_REVIEWS reviews (11-15), the mean alone below
+    # that (1-5), 0 without reviews. So "well rated with enough reviews first" is one index.
+    rating_rank = models.GeneratedField(
+        expression=Case(
+            When(review_count=0, then=Value(0.0)),
+            When(
+                review_count__gte=RATED_MIN_REVIEWS,
+                then=Value(10.0) + Cast("rating_sum", FloatField()) / Cast("review_count", FloatField()),
+            ),
+            default=Cast("rating_sum", FloatField()) / Cast("review_count", FloatField()),
+            output_field=FloatField(),
+        ),
+        output_field=FloatField(),
+        db_persist=True,
+    )
+    # When the start reminders went out (`services.reminders_send_due`): the compare-and-set
+    # that makes them exactly-once. Reset when `starts_at` changes.
+    reminders_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     attendees: models.ManyToManyField[Gamer, Attendance] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Attendance", related_name="joined_sessions", blank=True
     )
@@ -89,6 +115,8 @@ class GameSession(models.Model):
             models.Index(fields=["created_at", "id"], name="session_by_created"),
             models.Index(fields=["like_count", "id"], name="session_by_likes"),
             models.Index(fields=["attendee_count", "id"], name="session_by_attendees"),
+            models.Index(fields=["rating_rank", "id"], name="session_by_rating"),
+            models.Index(fields=["trend_score", "id"], name="session_by_trend"),
             models.Index(Upper("game"), F("starts_at"), F("id"), name="session_by_game"),
             models.Index(fields=["platform", "starts_at", "id"], name="session_by_platform"),
             # Also the organizer foreign key's index (cascades and "sessions I host").
@@ -132,12 +160,19 @@ class Attendance(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attendances", db_index=False
     )
     joined_at = models.DateTimeField(default=timezone.now)
+    # Counted in the session's `trend_score` (a join of the last TREND_WINDOW_DAYS). The
+    # organizer's own attendance is never counted: hosting isn't joining.
+    trend_counted = models.BooleanField(default=True, editable=False)
 
     class Meta:
         ordering = ["joined_at", "id"]
         constraints = [models.UniqueConstraint(fields=["session", "gamer"], name="attendance_once_per_gamer")]
         # The unique index serves lookups by session; this one serves "my sessions" and stats.
-        indexes = [models.Index(fields=["gamer", "session"], name="attendance_by_gamer")]
+        # The partial one finds the joins the trend window ages out (small: the last days' rows).
+        indexes = [
+            models.Index(fields=["gamer", "session"], name="attendance_by_gamer"),
+            models.Index(fields=["joined_at"], name="attendance_trend_due", condition=Q(trend_counted=True)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.gamer_id} -> session {self.session_id}"
@@ -149,10 +184,15 @@ class Like(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_likes", db_index=False
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Counted in the session's `trend_score` (a like of the last TREND_WINDOW_DAYS).
+    trend_counted = models.BooleanField(default=True, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["session", "gamer"], name="like_once_per_gamer")]
-        indexes = [models.Index(fields=["gamer", "session"], name="like_by_gamer")]
+        indexes = [
+            models.Index(fields=["gamer", "session"], name="like_by_gamer"),
+            models.Index(fields=["created_at"], name="like_trend_due", condition=Q(trend_counted=True)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.gamer_id} likes session {self.session_id}"
@@ -183,3 +223,28 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating}/5 by {self.author_id} on session {self.session_id}"
+
+
+class WaitingEntry(models.Model):
+    """A gamer waiting for a seat in a full session (SPEC §3 "Waiting list"), first come first
+    served by `id` (entries are inserted under the session's row lock, so id order is arrival
+    order). Never at the same time as an attendance of the same gamer: the services that add
+    either take the session's row lock and remove the other."""
+
+    session = models.ForeignKey(GameSession, on_delete=models.CASCADE, related_name="waiting", db_index=False)
+    gamer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="waiting", db_index=False
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "waiting entries"
+        constraints = [models.UniqueConstraint(fields=["session", "gamer"], name="waiting_once_per_gamer")]
+        indexes = [
+            models.Index(fields=["session", "id"], name="waiting_in_order"),
+            models.Index(fields=["gamer", "session"], name="waiting_by_gamer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gamer_id} waits for session {self.session_id}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 # Machine codes of SPEC §3.
@@ -10,7 +10,14 @@ ALREADY_JOINED = "already_joined"
 SESSION_FULL = "session_full"
 SESSION_UNAVAILABLE = "session_unavailable"
 
+ALREADY_WAITING = "already_waiting"
+ORGANIZER_CANNOT_LEAVE = "organizer_cannot_leave"
+
 MAX_SEARCH_TERMS = 8
+# The `-avg_rating` ordering lists sessions with at least this many reviews first.
+RATED_MIN_REVIEWS = 3
+# `trending` counts the likes and joins of this many last days.
+TREND_WINDOW_DAYS = 7
 
 
 def join_refusal(
@@ -34,6 +41,57 @@ def join_refusal(
     if attendee_count >= max_attendees:
         return SESSION_FULL
     return None
+
+
+JOIN = "join"
+WAIT = "wait"
+
+
+def join_outcome(
+    *,
+    already_joined: bool,
+    already_waiting: bool,
+    wait: bool,
+    is_available: bool,
+    starts_at: datetime,
+    now: datetime,
+    attendee_count: int,
+    max_attendees: int,
+) -> str:
+    """What a join request does: JOIN, WAIT (a place on the waiting list), or a refusal code.
+
+    `wait` only matters on a full session: with a free seat the gamer simply joins (and leaves
+    the waiting list if they were on it), without `wait` a full session is `session_full`. A
+    switched-off or started session can't be waited for either (`session_unavailable`).
+    """
+    refusal = join_refusal(
+        already_joined=already_joined,
+        is_available=is_available,
+        starts_at=starts_at,
+        now=now,
+        attendee_count=attendee_count,
+        max_attendees=max_attendees,
+    )
+    if refusal != SESSION_FULL:
+        return refusal or JOIN
+    if not wait:
+        return SESSION_FULL
+    return ALREADY_WAITING if already_waiting else WAIT
+
+
+def seats_to_offer(
+    *, is_available: bool, starts_at: datetime, now: datetime, attendee_count: int, max_attendees: int, waiting: int
+) -> int:
+    """How many waiters to promote now: the free seats, as long as the session can be joined
+    (a switched-off or started session keeps its list until it can be joined again)."""
+    if not is_available or starts_at <= now:
+        return 0
+    return max(0, min(waiting, max_attendees - attendee_count))
+
+
+def reminder_due(*, starts_at: datetime, now: datetime, sent: bool, lead_minutes: int) -> bool:
+    """A session's reminders are due once, from `lead_minutes` before its start until it starts."""
+    return not sent and now < starts_at <= now + timedelta(minutes=lead_minutes)
 
 
 def is_joinable(

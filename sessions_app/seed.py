@@ -19,6 +19,7 @@ from common.seeding import SeedContext
 from gamers.models import Gamer
 from sessions_app.counters import counters_recount
 from sessions_app.models import Attendance, GameSession, Like, Platform, Review
+from sessions_app.rules import TREND_WINDOW_DAYS
 
 SESSIONS = 200
 
@@ -99,16 +100,32 @@ def seed(ctx: SeedContext) -> None:
     attendances: list[Attendance] = []
     likes: list[Like] = []
     reviews: list[Review] = []
+    window = now - timedelta(days=TREND_WINDOW_DAYS)  # older likes and joins don't trend
     for session in sessions:
-        others = [g for g in gamer_ids if g != session.organizer_id] or gamer_ids
+        # The organizer attends (one of the seats; hosting isn't a trending join), as session_create does.
+        attendances.append(
+            Attendance(
+                session=session, gamer_id=session.organizer_id, joined_at=session.created_at, trend_counted=False
+            )
+        )
+        others = [g for g in gamer_ids if g != session.organizer_id]
         fill = rng.choice([0.3, 0.6, 0.8, 1.0, 1.0])
-        count = min(len(others), round(session.max_attendees * fill))
+        count = min(len(others), round((session.max_attendees - 1) * fill))
         joined = rng.sample(others, count)
         for gamer_id in joined:
-            joined_at = session.created_at + timedelta(minutes=rng.randint(1, 60 * 24))
-            attendances.append(Attendance(session=session, gamer_id=gamer_id, joined_at=min(joined_at, now)))
+            joined_at = min(now, session.created_at + timedelta(minutes=rng.randint(1, 60 * 24)))
+            attendances.append(
+                Attendance(session=session, gamer_id=gamer_id, joined_at=joined_at, trend_counted=joined_at >= window)
+            )
         for gamer_id in rng.sample(gamer_ids, min(len(gamer_ids), rng.randint(0, 15))):
-            likes.append(Like(session=session, gamer_id=gamer_id, created_at=session.created_at))
+            likes.append(
+                Like(
+                    session=session,
+                    gamer_id=gamer_id,
+                    created_at=session.created_at,
+                    trend_counted=session.created_at >= window,
+                )
+            )
         if session.starts_at < now:
             for gamer_id in joined:
                 if rng.random() < 0.5:

@@ -1,9 +1,10 @@
 """Session reads.
 
 A session's figures are columns of its row (the counters `attendee_count`, `like_count`,
-`review_count`, `rating_sum`, kept exact by `sessions_app.counters`), so a list reads them
-without counting and orders through an index on each ordering. Only `liked_by_me` and
-`joined_by_me` depend on the caller: two `EXISTS` probes of the (session, gamer) unique
+`review_count`, `rating_sum`, `waiting_count`, `trend_score`, kept exact by
+`sessions_app.counters`, and the generated `rating_rank`), so a list reads them without
+counting and orders through an index on each ordering. Only `liked_by_me`, `joined_by_me` and
+`waiting_by_me` depend on the caller: three `EXISTS` probes of the (session, gamer) unique
 indexes per row of the page, in the same query.
 
 The API reads sessions as plain rows (`.values()`, then `session_rows`), without building
@@ -38,7 +39,7 @@ from rest_framework.settings import api_settings
 from common.counts import CountedQuerySet
 from common.errors import NotFound
 from gamers.models import Gamer
-from sessions_app.models import Attendance, GameSession, Like, Review, rating_average
+from sessions_app.models import Attendance, GameSession, Like, Review, WaitingEntry, rating_average
 from sessions_app.rules import search_terms
 
 # Accepted `ordering` values and the full ORDER BY each one means (always ending on a unique
@@ -52,6 +53,12 @@ ORDERINGS: dict[str, tuple[str, ...]] = {
     "-like_count": ("-like_count", "-id"),
     "attendee_count": ("attendee_count", "id"),
     "-attendee_count": ("-attendee_count", "-id"),
+    # Top rated: sessions with at least rules.RATED_MIN_REVIEWS reviews first, by mean rating
+    # (`rating_rank`, a generated column of the review counters; see models.GameSession).
+    "-avg_rating": ("-rating_rank", "-id"),
+    "avg_rating": ("rating_rank", "id"),
+    # Most likes and joins of the last rules.TREND_WINDOW_DAYS first (the `trend_score` counter).
+    "trending": ("-trend_score", "-id"),
 }
 DEFAULT_ORDERING = "starts_at"
 
@@ -93,11 +100,15 @@ def _with_flags(qs: QuerySet[GameSession], *, user: Any) -> QuerySet[GameSession
     user_id = getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None
     if user_id is None:
         no = Value(False, output_field=BooleanField())
-        return qs.annotate(liked_by_me=no, joined_by_me=no)
-    return qs.annotate(liked_by_me=_mine(Like, user_id), joined_by_me=_mine(Attendance, user_id))
+        return qs.annotate(liked_by_me=no, joined_by_me=no, waiting_by_me=no)
+    return qs.annotate(
+        liked_by_me=_mine(Like, user_id),
+        joined_by_me=_mine(Attendance, user_id),
+        waiting_by_me=_mine(WaitingEntry, user_id),
+    )
 
 
-def _mine(model: type[Like] | type[Attendance], user_id: int) -> RawSQL:
+def _mine(model: type[Like] | type[Attendance] | type[WaitingEntry], user_id: int) -> RawSQL:
     """`EXISTS (SELECT 1 FROM <likes or attendances> WHERE session_id = <this session> AND
     gamer_id = <caller>)`: one probe of the (session, gamer) unique index per row.
 
@@ -190,8 +201,10 @@ ROW_COLUMNS = (
     "like_count",
     "review_count",
     "rating_sum",
+    "waiting_count",
     "liked_by_me",
     "joined_by_me",
+    "waiting_by_me",
 )
 
 
@@ -242,8 +255,10 @@ def session_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             "like_count": row["like_count"],
             "review_count": row["review_count"],
             "avg_rating": rating_average(row["rating_sum"], row["review_count"]),
+            "waiting_count": row["waiting_count"],
             "liked_by_me": bool(row["liked_by_me"]),
             "joined_by_me": bool(row["joined_by_me"]),
+            "waiting_by_me": bool(row["waiting_by_me"]),
         }
         for row in rows
     ]

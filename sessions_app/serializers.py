@@ -29,8 +29,10 @@ class GameSessionSerializer(serializers.ModelSerializer):
     like_count = serializers.IntegerField(read_only=True)
     review_count = serializers.IntegerField(read_only=True)
     avg_rating = serializers.SerializerMethodField()
+    waiting_count = serializers.IntegerField(read_only=True, help_text="Gamers on the waiting list.")
     liked_by_me = serializers.BooleanField(read_only=True)
     joined_by_me = serializers.BooleanField(read_only=True)
+    waiting_by_me = serializers.BooleanField(read_only=True, help_text="The caller is on the waiting list.")
 
     class Meta:
         model = GameSession
@@ -51,8 +53,10 @@ class GameSessionSerializer(serializers.ModelSerializer):
             "like_count",
             "review_count",
             "avg_rating",
+            "waiting_count",
             "liked_by_me",
             "joined_by_me",
+            "waiting_by_me",
         ]
 
     def get_avg_rating(self, obj: Any) -> float | None:
@@ -87,7 +91,12 @@ class SessionListQuerySerializer(serializers.Serializer):
     search = serializers.CharField(
         required=False, max_length=200, allow_blank=True, help_text="Words to find in title, game or description."
     )
-    ordering = serializers.ChoiceField(choices=list(ORDERINGS), required=False, help_text="Default `starts_at`.")
+    ordering = serializers.ChoiceField(
+        choices=list(ORDERINGS),
+        required=False,
+        help_text="Default `starts_at`. `-avg_rating`: top rated, sessions with at least 3 reviews first;"
+        " `trending`: most likes and joins of the last 7 days.",
+    )
 
 
 class MySessionsQuerySerializer(SessionListQuerySerializer):
@@ -107,6 +116,19 @@ class MySessionsQuerySerializer(SessionListQuerySerializer):
 class AttendanceResultSerializer(serializers.Serializer):
     detail = serializers.CharField()
     attendee_count = serializers.IntegerField()
+
+
+class JoinInputSerializer(serializers.Serializer):
+    wait = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true: on a full session, take a place on the waiting list (202) instead of a 409.",
+    )
+
+
+class WaitResultSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    position = serializers.IntegerField(help_text="Place on the waiting list, 1 = next to get a seat.")
 
 
 class AttendeeSerializer(GamerPublicSerializer):

@@ -43,14 +43,14 @@ class World:
 
 def build_world(owner: Any, caller: Any) -> World:
     from events.services import event_create
-    from sessions_app.services import review_create, session_create, session_join, session_like
+    from sessions_app.services import review_create, session_create, session_like
 
     world = World(owner=owner, caller=caller)
     soon = timezone.now() + timedelta(days=3)
     session = session_create(
         organizer=owner, title="Friday ranked", game="Valorant", platform="pc", starts_at=soon, max_attendees=10
     )
-    session_join(session_id=session.pk, user=owner)
+    # The owner attends as the organizer (session_create joins them).
     session_like(session_id=session.pk, user=owner)
     world.objects["session"] = session
     world.objects["review"] = review_create(session_id=session.pk, user=owner, rating=5, content="GG")
@@ -190,19 +190,23 @@ ROWS: list[Row] = [
     Row("my-notifications-read", "POST", lambda w: "/api/v1/me/notifications/read", SIGNED_IN, 200,
         body=lambda w: {"all": True}),
     # --- gaming sessions (SPEC §3) ---
-    Row("session-list", "GET", lambda w: "/api/v1/sessions", SIGNED_IN, 200),
+    # Reading is public (shareable links): list, detail, attendees, reviews.
+    Row("session-list", "GET", lambda w: "/api/v1/sessions", EVERYONE, 200),
     Row("session-list", "POST", lambda w: "/api/v1/sessions", SIGNED_IN, 201, body=_session_body),
-    Row("session-detail", "GET", lambda w: S.format(w.session.pk), SIGNED_IN, 200),
+    Row("session-detail", "GET", lambda w: S.format(w.session.pk), EVERYONE, 200),
     Row("session-detail", "PUT", lambda w: S.format(w.session.pk), frozenset({OWNER, ADMIN}), 200, body=_session_body),
     Row("session-detail", "PATCH", lambda w: S.format(w.session.pk), frozenset({OWNER, ADMIN}), 200,
         body=lambda w: {"title": "Renamed"}),
     Row("session-detail", "DELETE", lambda w: S.format(w.session.pk), frozenset({OWNER, MOD, ADMIN}), 204),
     Row("session-join", "POST", lambda w: S.format(w.session.pk) + "/join", SIGNED_IN, 200, expect={OWNER: 409}),
-    Row("session-leave", "POST", lambda w: S.format(w.session.pk) + "/leave", SIGNED_IN, 409, expect={OWNER: 200}),
-    Row("session-attendees", "GET", lambda w: S.format(w.session.pk) + "/attendees", SIGNED_IN, 200),
+    # Others don't attend (409 `not_joined`); the organizer can't leave (409 `organizer_cannot_leave`).
+    Row("session-leave", "POST", lambda w: S.format(w.session.pk) + "/leave", SIGNED_IN, 409),
+    # Nobody waits for a session with free seats: 404 `not_waiting`.
+    Row("session-wait", "DELETE", lambda w: S.format(w.session.pk) + "/wait", SIGNED_IN, 404),
+    Row("session-attendees", "GET", lambda w: S.format(w.session.pk) + "/attendees", EVERYONE, 200),
     Row("session-like", "POST", lambda w: S.format(w.session.pk) + "/like", SIGNED_IN, 201, expect={OWNER: 409}),
     Row("session-like", "DELETE", lambda w: S.format(w.session.pk) + "/like", SIGNED_IN, 404, expect={OWNER: 204}),
-    Row("session-reviews", "GET", lambda w: S.format(w.session.pk) + "/reviews", SIGNED_IN, 200),
+    Row("session-reviews", "GET", lambda w: S.format(w.session.pk) + "/reviews", EVERYONE, 200),
     # Only attendees review: the owner attends (and already reviewed: 409), the others don't (403).
     Row("session-reviews", "POST", lambda w: S.format(w.session.pk) + "/reviews", frozenset({OWNER}), 409,
         body=lambda w: {"rating": 4, "content": "Fun"}),

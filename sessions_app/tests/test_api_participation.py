@@ -86,10 +86,9 @@ def test_actions_on_a_missing_session_are_404(gamer_client, action):
     [
         ("post", "join"),
         ("post", "leave"),
-        ("get", "attendees"),
+        ("delete", "wait"),
         ("post", "like"),
         ("delete", "like"),
-        ("get", "reviews"),
         ("post", "reviews"),
         ("put", "reviews/mine"),
         ("delete", "reviews/mine"),
@@ -99,6 +98,19 @@ def test_every_session_action_needs_a_token(api, method, action):
     session = GameSessionFactory()
     response = getattr(api, method)(url(session.pk, action), {}, format="json")
     assert response.status_code == 401
+
+
+def test_attendees_and_reviews_are_public(api):
+    session = GameSessionFactory()
+    attendance = AttendanceFactory(session=session)
+    ReviewFactory(session=session, author=attendance.gamer, rating=5)
+    attendees = api.get(url(session.pk, "attendees"))
+    assert attendees.status_code == 200
+    assert [row["id"] for row in attendees.json()["results"]] == [attendance.gamer_id]
+    reviews = api.get(url(session.pk, "reviews"))
+    assert reviews.status_code == 200
+    assert [row["rating"] for row in reviews.json()["results"]] == [5]
+    assert api.get(url(session.pk + 1000, "attendees")).status_code == 404
 
 
 def test_get_on_join_is_405(gamer_client):

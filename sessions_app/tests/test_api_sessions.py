@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AuditLog
-from sessions_app.models import GameSession
+from sessions_app.models import Attendance, GameSession
 from sessions_app.tests.factories import (
     AttendanceFactory,
     GameSessionFactory,
@@ -42,15 +42,23 @@ def test_create_makes_the_caller_organizer_and_returns_the_full_shape(gamer_clie
     assert body["organizer"] == {"id": gamer.pk, "username": gamer.username}
     assert body["title"] == "Friday night Valorant" and body["platform"] == "pc" and body["is_available"] is True
     assert body["starts_at"].endswith("Z")
+    # The organizer attends their own session from the start, in one of its seats.
     assert {k: body[k] for k in ("attendee_count", "is_full", "like_count", "review_count", "avg_rating")} == {
-        "attendee_count": 0,
+        "attendee_count": 1,
         "is_full": False,
         "like_count": 0,
         "review_count": 0,
         "avg_rating": None,
     }
-    assert body["liked_by_me"] is False and body["joined_by_me"] is False
+    assert body["liked_by_me"] is False and body["joined_by_me"] is True
+    assert (body["waiting_count"], body["waiting_by_me"]) == (0, False)
     assert GameSession.objects.get(pk=body["id"]).organizer_id == gamer.pk
+    assert list(Attendance.objects.filter(session_id=body["id"]).values_list("gamer_id", flat=True)) == [gamer.pk]
+
+
+def test_a_one_seat_session_is_full_with_its_organizer(gamer_client):
+    body = gamer_client.post(LIST, payload(max_attendees=1), format="json").json()
+    assert (body["attendee_count"], body["is_full"]) == (1, True)
 
 
 def test_create_ignores_an_organizer_in_the_body(gamer_client, gamer, other_gamer):
@@ -59,10 +67,17 @@ def test_create_ignores_an_organizer_in_the_body(gamer_client, gamer, other_game
     assert response.json()["organizer"]["id"] == gamer.pk
 
 
-def test_create_and_list_need_a_token(api):
+def test_create_needs_a_token_but_the_list_is_public(api, gamer):
     assert api.post(LIST, payload(), format="json").status_code == 401
-    assert api.get(LIST).status_code == 401
-    assert api.get(LIST).json()["code"] == "not_authenticated"
+    assert api.post(LIST, payload(), format="json").json()["code"] == "not_authenticated"
+    session = GameSessionFactory()
+    AttendanceFactory(session=session, gamer=gamer)
+    LikeFactory(session=session, gamer=gamer)
+    response = api.get(LIST)
+    assert response.status_code == 200
+    [row] = response.json()["results"]
+    assert row["id"] == session.pk and (row["attendee_count"], row["like_count"]) == (1, 1)
+    assert (row["liked_by_me"], row["joined_by_me"], row["waiting_by_me"]) == (False, False, False)
 
 
 # --- read -------------------------------------------------------------------------------
@@ -97,8 +112,19 @@ def test_detail_of_a_missing_session_is_404(gamer_client):
     assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
-def test_detail_needs_a_token(api):
-    assert api.get(detail(GameSessionFactory().pk)).status_code == 401
+def test_detail_is_public_with_the_callers_flags_false(api, gamer):
+    session = GameSessionFactory()
+    AttendanceFactory(session=session, gamer=gamer)
+    LikeFactory(session=session, gamer=gamer)
+    response = api.get(detail(session.pk))
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["id"], body["attendee_count"], body["like_count"]) == (session.pk, 1, 1)
+    assert (body["liked_by_me"], body["joined_by_me"], body["waiting_by_me"]) == (False, False, False)
+    assert api.get(detail(session.pk + 1000)).status_code == 404
+    # Writing still needs a token.
+    assert api.patch(detail(session.pk), {"title": "x"}, format="json").status_code == 401
+    assert api.delete(detail(session.pk)).status_code == 401
 
 
 # --- update -----------------------------------------------------------------------------
@@ -326,7 +352,16 @@ def make_busy_sessions(n: int, gamers: list) -> None:
             ReviewFactory(session=session, author=g, rating=3 + i % 3)
 
 
-@pytest.mark.parametrize("params", [{}, {"ordering": "-like_count"}, {"joinable": "true", "search": "session"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"ordering": "-like_count"},
+        {"ordering": "-avg_rating"},
+        {"ordering": "trending"},
+        {"joinable": "true", "search": "session"},
+    ],
+)
 def test_list_query_count_is_the_same_for_page_sizes_1_and_100(
     gamer_client, gamer, django_assert_max_num_queries, params
 ):

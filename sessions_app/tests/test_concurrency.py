@@ -1,15 +1,20 @@
 """Race tests: real threads against PostgreSQL (SPEC §3 invariant)."""
 
+import random
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db.models import Sum
+from django.utils import timezone
 
 from common.errors import Conflict
+from gamers.models import Notification, NotificationKind
 from gamers.services import gamer_delete_self
 from sessions_app import selectors, services
 from sessions_app.counters import COUNTERS
-from sessions_app.models import Attendance, GameSession, Like, Review
+from sessions_app.models import Attendance, GameSession, Like, Review, WaitingEntry
 from sessions_app.tests.factories import GameSessionFactory, gamer_factory
 from testsupport.testing import run_in_threads
 
@@ -132,6 +137,9 @@ def _fresh(session_id: int) -> dict[str, int]:
         "like_count": Like.objects.filter(session_id=session_id).count(),
         "review_count": reviews.count(),
         "rating_sum": reviews.aggregate(s=Sum("rating"))["s"] or 0,
+        "waiting_count": WaitingEntry.objects.filter(session_id=session_id).count(),
+        "trend_score": Like.objects.filter(session_id=session_id, trend_counted=True).count()
+        + Attendance.objects.filter(session_id=session_id, trend_counted=True).count(),
     }
 
 
@@ -219,4 +227,151 @@ def test_accounts_deleted_while_others_like_and_join_leave_exact_counters():
     assert not [r for r in results if isinstance(r, Exception)], results
     for session in sessions:
         assert _counters(session.pk) == _fresh(session.pk)
-        assert _counters(session.pk) == {"attendee_count": 18, "like_count": 18, "review_count": 0, "rating_sum": 0}
+        assert _counters(session.pk) == {
+            "attendee_count": 18,
+            "like_count": 18,
+            "review_count": 0,
+            "rating_sum": 0,
+            "waiting_count": 0,
+            "trend_score": 36,
+        }
+
+
+# --- waiting list, reminders, trend window -------------------------------------------------
+
+
+def test_waits_joins_leaves_and_capacity_changes_racing_keep_the_waiting_list_invariants():
+    """Attendees never exceed the seats, nobody waits and attends at once, the counters equal the
+    rows, and a seat never stays free while someone waits (promotion is in the same transaction
+    as the freed seat), whatever mix of joins, waits, leaves, wait cancels and capacity changes."""
+    host = gamer_factory("host")
+    session = services.session_create(
+        organizer=host,
+        title="Finals",
+        game="Chess",
+        platform="pc",
+        starts_at=timezone.now() + timedelta(days=1),
+        max_attendees=4,
+    )
+    gamers = [gamer_factory("crowd") for _ in range(24)]
+
+    def act(i: int) -> list[str]:
+        rng = random.Random(i)
+        done = []
+        for _ in range(8):
+            try:
+                if i == 0:  # the organizer keeps changing the capacity
+                    services.session_update(actor=host, session_id=session.pk, max_attendees=rng.randint(2, 8))
+                    done.append("capacity")
+                    continue
+                gamer = gamers[i - 1]
+                move = rng.choice(["wait", "wait", "join", "leave", "cancel"])
+                if move == "wait":
+                    result = services.session_join_or_wait(session_id=session.pk, user=gamer)
+                    done.append("waiting" if isinstance(result, services.WaitResult) else "joined")
+                elif move == "join":
+                    services.session_join(session_id=session.pk, user=gamer)
+                    done.append("joined")
+                elif move == "leave":
+                    services.session_leave(session_id=session.pk, user=gamer)
+                    done.append("left")
+                else:
+                    services.session_wait_cancel(session_id=session.pk, user=gamer)
+                    done.append("cancelled")
+            except ValidationError:
+                done.append("capacity_below_attendees")
+            except Exception as exc:  # noqa: BLE001 - refusals are part of the race
+                done.append(getattr(exc, "code", repr(exc)))
+        return done
+
+    results = run_in_threads(25, act)
+
+    outcomes = {o for r in results for o in r}
+    assert outcomes <= {
+        "capacity",
+        "capacity_below_attendees",
+        "waiting",
+        "joined",
+        "left",
+        "cancelled",
+        "session_full",
+        "already_joined",
+        "already_waiting",
+        "not_joined",
+        "not_waiting",
+    }, outcomes
+    assert "waiting" in outcomes and "left" in outcomes  # the race did exercise the list
+    session.refresh_from_db()
+    attending = set(Attendance.objects.filter(session=session).values_list("gamer_id", flat=True))
+    waiting = set(WaitingEntry.objects.filter(session=session).values_list("gamer_id", flat=True))
+    assert len(attending) <= session.max_attendees
+    assert not attending & waiting
+    assert host.pk in attending
+    assert _counters(session.pk) == _fresh(session.pk)
+    assert not waiting or len(attending) == session.max_attendees  # no free seat while someone waits
+    promoted = Notification.objects.filter(kind=NotificationKind.WAITLIST_PROMOTION).count()
+    assert promoted >= 1
+    assert (
+        promoted
+        == Notification.objects.filter(kind=NotificationKind.WAITLIST_PROMOTION).values("key").distinct().count()
+    )
+
+
+def test_reminder_ticks_racing_send_one_reminder_per_attendee():
+    hosts = [gamer_factory("host") for _ in range(10)]
+    guests = [gamer_factory("guest") for _ in range(6)]
+    sessions = []
+    for host in hosts:
+        session = services.session_create(
+            organizer=host,
+            title="Soon",
+            game="FIFA",
+            platform="pc",
+            starts_at=timezone.now() + timedelta(minutes=30),
+            max_attendees=10,
+        )
+        for guest in guests:
+            services.session_join(session_id=session.pk, user=guest)
+        sessions.append(session)
+
+    results = run_in_threads(6, lambda i: services.reminders_send_due())
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sum(results) == len(sessions)  # each session claimed by exactly one tick
+    reminders = Notification.objects.filter(kind=NotificationKind.SESSION_REMINDER)
+    assert reminders.count() == len(sessions) * (1 + len(guests))
+    for session in sessions:
+        mine = reminders.filter(url=f"/sessions/{session.pk}")
+        assert sorted(mine.values_list("user_id", flat=True)) == sorted([session.organizer_id, *(g.pk for g in guests)])
+    assert services.reminders_send_due() == 0
+
+
+def test_trend_expiry_racing_unlikes_and_leaves_takes_each_row_off_once():
+    sessions = [GameSessionFactory(max_attendees=30) for _ in range(3)]
+    fans = [gamer_factory("fan") for _ in range(12)]
+    for session in sessions:
+        for fan in fans:
+            services.session_like(session_id=session.pk, user=fan)
+            services.session_join(session_id=session.pk, user=fan)
+    week_ago = timezone.now() - timedelta(days=8)
+    Like.objects.filter(gamer__in=fans[:8]).update(created_at=week_ago)  # these leave the window
+    Attendance.objects.filter(gamer__in=fans[:8]).update(joined_at=week_ago)
+
+    def act(i: int):
+        if i < 4:
+            return services.trend_expire(batch=1)  # one session a call: the ticks interleave
+        fan = fans[i - 4]
+        for session in sessions:
+            services.session_unlike(session_id=session.pk, user=fan)
+            services.session_leave(session_id=session.pk, user=fan)
+        return "out"
+
+    results = run_in_threads(12, act)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    while services.trend_expire():
+        pass
+    for session in sessions:
+        assert _counters(session.pk) == _fresh(session.pk)
+        # fans 0-7 are out or aged out, 8-11 stay and are recent: one like and one join each
+        assert _counters(session.pk)["trend_score"] == 2 * 4

@@ -17,7 +17,7 @@ from gamers.models import Gamer
 from gamers.services import gamer_delete_self
 from sessions_app import services
 from sessions_app.counters import COUNTERS, counters_add, counters_drift, counters_recount
-from sessions_app.models import Attendance, GameSession, Like, Review
+from sessions_app.models import Attendance, GameSession, Like, Review, WaitingEntry
 from sessions_app.tests.factories import GameSessionFactory, gamer_factory
 
 pytestmark = pytest.mark.django_db
@@ -31,11 +31,19 @@ def fresh(session_id: int) -> dict[str, int]:
         "like_count": Like.objects.filter(session_id=session_id).count(),
         "review_count": reviews["n"],
         "rating_sum": reviews["s"] or 0,
+        "waiting_count": WaitingEntry.objects.filter(session_id=session_id).count(),
+        "trend_score": Like.objects.filter(session_id=session_id, trend_counted=True).count()
+        + Attendance.objects.filter(session_id=session_id, trend_counted=True).count(),
     }
 
 
-def stored(session_id: int) -> dict[str, int]:
-    return GameSession.objects.filter(pk=session_id).values(*COUNTERS).get()
+# The counters these tests spell out (the waiting list and the trend have tests of their own;
+# `assert_every_session_exact` checks all of them against the rows).
+FOUR = ("attendee_count", "like_count", "review_count", "rating_sum")
+
+
+def stored(session_id: int, names: tuple[str, ...] = COUNTERS) -> dict[str, int]:
+    return GameSession.objects.filter(pk=session_id).values(*names).get()
 
 
 def assert_every_session_exact() -> None:
@@ -121,9 +129,11 @@ def test_a_mixed_sequence_of_changes_leaves_every_counter_equal_to_its_rows(admi
     assert_every_session_exact()
     # What is left on s1: g0 and g2 attend (g1 left, g3 removed inline, g4 deleted); likes from
     # g0, g1, g3, g5 (g2 unliked, g4 deleted); one review, g0's, changed from 5 to 2.
-    assert stored(s1.pk) == {"attendee_count": 2, "like_count": 4, "review_count": 1, "rating_sum": 2}
-    assert stored(s2.pk) == {"attendee_count": 2, "like_count": 1, "review_count": 0, "rating_sum": 0}
-    assert stored(s3.pk) == {"attendee_count": 1, "like_count": 0, "review_count": 0, "rating_sum": 0}
+    assert stored(s1.pk, FOUR) == {"attendee_count": 2, "like_count": 4, "review_count": 1, "rating_sum": 2}
+    assert stored(s2.pk, FOUR) == {"attendee_count": 2, "like_count": 1, "review_count": 0, "rating_sum": 0}
+    assert stored(s3.pk, FOUR) == {"attendee_count": 1, "like_count": 0, "review_count": 0, "rating_sum": 0}
+    # trending: s1 keeps 2 of its 5 joins and 4 of its 6 likes, all within the week
+    assert stored(s1.pk)["trend_score"] == 6
 
 
 def test_deleting_many_accounts_at_once_takes_all_their_rows_off_the_counters():
@@ -154,7 +164,7 @@ def test_a_refused_review_or_like_leaves_the_counters_alone(gamer):
     services.session_like(session_id=session.pk, user=gamer)
     with pytest.raises(Conflict):
         services.session_like(session_id=session.pk, user=gamer)
-    assert stored(session.pk) == {"attendee_count": 0, "like_count": 1, "review_count": 0, "rating_sum": 0}
+    assert stored(session.pk, FOUR) == {"attendee_count": 0, "like_count": 1, "review_count": 0, "rating_sum": 0}
 
 
 def test_a_counter_never_goes_below_zero():
@@ -189,7 +199,7 @@ def test_counters_recount_fills_counters_after_bulk_inserts():
     assert counters_drift() != []
     assert counters_recount(session_ids=[s.pk for s in sessions]) == 3
     assert_every_session_exact()
-    assert stored(sessions[0].pk) == {"attendee_count": 3, "like_count": 0, "review_count": 3, "rating_sum": 10}
+    assert stored(sessions[0].pk, FOUR) == {"attendee_count": 3, "like_count": 0, "review_count": 3, "rating_sum": 10}
 
 
 def test_the_admin_action_recounts_the_selected_sessions(admin):

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from sessions_app import selectors
 from sessions_app.counters import counters_recount
-from sessions_app.models import GameSession, Like, Platform
+from sessions_app.models import Attendance, GameSession, Like, Platform
 from sessions_app.tests.factories import gamer_factory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -40,6 +40,10 @@ def many_sessions() -> dict[str, Any]:
                 max_attendees=rng.randint(1, 50),
                 organizer=hosts[i % len(hosts)],
                 attendee_count=rng.randint(0, 10),
+                # `rating_rank` is generated from these two by the database.
+                review_count=(reviews := rng.choice([0, 0, 1, 2, 3, 5, 8])),
+                rating_sum=sum(rng.randint(1, 5) for _ in range(reviews)),
+                trend_score=rng.choice([0, 0, 0, 1, 2, 5, 30]),
             )
             for i in range(SESSIONS)
         ],
@@ -47,6 +51,9 @@ def many_sessions() -> dict[str, Any]:
     )
     ids = list(GameSession.objects.values_list("pk", flat=True)[:200])
     Like.objects.bulk_create([Like(session_id=pk, gamer=host) for pk in ids for host in hosts[: rng.randint(0, 40)]])
+    Attendance.objects.bulk_create(
+        [Attendance(session_id=pk, gamer=host) for pk in ids for host in hosts[: rng.randint(0, 10)]]
+    )
     counters_recount(session_ids=ids)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE sessions_app_gamesession")
@@ -71,6 +78,9 @@ INDEX_OF_ORDERING = {
     "-like_count": "session_by_likes",
     "attendee_count": "session_by_attendees",
     "-attendee_count": "session_by_attendees",
+    "-avg_rating": "session_by_rating",
+    "avg_rating": "session_by_rating",
+    "trending": "session_by_trend",
 }
 
 
@@ -111,3 +121,28 @@ def test_the_joinable_list_for_the_bot_reads_in_start_order(many_sessions):
 def test_the_case_insensitive_game_filter_is_the_indexed_expression(many_sessions):
     sql, _ = selectors.session_pages(game="chess").queryset.query.sql_with_params()
     assert 'UPPER("sessions_app_gamesession"."game")' in sql
+
+
+def test_due_reminders_read_the_next_hour_through_the_start_index(many_sessions):
+    """The reminder tick's search is a range of `session_by_start`, not a scan of the table."""
+    from datetime import timedelta
+
+    now = timezone.now()
+    due = GameSession.objects.filter(
+        reminders_sent_at__isnull=True, starts_at__gt=now, starts_at__lte=now + timedelta(hours=1)
+    ).order_by("starts_at", "id")[:200]
+    plan = due.explain()
+    assert "session_by_start" in plan and "Seq Scan" not in plan, plan
+
+
+def test_the_trend_tick_finds_due_rows_through_its_partial_indexes(many_sessions):
+    from datetime import timedelta
+
+    cutoff = timezone.now() - timedelta(days=7)
+    for model, stamp, index in (
+        (Like, "created_at", "like_trend_due"),
+        (Attendance, "joined_at", "attendance_trend_due"),
+    ):
+        rows = model.objects.filter(trend_counted=True, **{f"{stamp}__lt": cutoff}).order_by(stamp)
+        plan = rows.values_list("session_id", flat=True)[:500].explain()
+        assert index in plan, plan
