@@ -22,6 +22,7 @@ def back_to_the_latest_schema() -> Any:
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
 
+
 # gamers goes back to the schema of its time too: the historical Gamer model below inserts only
 # the columns it had then (later NOT NULL columns have no database default).
 BEFORE = [("sessions_app", "0001_initial"), ("gamers", "0002_social_accounts_and_link_codes")]
