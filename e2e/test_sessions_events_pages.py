@@ -26,10 +26,10 @@ def test_join_and_like_a_session_through_its_page(live_app, page_factory):
     register_in_browser(page, live_app.url, "session joiner")
     page.goto(f"{live_app.url}/sessions/{session['id']}")
     page.get_by_role("heading", name="E2E scrim").wait_for()
-    expect(page.locator("#attendees")).to_have_text("0")
+    expect(page.locator("#attendees")).to_have_text("1")  # the organizer attends their own session
     page.get_by_role("button", name="Join").click()
     page.get_by_text("You joined this session.").wait_for()
-    expect(page.locator("#attendees")).to_have_text("1")
+    expect(page.locator("#attendees")).to_have_text("2")
     expect(page.get_by_role("button", name="Leave")).to_be_visible()
     page.get_by_role("button", name="Like").click()
     page.get_by_text("Liked!").wait_for()
