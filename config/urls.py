@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("events.urls")),
     path("", include("trivia.urls")),
     path("", include("leaderboard.urls")),
+    path("", include("squads.urls")),
     path("", include("moderation.urls")),
     path("", include("calendars.urls")),
     path("", include("bot.urls")),

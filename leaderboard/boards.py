@@ -44,7 +44,7 @@ from common.errors import Unavailable
 from common.redis import get_async_redis, get_redis
 from leaderboard import rules
 from leaderboard.rules import PERIODS, PeriodWindow
-from leaderboard.scripts import AROUND_LUA, RECORD_LUA, WINDOW_LUA
+from leaderboard.scripts import AROUND_LUA, RECORD_LUA, SQUAD_LUA, WINDOW_LUA
 
 logger = logging.getLogger("gameconnect.leaderboard")
 
@@ -55,7 +55,7 @@ GATE_PREFIX = "lb:g:"
 # After a connection failure, calls fail fast; Redis is probed again this often.
 RETRY_AFTER_FAILURE_SECONDS = 2.0
 
-_SHA = {lua: hashlib.sha1(lua.encode()).hexdigest() for lua in (RECORD_LUA, WINDOW_LUA, AROUND_LUA)}
+_SHA = {lua: hashlib.sha1(lua.encode()).hexdigest() for lua in (RECORD_LUA, WINDOW_LUA, AROUND_LUA, SQUAD_LUA)}
 
 
 class BoardsUnavailable(Unavailable):
@@ -359,26 +359,31 @@ def parse_rows(window: PeriodWindow, flat: list[Any]) -> Slice:
     if start < 0:
         return sl
     for i in range(2, len(flat), 4):
-        user_id = int(flat[i])
-        value, tie = rules.decode(float(flat[i + 1]))
-        name, when = flat[i + 2], flat[i + 3]
-        if not name:
-            sl.missing_names.append(user_id)
-        moment = rules.time_of(window, tie)
-        if moment is None and when:
-            moment = rules.from_epoch_ms(int(when))
-        elif moment is None:
-            sl.score_ids[len(sl.rows)] = tie
-        sl.rows.append(
-            {
-                "rank": start + len(sl.rows) + 1,
-                "user_id": user_id,
-                "player": name or None,
-                "score": value,
-                "date": iso(moment) if moment else None,
-            }
-        )
+        _add_row(sl, window, start + len(sl.rows) + 1, flat[i : i + 4])
     return sl
+
+
+def _add_row(sl: Slice, window: PeriodWindow, rank: int, raw: list[Any]) -> dict[str, Any]:
+    """Append the row of one script answer (member, score, name, when) to `sl`."""
+    user_id = int(raw[0])
+    value, tie = rules.decode(float(raw[1]))
+    name, when = raw[2], raw[3]
+    if not name:
+        sl.missing_names.append(user_id)
+    moment = rules.time_of(window, tie)
+    if moment is None and when:
+        moment = rules.from_epoch_ms(int(when))
+    elif moment is None:
+        sl.score_ids[len(sl.rows)] = tie
+    row = {
+        "rank": rank,
+        "user_id": user_id,
+        "player": name or None,
+        "score": value,
+        "date": iso(moment) if moment else None,
+    }
+    sl.rows.append(row)
+    return row
 
 
 def fill_from_db(sl: Slice, names: dict[int, str], dates: dict[int, datetime]) -> None:
@@ -415,6 +420,22 @@ def read_total(board: str, window: PeriodWindow) -> int:
 def read_around(board: str, window: PeriodWindow, user_id: int, radius: int) -> Slice:
     keys = [rules.board_key(board, window), NAMES_KEY, WHEN_KEY]
     return parse_rows(window, run_script(AROUND_LUA, keys, [user_id, radius, _kind(window)]))
+
+
+def read_members(board: str, window: PeriodWindow, user_ids: list[int]) -> Slice:
+    """The rows of these players on a board (those without a score there are left out), in the
+    board's order, without reading the rest of it: one ZMSCORE and a ZREVRANK per member found.
+    `rank` is the rank among them (1-based), `board_rank` the rank on the whole board."""
+    keys = [rules.board_key(board, window), NAMES_KEY, WHEN_KEY]
+    flat = run_script(SQUAD_LUA, keys, [_kind(window), *user_ids]) if user_ids else []
+    # The board's own order: its ranks are unique and follow (score desc, then Redis's member
+    # order on equal scores), so sorting by them gives exactly the board's tie rule.
+    found = sorted((flat[i : i + 5] for i in range(0, len(flat), 5)), key=lambda raw: int(raw[2]))
+    sl = Slice(len(found), [], [], {})
+    for raw in found:
+        row = _add_row(sl, window, len(sl.rows) + 1, [raw[0], raw[1], raw[3], raw[4]])
+        row["board_rank"] = int(raw[2]) + 1
+    return sl
 
 
 async def aread_window(board: str, window: PeriodWindow, start: int, end: int) -> Slice:

@@ -115,6 +115,38 @@ return emit({total, s}, redis.call('ZREVRANGE', KEYS[1], s, r + radius, 'WITHSCO
 """
 )
 
+SQUAD_LUA = """
+-- KEYS: board, names, when. ARGV[1]: 'i' if ties are score ids; ARGV[2..]: members (user ids).
+-- -> 5 values per member that is on the board, in ARGV order: member, score, 0-based rank on
+--    the board, username ('' if unknown), epoch ms of the all-time tie's score ('' as in emit).
+-- One ZMSCORE for all the members, then ZREVRANK for those present: O(m log n), no scan.
+local SHIFT = 8589934592
+local TMAX = SHIFT - 1
+local out = {}
+if #ARGV < 2 then return out end
+local members = {}
+for i = 2, #ARGV do members[i - 1] = ARGV[i] end
+local scores = redis.call('ZMSCORE', KEYS[1], unpack(members))
+for i = 1, #members do
+  local s = scores[i]
+  if s then
+    local m = members[i]
+    out[#out + 1] = m
+    out[#out + 1] = s
+    out[#out + 1] = redis.call('ZREVRANK', KEYS[1], m)
+    out[#out + 1] = redis.call('HGET', KEYS[2], m) or ''
+    if ARGV[1] == 'i' then
+      local n = tonumber(s)
+      local tie = TMAX - (n - math.floor(n / SHIFT) * SHIFT)
+      out[#out + 1] = redis.call('HGET', KEYS[3], string.format('%.0f', tie)) or ''
+    else
+      out[#out + 1] = ''
+    end
+  end
+end
+return out
+"""
+
 # Loads many entries per command: ARGV[1] is "score member score member ...". Much cheaper than
 # ZADD with a million arguments packed one by one by the client.
 ZADD_BLOB_LUA = """

@@ -186,6 +186,23 @@ async def aboard_around(
     return (await _afinish(sl)).rows if sl.rows else None
 
 
+# --- squads --------------------------------------------------------------------------------
+
+MAX_SQUAD = 1000  # members read at once (the squad's source caps itself lower)
+
+
+def board_squad(*, game: str, period: str, user_ids: list[int], at: datetime | None = None) -> list[dict[str, Any]]:
+    """The rows of these players on a board, ranked among themselves by the board's rule:
+    `{rank, board_rank, user_id, player, score, date}`. Players without a score there are left
+    out. Reads only these members (ZMSCORE), never the board. Who the players are is the
+    caller's business (squads.api: me and my session co-attendees)."""
+    check_period(period)
+    members = list(dict.fromkeys(user_ids))  # unique, order kept
+    if len(members) > MAX_SQUAD:
+        raise InvalidInput(f"At most {MAX_SQUAD} players at once.", code="too_many_players")
+    return _finish(boards.read_members(game, boards.window_of(period, at), members)).rows
+
+
 # --- games and reports ---------------------------------------------------------------------
 
 

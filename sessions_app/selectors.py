@@ -25,6 +25,7 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -337,3 +338,24 @@ def review_get(*, review_id: int) -> Review:
     if review is None:
         raise NotFound("No review with that id.", code="not_found")
     return review
+
+
+# --- squads ---------------------------------------------------------------------------------
+
+# A squad board (leaderboard, SPEC §6) ranks me and at most this many co-attendees: the ones
+# whose shared session started most recently.
+SQUAD_MAX = 500
+
+
+def squad_member_ids(*, user_id: int, limit: int = SQUAD_MAX) -> list[int]:
+    """Everyone who attended a session I attended (the organizer attends their own), not me:
+    the `limit` with the most recent shared session (by its start), then by id. One query,
+    through the (gamer, session) and (session, gamer) attendance indexes."""
+    rows = (
+        Attendance.objects.filter(session__attendances__gamer_id=user_id)
+        .exclude(gamer_id=user_id)
+        .values("gamer_id")
+        .annotate(last=Max("session__starts_at"))
+        .order_by("-last", "gamer_id")[:limit]
+    )
+    return [row["gamer_id"] for row in rows]

@@ -20,7 +20,8 @@ LAYERS: list[set[str]] = [
     {"audit"},  # audit_record: every app may write the log
     {"gamers"},  # accounts and the coin ledger
     {"sessions_app", "events", "trivia", "leaderboard"},  # the domain apps, side by side
-    {"moderation", "calendars", "bot"},  # read sides over the domain apps: dashboard, log API, calendar feeds, Discord
+    # read sides over the domain apps: dashboard, log API, calendar feeds, Discord, squad boards
+    {"moderation", "calendars", "bot", "squads"},
     {"config", "deploy"},  # settings, URLs, ASGI; the cluster runner
 ]
 LAYER_OF = {package: i for i, layer in enumerate(LAYERS) for package in layer}

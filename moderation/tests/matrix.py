@@ -270,6 +270,8 @@ ROWS: list[Row] = [
     Row("leaderboard-me", "GET", lambda w: "/api/v1/leaderboard/chess/me", SIGNED_IN, 404, expect={OWNER: 200}),
     Row("leaderboard-around-me", "GET", lambda w: "/api/v1/leaderboard/chess/around-me", SIGNED_IN, 404,
         expect={OWNER: 200}),
+    # Signed in: everyone gets their squad's rows (empty when nobody in it has a score).
+    Row("leaderboard-squad", "GET", lambda w: "/api/v1/leaderboard/chess/squad?period=week", SIGNED_IN, 200),
     # --- moderation (SPEC §7) ---
     Row("moderation-log", "GET", lambda w: "/api/v1/moderation/log", STAFF, 200),
     # --- user reports (SPEC §3 "More for sessions") ---
