@@ -41,8 +41,8 @@ CHUNK = 10_000
 
 
 def load(client, rng: random.Random) -> None:
-    week = rules.period_window("week", boards.timezone.now())
-    all_key, week_key = rules.board_key("chess", rules.period_window("all", week.start)), rules.board_key("chess", week)
+    all_key = rules.board_key("chess", boards.window_of("all", None))
+    week_key = rules.board_key("chess", boards.window_of("week", None))
     ties = list(range(1, MEMBERS + 1))
     rng.shuffle(ties)
     for lo in range(0, MEMBERS, CHUNK):
