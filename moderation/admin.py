@@ -4,16 +4,14 @@ audited and refused the same way)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from audit.models import AuditLog
-from common.admin import ReadOnlyAdmin
-from common.errors import ServiceError
+from common.admin import ReadOnlyAdmin, ReportQueueAdmin
 from moderation import services
 from moderation.models import Report, ReportVote
 
@@ -43,7 +41,8 @@ class ReportVoteInline(admin.TabularInline):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(ReportQueueAdmin):
+    report_services = services
     list_display = ["id", "target_type", "target_id", "target_label", "report_count", "status", "last_reported"]
     list_filter = ["status", "target_type", "last_reported"]
     search_fields = ["target_label", "=target_id", "votes__reason", "votes__reporter__username"]
@@ -64,7 +63,6 @@ class ReportAdmin(admin.ModelAdmin):
     inlines = [ReportVoteInline]
     list_per_page = 50
     show_full_result_count = False  # one COUNT fewer on a long queue
-    actions = ["ban", "unban", "dismiss"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -73,16 +71,6 @@ class ReportAdmin(admin.ModelAdmin):
         # Deleting one report is dismissing it, which only an open report can be.
         open_or_list = obj is None or obj.status == Report.Status.OPEN
         return open_or_list and super().has_delete_permission(request, obj)
-
-    def _apply(self, request: HttpRequest, queryset: QuerySet[Report], action: Callable[..., str]) -> None:
-        done = 0
-        for report_id in list(queryset.values_list("pk", flat=True)):
-            try:
-                action(actor=request.user, report_id=report_id, reason="admin site")
-                done += 1
-            except ServiceError as exc:
-                self.message_user(request, f"Report {report_id}: {exc.detail}", messages.ERROR)
-        self.message_user(request, f"{done} report(s) handled.")
 
     @admin.action(description="Ban: delete the session or review, deactivate the gamer", permissions=["change"])
     def ban(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
@@ -95,11 +83,3 @@ class ReportAdmin(admin.ModelAdmin):
     @admin.action(description="Dismiss the reports", permissions=["delete"])
     def dismiss(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         self._apply(request, queryset, services.report_dismiss)
-
-    def get_actions(self, request: HttpRequest) -> Any:
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # a report is closed (audited), never deleted
-        return actions
-
-    def delete_model(self, request: HttpRequest, obj: Report) -> None:
-        services.report_dismiss(actor=request.user, report_id=obj.pk, reason="admin site")

@@ -6,18 +6,16 @@ Moderators see what common.roles.MODERATOR_ADMIN_MODELS allows (entries, reports
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
 from audit.admin_mixins import AuditedAdminMixin
-from common.admin import ReadOnlyAdmin
-from common.errors import ServiceError
+from common.admin import ReadOnlyAdmin, ReportQueueAdmin
 from trivia import selectors, services
 from trivia.models import Attempt, Entry, EntryReport, EntryReporter, Round
 
@@ -47,19 +45,17 @@ def _search_with_answers(
     return found | queryset.filter(selectors.answer_search_q(term, field=field, entry_field=entry_field))
 
 
-@admin.register(Entry)
-class EntryAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "category", "clue", "answer_shown", "value", "banned"]
-    list_filter = ["banned", "value", "category"]
-    search_fields = ["category", "clue"]  # and the answer: get_search_results
-    list_per_page = 50
-    actions = ["ban", "unban"]
+class AnswerHiddenInPlayAdmin(admin.ModelAdmin):
+    """Rows that carry an entry's answer (entries, rounds): the answer column, the change form
+    and the answer search follow the in-play rule. `entry_field` names the row's entry."""
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Entry]:
-        return selectors.with_in_play(super().get_queryset(request))
+    entry_field = "pk"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return selectors.with_in_play(super().get_queryset(request), entry_field=self.entry_field)
 
     @admin.display(description="answer")  # not sortable: the order would place the hidden answer
-    def answer_shown(self, obj: Entry) -> str:
+    def answer_shown(self, obj: Any) -> str:
         return _answer_or_hidden(obj, obj.answer)
 
     def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -69,10 +65,19 @@ class EntryAdmin(AuditedAdminMixin, admin.ModelAdmin):
         extra = ["answer_shown"] if _answer_fields_hidden(obj) else []
         return [*super().get_readonly_fields(request, obj), *extra]
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Entry], search_term: str) -> Any:
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> Any:
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        found = _search_with_answers(queryset, found, search_term, field="answer", entry_field="id")
+        found = _search_with_answers(queryset, found, search_term, field="answer", entry_field=self.entry_field)
         return found, may_have_duplicates
+
+
+@admin.register(Entry)
+class EntryAdmin(AuditedAdminMixin, AnswerHiddenInPlayAdmin):
+    list_display = ["id", "category", "clue", "answer_shown", "value", "banned"]
+    list_filter = ["banned", "value", "category"]
+    search_fields = ["category", "clue"]  # and the answer: get_search_results
+    list_per_page = 50
+    actions = ["ban", "unban"]
 
     def _set(self, request: HttpRequest, queryset: QuerySet[Entry], banned: bool) -> None:
         for entry in queryset:
@@ -100,7 +105,8 @@ class EntryReporterInline(admin.TabularInline):
 
 
 @admin.register(EntryReport)
-class EntryReportAdmin(admin.ModelAdmin):
+class EntryReportAdmin(ReportQueueAdmin):
+    report_services = services
     list_display = ["id", "entry", "entry_answer", "reports", "entry_banned", "last_reported"]
     list_filter = ["entry__banned", "last_reported"]
     search_fields = ["entry__clue", "entry__category"]  # and the answer: get_search_results
@@ -109,7 +115,6 @@ class EntryReportAdmin(admin.ModelAdmin):
     fields = ["entry", "created_at", "last_reported"]
     inlines = [EntryReporterInline]
     list_per_page = 50
-    actions = ["ban", "unban", "dismiss"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[EntryReport]:
         reports = super().get_queryset(request).annotate(report_count=Count("votes"))
@@ -135,16 +140,6 @@ class EntryReportAdmin(admin.ModelAdmin):
     def entry_banned(self, obj: EntryReport) -> bool:
         return obj.entry.banned
 
-    def _apply(self, request: HttpRequest, queryset: QuerySet[EntryReport], action: Callable[..., str]) -> None:
-        done = 0
-        for report_id in list(queryset.values_list("pk", flat=True)):
-            try:
-                action(actor=request.user, report_id=report_id, reason="admin site")
-                done += 1
-            except ServiceError as exc:
-                self.message_user(request, f"Report {report_id}: {exc.detail}", messages.ERROR)
-        self.message_user(request, f"{done} report(s) handled.")
-
     @admin.action(description="Ban the reported entries", permissions=["change"])
     def ban(self, request: HttpRequest, queryset: QuerySet[EntryReport]) -> None:
         self._apply(request, queryset, services.report_ban)
@@ -157,17 +152,10 @@ class EntryReportAdmin(admin.ModelAdmin):
     def dismiss(self, request: HttpRequest, queryset: QuerySet[EntryReport]) -> None:
         self._apply(request, queryset, services.report_dismiss)
 
-    def get_actions(self, request: HttpRequest) -> Any:
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # deleting a report is dismissing it (audited)
-        return actions
-
-    def delete_model(self, request: HttpRequest, obj: EntryReport) -> None:
-        services.report_dismiss(actor=request.user, report_id=obj.pk, reason="admin site")
-
 
 @admin.register(Round)
-class RoundAdmin(ReadOnlyAdmin):
+class RoundAdmin(AnswerHiddenInPlayAdmin, ReadOnlyAdmin):
+    entry_field = "entry_id"
     list_display = ["number", "category", "answer_shown", "state", "current_value", "winner", "prize", "started_at"]
     list_filter = ["state", "end_reason", "started_at"]
     search_fields = ["category", "clue", "winner__username"]  # and the answer: get_search_results
@@ -175,25 +163,6 @@ class RoundAdmin(ReadOnlyAdmin):
     list_per_page = 50
     date_hierarchy = "started_at"
     readonly_fields = ["attempts_link"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Round]:
-        return selectors.with_in_play(super().get_queryset(request), entry_field="entry_id")
-
-    @admin.display(description="answer")  # not sortable: the order would place the hidden answer
-    def answer_shown(self, obj: Round) -> str:
-        return _answer_or_hidden(obj, obj.answer)
-
-    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [*(super().get_exclude(request, obj) or []), *_answer_fields_hidden(obj)]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        extra = ["answer_shown"] if _answer_fields_hidden(obj) else []
-        return [*super().get_readonly_fields(request, obj), *extra]
-
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Round], search_term: str) -> Any:
-        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        found = _search_with_answers(queryset, found, search_term, field="answer", entry_field="entry_id")
-        return found, may_have_duplicates
 
     @admin.display(description="attempts")
     def attempts_link(self, obj: Round) -> str:
