@@ -78,18 +78,18 @@ def world(module_world: World, db: Any, settings: Any) -> Iterator[World]:
 
 @contextmanager
 def rolled_back() -> Iterator[None]:
-    """Each case runs in a savepoint that is rolled back: a deleted account, a role change or a
-    sold-out event never leaks into the next case, and every case meets the same world.
+    """Each case runs after a savepoint that is rolled back to: a deleted account, a role change
+    or a sold-out event never leaks into the next case, and every case meets the same world.
 
-    The savepoint stands in for the request's absent transaction the way a TestCase's does
-    (Django's `_from_testcase`): services that must run outside any transaction
-    (`assert_no_transaction`: sign-up, password change and reset) accept it, as they accept
-    pytest-django's."""
-    block = transaction.atomic()
-    block._from_testcase = True  # type: ignore[attr-defined]  # Django's own flag, set in __init__; the stubs leave it out
-    with block:
+    A bare savepoint (`transaction.savepoint()`, Django's documented API), not a nested `atomic`
+    block: the innermost block stays the test's own, as during any test, so services that must
+    run outside a transaction (`assert_no_transaction`: sign-up, password change and reset)
+    accept the case as they accept pytest-django's test transaction."""
+    sid = transaction.savepoint()
+    try:
         yield
-        transaction.set_rollback(True)
+    finally:
+        transaction.savepoint_rollback(sid)
 
 
 def point_at_world(case: Any, world: World) -> None:
