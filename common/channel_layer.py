@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any
 
 from channels_redis.core import RedisChannelLayer as _RedisChannelLayer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from common.logs import WarnAtMostEvery
 
 logger = logging.getLogger("gameconnect.channel_layer")
 
@@ -26,16 +27,14 @@ RECEIVE_RETRY_SECONDS = 0.5
 _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
-class RedisChannelLayer(_RedisChannelLayer):
-    _warned_at = 0.0
+_unreachable_warning = WarnAtMostEvery(logger, "channel layer: Redis unreachable (%s); sockets wait for it")
 
+
+class RedisChannelLayer(_RedisChannelLayer):
     async def receive(self, channel: str) -> Any:
         while True:
             try:
                 return await super().receive(channel)
             except _UNREACHABLE as exc:
-                now = time.monotonic()
-                if now - RedisChannelLayer._warned_at > 10:
-                    RedisChannelLayer._warned_at = now
-                    logger.warning("channel layer: Redis unreachable (%s); sockets wait for it", exc)
+                _unreachable_warning(exc)
                 await asyncio.sleep(RECEIVE_RETRY_SECONDS)

@@ -24,6 +24,7 @@ import weakref
 from django.conf import settings
 from redis.exceptions import RedisError
 
+from common.logs import WarnAtMostEvery
 from common.redis import get_async_redis
 
 logger = logging.getLogger("gameconnect.ws")
@@ -56,14 +57,7 @@ def max_sockets() -> int:
     return int(getattr(settings, "WS_MAX_SOCKETS_PER_USER", 5))
 
 
-_warned_at = 0.0
-
-
-def _storage_down(exc: Exception) -> None:
-    global _warned_at
-    if time.monotonic() - _warned_at > 10:
-        _warned_at = time.monotonic()
-        logger.warning("socket cap storage unavailable, sockets let in: %s", exc)
+_storage_down = WarnAtMostEvery(logger, "socket cap storage unavailable, sockets let in: %s")
 
 
 class _Registry:

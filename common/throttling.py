@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import time
 import unicodedata
 from typing import Any
 
@@ -27,6 +26,7 @@ from redis.exceptions import NoScriptError, RedisError
 from rest_framework import throttling
 
 from common.client_ip import client_ip, parse_trusted_proxies
+from common.logs import WarnAtMostEvery
 from common.rates import parse_rate
 from common.redis import get_redis
 
@@ -58,15 +58,8 @@ return {allowed, n, redis.call('LINDEX', key, -1) or ARGV[1]}
 """
 _SHA = hashlib.sha1(THROTTLE_LUA.encode()).hexdigest()
 
-_warned_at = 0.0
-
-
-def _storage_down(exc: Exception) -> None:
-    """Log that throttling is off, at most every 10 s: an outage must not flood the log."""
-    global _warned_at
-    if time.monotonic() - _warned_at > 10:
-        _warned_at = time.monotonic()
-        logger.warning("throttle storage unavailable, requests let through: %s", exc)
+# Throttling is off while Redis is down: said in the log, at most every 10 s.
+_storage_down = WarnAtMostEvery(logger, "throttle storage unavailable, requests let through: %s")
 
 
 def window_record(key: str, *, now: float, duration: int, limit: int) -> tuple[bool, int, float]:
