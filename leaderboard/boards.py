@@ -209,19 +209,38 @@ class RecordCall:
     windows: list[PeriodWindow]
     keys: list[str]
     args: list[Any]
+    asc_max: int = 0  # an `asc` game's max_score (the board holds max_score - value); 0: `desc`
 
 
 def record_call(
-    *, user_id: int, username: str, game: str, slugs: list[str], value: int, achieved_at: datetime, score_id: int
+    *,
+    user_id: int,
+    username: str,
+    game: str,
+    slugs: list[str],
+    value: int,
+    achieved_at: datetime,
+    score_id: int,
+    asc_max: int = 0,
 ) -> RecordCall:
+    """The record script's keys and arguments for one ranked score.
+
+    `slugs` are the games whose bests add up to the `all` board (Catalog.summed). An `asc` game
+    (`asc_max` = its max_score) is not among them: its board holds `asc_max - value`, so the
+    lowest time ranks first with the same script and reads, and the `all` board is left alone.
+    """
     # A backdated score whose day (week, month) board has expired only counts for the others.
     now = time.time()
     windows = [w for w in rules.period_windows(achieved_at) if not w.expire_at or w.expire_at > now]
     at_ms = rules.epoch_ms(achieved_at)
-    args: list[Any] = [user_id, username, value, len(slugs), slugs.index(game) + 1, _gate_ms(), at_ms]
+    if asc_max:
+        value, slugs, index = asc_max - value, [game], -1  # -1: the game's board only, no `all`
+    else:
+        index = slugs.index(game) + 1
+    args: list[Any] = [user_id, username, value, len(slugs), index, _gate_ms(), at_ms]
     for window in windows:
         args += [rules.tie_at_ms(window, at_ms=at_ms, score_id=score_id), window.expire_at]
-    return RecordCall(game, windows, record_keys(game=game, slugs=slugs, windows=windows), args)
+    return RecordCall(game, windows, record_keys(game=game, slugs=slugs, windows=windows), args, asc_max)
 
 
 def board_record(
@@ -233,6 +252,7 @@ def board_record(
     value: int,
     achieved_at: datetime,
     score_id: int,
+    asc_max: int = 0,
     notify: bool = True,
     client: Any = None,
 ) -> Recorded:
@@ -249,6 +269,7 @@ def board_record(
         value=value,
         achieved_at=achieved_at,
         score_id=score_id,
+        asc_max=asc_max,
     )
     result = run_script(RECORD_LUA, call.keys, call.args, client=client)
     recorded, notices = _recorded(call, result)
@@ -320,7 +341,7 @@ def _recorded(call: RecordCall, result: list[Any]) -> tuple[Recorded, list[tuple
         ranks[window.period] = int(rank0) + 1
         improved[window.period] = bool(did_improve)
         if window.period == "all":
-            best = int(best_value)
+            best = call.asc_max - int(best_value) if call.asc_max else int(best_value)
         if note_game:
             notices.append((game, window.period))
         if note_all:
@@ -347,26 +368,28 @@ class Slice:
     score_ids: dict[int, int]  # on `all`-time boards: row index -> id of the score whose date to show
 
 
-def parse_rows(window: PeriodWindow, flat: list[Any]) -> Slice:
+def parse_rows(window: PeriodWindow, flat: list[Any], asc_max: int = 0) -> Slice:
     """Rows of a WINDOW/AROUND script answer: {rank, user_id, player, score, date}.
 
     `player` is None where the names hash lacked it, and `date` None on an `all`-time board
     where the when hash lacked it: the selectors fill those from the database
-    (Slice.missing_names, Slice.score_ids).
+    (Slice.missing_names, Slice.score_ids). `asc_max`: the board of an `asc` game (record_call).
     """
     total, start = int(flat[0]), int(flat[1])
     sl = Slice(total, [], [], {})
     if start < 0:
         return sl
     for i in range(2, len(flat), 4):
-        _add_row(sl, window, start + len(sl.rows) + 1, flat[i : i + 4])
+        _add_row(sl, window, start + len(sl.rows) + 1, flat[i : i + 4], asc_max)
     return sl
 
 
-def _add_row(sl: Slice, window: PeriodWindow, rank: int, raw: list[Any]) -> dict[str, Any]:
+def _add_row(sl: Slice, window: PeriodWindow, rank: int, raw: list[Any], asc_max: int = 0) -> dict[str, Any]:
     """Append the row of one script answer (member, score, name, when) to `sl`."""
     user_id = int(raw[0])
     value, tie = rules.decode(float(raw[1]))
+    if asc_max:
+        value = asc_max - value
     name, when = raw[2], raw[3]
     if not name:
         sl.missing_names.append(user_id)
@@ -403,9 +426,9 @@ def _kind(window: PeriodWindow) -> str:
     return "t" if window.timed else "i"
 
 
-def read_window(board: str, window: PeriodWindow, start: int, end: int) -> Slice:
+def read_window(board: str, window: PeriodWindow, start: int, end: int, asc_max: int = 0) -> Slice:
     keys = [rules.board_key(board, window), NAMES_KEY, WHEN_KEY]
-    return parse_rows(window, run_script(WINDOW_LUA, keys, [start, end, _kind(window)]))
+    return parse_rows(window, run_script(WINDOW_LUA, keys, [start, end, _kind(window)]), asc_max)
 
 
 def read_total(board: str, window: PeriodWindow) -> int:
@@ -417,12 +440,12 @@ def read_total(board: str, window: PeriodWindow) -> int:
         raise BoardsUnavailable() from exc
 
 
-def read_around(board: str, window: PeriodWindow, user_id: int, radius: int) -> Slice:
+def read_around(board: str, window: PeriodWindow, user_id: int, radius: int, asc_max: int = 0) -> Slice:
     keys = [rules.board_key(board, window), NAMES_KEY, WHEN_KEY]
-    return parse_rows(window, run_script(AROUND_LUA, keys, [user_id, radius, _kind(window)]))
+    return parse_rows(window, run_script(AROUND_LUA, keys, [user_id, radius, _kind(window)]), asc_max)
 
 
-def read_members(board: str, window: PeriodWindow, user_ids: list[int]) -> Slice:
+def read_members(board: str, window: PeriodWindow, user_ids: list[int], asc_max: int = 0) -> Slice:
     """The rows of these players on a board (those without a score there are left out), in the
     board's order, without reading the rest of it: one ZMSCORE and a ZREVRANK per member found.
     `rank` is the rank among them (1-based), `board_rank` the rank on the whole board."""
@@ -433,19 +456,19 @@ def read_members(board: str, window: PeriodWindow, user_ids: list[int]) -> Slice
     found = sorted((flat[i : i + 5] for i in range(0, len(flat), 5)), key=lambda raw: int(raw[2]))
     sl = Slice(len(found), [], [], {})
     for raw in found:
-        row = _add_row(sl, window, len(sl.rows) + 1, [raw[0], raw[1], raw[3], raw[4]])
+        row = _add_row(sl, window, len(sl.rows) + 1, [raw[0], raw[1], raw[3], raw[4]], asc_max)
         row["board_rank"] = int(raw[2]) + 1
     return sl
 
 
-async def aread_window(board: str, window: PeriodWindow, start: int, end: int) -> Slice:
+async def aread_window(board: str, window: PeriodWindow, start: int, end: int, asc_max: int = 0) -> Slice:
     keys = [rules.board_key(board, window), NAMES_KEY, WHEN_KEY]
-    return parse_rows(window, await arun_script(WINDOW_LUA, keys, [start, end, _kind(window)]))
+    return parse_rows(window, await arun_script(WINDOW_LUA, keys, [start, end, _kind(window)]), asc_max)
 
 
-async def aread_around(board: str, window: PeriodWindow, user_id: int, radius: int) -> Slice:
+async def aread_around(board: str, window: PeriodWindow, user_id: int, radius: int, asc_max: int = 0) -> Slice:
     keys = [rules.board_key(board, window), NAMES_KEY, WHEN_KEY]
-    return parse_rows(window, await arun_script(AROUND_LUA, keys, [user_id, radius, _kind(window)]))
+    return parse_rows(window, await arun_script(AROUND_LUA, keys, [user_id, radius, _kind(window)]), asc_max)
 
 
 def names_store(names: dict[int, str]) -> None:

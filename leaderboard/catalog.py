@@ -15,3 +15,6 @@ DEFAULT_GAMES: tuple[tuple[str, str, int], ...] = (
     ("minecraft", "Minecraft", 100_000),
     ("chess", "Chess", 3_500),
 )
+# Games whose scores must come from a game server, an organizer or a confirmation (migration
+# 0004); the others are `open`. All ten rank higher-is-better (`desc`).
+VERIFIED_GAMES = frozenset({"chess"})

@@ -24,6 +24,21 @@ class GameInfo:
     slug: str
     label: str
     max_score: int
+    order: str = "desc"  # models.ScoreOrder
+    trust: str = "open"  # models.Trust
+
+    @property
+    def asc(self) -> bool:
+        return self.order == "asc"
+
+    @property
+    def asc_max(self) -> int:
+        """What boards.record_call and the reads take: max_score for `asc` games, else 0."""
+        return self.max_score if self.asc else 0
+
+    @property
+    def verified(self) -> bool:
+        return self.trust == "verified"
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,16 @@ class Catalog:
         """Slugs in a fixed order (by id): the order of game boards in the record script."""
         return [g.slug for g in sorted(self.games, key=lambda g: g.id)]
 
+    @property
+    def summed(self) -> list[str]:
+        """The games whose bests add up to the `all` board (the `desc` ones), in slugs' order."""
+        return [slug for slug in self.slugs if not self.by_slug[slug].asc]
+
+    def asc_max(self, board: str) -> int:
+        """GameInfo.asc_max of a board (0 for `all` and `desc` games)."""
+        info = self.by_slug.get(board)
+        return info.asc_max if info is not None else 0
+
 
 _lock = threading.Lock()
 _cached: tuple[float, Catalog] | None = None
@@ -46,7 +71,8 @@ def _load() -> Catalog:
     from leaderboard.models import Game
 
     games = tuple(
-        GameInfo(id=g.id, slug=g.slug, label=g.label, max_score=g.max_score) for g in Game.objects.order_by("label")
+        GameInfo(id=g.id, slug=g.slug, label=g.label, max_score=g.max_score, order=g.order, trust=g.trust)
+        for g in Game.objects.order_by("label")
     )
     return Catalog(games=games, by_slug={g.slug: g for g in games}, by_id={g.id: g for g in games})
 

@@ -12,13 +12,26 @@ from leaderboard.rules import ALL_BOARD, VALUE_MAX
 # A single game's ceiling; the sum over every game must also fit the `all` board (rules.VALUE_MAX).
 MAX_SCORE_CEILING = 1_000_000
 # Path segments under /leaderboard/ that a game slug would shadow.
-RESERVED_SLUGS = {ALL_BOARD, "games", "scores", "reports"}
+RESERVED_SLUGS = {ALL_BOARD, "games", "scores", "reports", "keys"}
+
+
+class ScoreOrder(models.TextChoices):
+    DESC = "desc", "higher is better"
+    ASC = "asc", "lower is better (times)"
+
+
+class Trust(models.TextChoices):
+    OPEN = "open", "open: a player's own score ranks at once"
+    VERIFIED = "verified", "verified: only scores from game servers, organizers or moderators rank"
 
 
 class Game(models.Model):
     slug = models.SlugField(max_length=32, unique=True)
     label = models.CharField(max_length=80)
     max_score = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_SCORE_CEILING)])
+    # `order` is an SQL keyword: the column has another name, so raw SQL needs no quoting.
+    order = models.CharField(max_length=4, choices=ScoreOrder.choices, default=ScoreOrder.DESC, db_column="ranking")
+    trust = models.CharField(max_length=8, choices=Trust.choices, default=Trust.OPEN)
 
     class Meta:
         ordering = ["label"]
@@ -41,14 +54,29 @@ class Game(models.Model):
             )
 
 
+class ScoreStatus(models.TextChoices):
+    RANKED = "ranked"  # on the boards and in the reports
+    PENDING = "pending"  # a self-report on a `verified` game, waiting for confirmation
+    VOID = "void"  # voided by a moderator: kept for the record, on no board
+
+
+class ScoreSource(models.TextChoices):
+    PLAYER = "player"  # the player's own submission (REST or socket)
+    SERVER = "server"  # a game server's batch (GameKey)
+    SESSION = "session"  # a session organizer's results
+    CONFIRMED = "confirmed"  # a self-report confirmed by a moderator or an organizer
+
+
 class Score(models.Model):
-    """One submission, kept forever: the boards in Redis are rebuilt from these rows."""
+    """One submission, kept forever: the boards in Redis are rebuilt from the `ranked` rows."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scores")
     # Covered by the (game, achieved_at) index.
     game = models.ForeignKey(Game, on_delete=models.PROTECT, related_name="scores", db_index=False)
     value = models.PositiveIntegerField()
     achieved_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=8, choices=ScoreStatus.choices, default=ScoreStatus.RANKED)
+    source = models.CharField(max_length=10, choices=ScoreSource.choices, default=ScoreSource.PLAYER)
 
     class Meta:
         ordering = ["-achieved_at", "-id"]
@@ -56,6 +84,8 @@ class Score(models.Model):
             # Period reports and board rebuilds: a time range, over all games or one.
             models.Index(fields=["achieved_at"], name="score_achieved_idx"),
             models.Index(fields=["game", "achieved_at"], name="score_game_achieved_idx"),
+            # The confirmation queue: the few pending rows, oldest first.
+            models.Index(fields=["game", "id"], name="score_pending_idx", condition=Q(status=ScoreStatus.PENDING)),
         ]
         constraints = [models.CheckConstraint(condition=Q(value__gte=0), name="score_value_not_negative")]
 
@@ -121,3 +151,24 @@ class PlayerPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.period} {self.start} {self.total}"
+
+
+class Suspension(models.Model):
+    """A player kept off a game's boards until `until`: every write path refuses their scores."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    game = models.ForeignKey(Game, on_delete=models.CASCADE, related_name="suspensions")
+    until = models.DateTimeField()
+    reason = models.CharField(max_length=500)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        # Is this player suspended from this game now: the newest `until` of the pair.
+        indexes = [models.Index(fields=["game", "user", "-until"], name="suspension_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} off {self.game_id} until {self.until:%Y-%m-%d %H:%M}"

@@ -30,7 +30,7 @@ from common.progress import Progress
 from common.redis import get_redis
 from leaderboard import boards, rules
 from leaderboard.games import Catalog, game_catalog
-from leaderboard.models import Score
+from leaderboard.models import Score, ScoreStatus
 from leaderboard.rules import ALL_BOARD, PeriodWindow
 from leaderboard.scripts import HSET_BLOB_LUA, ZADD_BLOB_LUA
 
@@ -43,15 +43,17 @@ ZADD_CHUNK = 10_000
 # The row that holds each player's best per game: on period boards the first to reach it in
 # time, on `all`-time boards the first by id (rules: the tie field of each kind of board). On
 # PostgreSQL the tie is computed in SQL (exact: EXTRACT gives a numeric); elsewhere in Python.
+# `{good}` is what the board holds: the value, or max_score - value for `asc` games (_goodness).
+# Only `ranked` rows count (pending and void scores are on no board).
 _BEST_PG = """
-SELECT DISTINCT ON (user_id, game_id) user_id, game_id, value, {tie}, {when}
+SELECT DISTINCT ON (user_id, game_id) user_id, game_id, {good}, {tie}, {when}
 FROM leaderboard_score {where}
-ORDER BY user_id, game_id, value DESC, {first}
+ORDER BY user_id, game_id, {good} DESC, {first}
 """
 _BEST_PORTABLE = """
-SELECT user_id, game_id, value, {tie}, {when} FROM (
-    SELECT user_id, game_id, value, achieved_at, id,
-           ROW_NUMBER() OVER (PARTITION BY user_id, game_id ORDER BY value DESC, {first}) AS pick
+SELECT user_id, game_id, good, {tie}, {when} FROM (
+    SELECT user_id, game_id, {good} AS good, achieved_at, id,
+           ROW_NUMBER() OVER (PARTITION BY user_id, game_id ORDER BY {good} DESC, {first}) AS pick
     FROM leaderboard_score {where}
 ) ranked WHERE pick = 1
 """
@@ -60,7 +62,9 @@ _PG_EPOCH_MS = "FLOOR(EXTRACT(EPOCH FROM achieved_at) * 1000)::bigint"
 # Entries per period, for the progress bar, in one pass: a (player, game) pair is on a period's
 # board when its last score falls in the period.
 _GROUPS = """
-SELECT {counts} FROM (SELECT MAX(achieved_at) AS last_at FROM leaderboard_score GROUP BY user_id, game_id) pairs
+SELECT {counts} FROM (
+    SELECT MAX(achieved_at) AS last_at FROM leaderboard_score WHERE status = 'ranked' GROUP BY user_id, game_id
+) pairs
 """
 
 
@@ -79,8 +83,15 @@ def _db_datetime(at: datetime | None) -> Any:
     return connection.ops.adapt_datetimefield_value(at)
 
 
+def _goodness(catalog: Catalog) -> str:
+    """SQL for what a board holds of a row: `value`, or `max_score - value` for `asc` games
+    (boards.record_call). Built from the catalogue's integers only."""
+    asc = [f"WHEN {int(g.id)} THEN {int(g.max_score)} - value" for g in catalog.games if g.asc]
+    return f"(CASE game_id {' '.join(asc)} ELSE value END)" if asc else "value"
+
+
 def _where(window: PeriodWindow, user_ids: list[int] | None) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
+    clauses: list[str] = ["status = 'ranked'"]
     params: list[Any] = []
     if window.end is not None:
         clauses.append("achieved_at >= %s AND achieved_at < %s")
@@ -88,14 +99,15 @@ def _where(window: PeriodWindow, user_ids: list[int] | None) -> tuple[str, list[
     if user_ids is not None:
         clauses.append(f"user_id IN ({', '.join(['%s'] * len(user_ids))})")
         params += user_ids
-    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+    return "WHERE " + " AND ".join(clauses), params
 
 
 def best_rows(
-    window: PeriodWindow, user_ids: list[int] | None = None
+    window: PeriodWindow, user_ids: list[int] | None = None, good: str = "value"
 ) -> Iterator[list[tuple[int, int, int, int, int]]]:
     """Batches of (user_id, game_id, best value, tie, epoch ms) for one period, streamed from the
-    server. The epoch ms of the best score is only read for `all` time (0 on period boards)."""
+    server. The epoch ms of the best score is only read for `all` time (0 on period boards).
+    `good` is _goodness(catalog): then the value is what the board holds."""
     where, params = _where(window, user_ids)
     first = "achieved_at ASC, id ASC" if window.timed else "id ASC"
     postgres = connection.vendor == "postgresql"
@@ -104,7 +116,7 @@ def best_rows(
         params = [window.start, *params] if postgres else params
     else:
         tie, when = "id", (_PG_EPOCH_MS if postgres else "achieved_at")
-    sql = (_BEST_PG if postgres else _BEST_PORTABLE).format(tie=tie, when=when, where=where, first=first)
+    sql = (_BEST_PG if postgres else _BEST_PORTABLE).format(good=good, tie=tie, when=when, where=where, first=first)
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(FETCH_ROWS):
@@ -174,10 +186,11 @@ class _Writer:
 def _load_window(writer: Any, catalog: Catalog, window: PeriodWindow, user_ids: list[int] | None, bar: Any) -> set[int]:
     """Write the game boards and the `all` board of one period; returns the players on them."""
     slug_by_id = {g.id: g.slug for g in catalog.games}
+    summed = {g.id for g in catalog.games if not g.asc}  # the `all` board adds up `desc` games only
     totals: dict[int, list[int]] = {}
     shift, tie_max = rules.SHIFT, rules.TIE_MAX
     when: list[str] = []
-    for batch in best_rows(window, user_ids):
+    for batch in best_rows(window, user_ids, _goodness(catalog)):
         per_board: dict[str, list[tuple[int, int]]] = {}
         for user_id, game_id, value, raw_tie, epoch_ms in batch:
             slug = slug_by_id.get(game_id)
@@ -188,6 +201,8 @@ def _load_window(writer: Any, catalog: Catalog, window: PeriodWindow, user_ids: 
             tie = min(max(raw_tie, 0), tie_max)
             # rules.encode, inlined: this loop runs once per player and game (a million times).
             per_board.setdefault(slug, []).append((user_id, value * shift + (tie_max - tie)))
+            if game_id not in summed:
+                continue
             total = totals.get(user_id)
             if total is None:
                 totals[user_id] = [value, tie]
@@ -233,11 +248,12 @@ def _load_names(client: Any, key: str, user_ids: set[int]) -> int:
 
 
 def _replay(since: datetime, catalog: Catalog, user_ids: list[int] | None = None) -> int:
-    rows = Score.objects.filter(achieved_at__gte=since).select_related("user").order_by("id")
+    rows = Score.objects.filter(achieved_at__gte=since, status=ScoreStatus.RANKED)
+    rows = rows.select_related("user").order_by("id")
     if user_ids is not None:
         rows = rows.filter(user_id__in=user_ids)
     count = 0
-    slugs = catalog.slugs
+    slugs = catalog.summed
     for row in rows.iterator(chunk_size=2000):
         info = catalog.by_id.get(row.game_id)
         if info is None:
@@ -250,6 +266,7 @@ def _replay(since: datetime, catalog: Catalog, user_ids: list[int] | None = None
             value=row.value,
             achieved_at=row.achieved_at,
             score_id=row.pk,
+            asc_max=info.asc_max,
             notify=False,
         )
         count += 1

@@ -26,7 +26,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from leaderboard import spans
-from leaderboard.models import PlayerPeriod, Score, ScorePeriod
+from leaderboard.models import Game, PlayerPeriod, Score, ScorePeriod
 
 # Players whose exact totals the probe computes: enough that the `limit`-th is close to the true one.
 PROBE_MIN = 50
@@ -40,6 +40,13 @@ _CHUNK = 500  # rows per multi-row statement (SQLite's bound parameters)
 _SP = ScorePeriod._meta.db_table
 _PP = PlayerPeriod._meta.db_table
 _SCORE = Score._meta.db_table
+_GAME = Game._meta.db_table
+
+
+# The raw scores the reports count: ranked ones (pending and void scores are on no board) of
+# `desc` games (a report adds up bests; an `asc` game's best is its lowest time).
+def _counted(alias: str = "") -> str:
+    return f"{alias}status = 'ranked' AND {alias}game_id IN (SELECT id FROM {_GAME} WHERE ranking = 'desc')"
 
 
 def _greatest() -> str:
@@ -75,7 +82,8 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
 
 
 def aggregates_add(rows: Iterable[tuple[int, int, int, datetime]]) -> None:
-    """Fold newly inserted scores (user_id, game_id, value, achieved_at) into the aggregates.
+    """Fold newly ranked scores (user_id, game_id, value, achieved_at) of `desc` games into the
+    aggregates (the callers leave the others out: see _counted).
 
     Call it in the transaction that inserted them (it locks the players' aggregate rows until
     that transaction ends)."""
@@ -155,8 +163,8 @@ def aggregates_rebuild(user_ids: Sequence[int] | None = None) -> None:
         cursor.execute(f"DELETE FROM {_SP} {where}", params)
         cursor.execute(
             f"INSERT INTO {_SP} (user_id, game_id, period, start, best, last_at) "
-            f"SELECT user_id, game_id, 'day', {expr['day']}, MAX(value), MAX(achieved_at) FROM {_SCORE} {where} "
-            f"GROUP BY user_id, game_id, {expr['day']}",
+            f"SELECT user_id, game_id, 'day', {expr['day']}, MAX(value), MAX(achieved_at) FROM {_SCORE} "
+            f"WHERE {_counted()} {and_where} GROUP BY user_id, game_id, {expr['day']}",
             params,
         )
         for finer, period in (("day", "month"), ("month", "year")):
@@ -222,7 +230,8 @@ def _pieces(cover: spans.Cover, game_id: int | None, restricted: bool) -> tuple[
     for raw in cover.raw:
         parts.append(
             f"SELECT t.user_id, t.game_id, t.value AS best, t.achieved_at AS last_at FROM {source.format(table=_SCORE)} "
-            f"WHERE t.achieved_at >= %s AND t.achieved_at {'<=' if raw.inclusive else '<'} %s{filters}"
+            f"WHERE t.achieved_at >= %s AND t.achieved_at {'<=' if raw.inclusive else '<'} %s{filters} "
+            f"AND {_counted('t.')}"
         )
         params += [_db_datetime(raw.lo), _db_datetime(raw.hi), *extra]
     for period, first, last in cover.runs:

@@ -9,15 +9,18 @@ RECORD_LUA = """
 -- KEYS[1]: names hash, KEYS[2]: when hash (score id -> epoch ms). Then per period p (0-based),
 --   at base = 2 + p * (3 + G): KEYS[base+1] the `all` board, KEYS[base+2] the game board's gate,
 --   KEYS[base+3] the `all` board's gate, KEYS[base+4 .. base+3+G] every game's board (fixed order).
--- ARGV: member, username, value, G, index of this game among the G, gate ms, epoch ms of the
---   score, then per period: tie (rules.tie_for), expire-at unix time (0: never, which marks
---   the all-time period, whose ties are score ids).
+-- ARGV: member, username, value, G, index of this game among the G (-1: a game outside the
+--   `all` sum, an `asc` one, given alone as G = 1: its board moves, the `all` board doesn't),
+--   gate ms, epoch ms of the score, then per period: tie (rules.tie_for), expire-at unix time
+--   (0: never, which marks the all-time period, whose ties are score ids).
 local SHIFT = 8589934592  -- 2^33, rules.SHIFT
 local TMAX = SHIFT - 1
 local member = ARGV[1]
 local value = tonumber(ARGV[3])
 local G = tonumber(ARGV[4])
 local gi = tonumber(ARGV[5])
+local in_all = gi > 0
+if not in_all then gi = -gi end
 local gate_ms = ARGV[6]
 local P = (#KEYS - 2) / (3 + G)
 redis.call('HSET', KEYS[1], member, ARGV[2])
@@ -42,25 +45,25 @@ for p = 0, P - 1 do
         if old_tie ~= tie then redis.call('HDEL', KEYS[2], string.format('%.0f', old_tie)) end
       end
     end
-    local total, latest = 0, 0
-    for g = 1, G do
-      local s = redis.call('ZSCORE', KEYS[base + 3 + g], member)
-      if s then
-        s = tonumber(s)
-        local v = math.floor(s / SHIFT)
-        local t = TMAX - (s - v * SHIFT)
-        total = total + v
-        if t > latest then latest = t end
-      end
-    end
     local akey = KEYS[base + 1]
-    redis.call('ZADD', akey, string.format('%.0f', total * SHIFT + (TMAX - latest)), member)
-    if expire_at ~= '0' then
-      redis.call('EXPIREAT', gkey, expire_at)
-      redis.call('EXPIREAT', akey, expire_at)
+    if in_all then
+      local total, latest = 0, 0
+      for g = 1, G do
+        local s = redis.call('ZSCORE', KEYS[base + 3 + g], member)
+        if s then
+          s = tonumber(s)
+          local v = math.floor(s / SHIFT)
+          local t = TMAX - (s - v * SHIFT)
+          total = total + v
+          if t > latest then latest = t end
+        end
+      end
+      redis.call('ZADD', akey, string.format('%.0f', total * SHIFT + (TMAX - latest)), member)
+      if expire_at ~= '0' then redis.call('EXPIREAT', akey, expire_at) end
+      if redis.call('SET', KEYS[base + 3], '1', 'PX', gate_ms, 'NX') then note_all = 1 end
     end
+    if expire_at ~= '0' then redis.call('EXPIREAT', gkey, expire_at) end
     if redis.call('SET', KEYS[base + 2], '1', 'PX', gate_ms, 'NX') then note_game = 1 end
-    if redis.call('SET', KEYS[base + 3], '1', 'PX', gate_ms, 'NX') then note_all = 1 end
   end
   local best = math.floor(tonumber(redis.call('ZSCORE', gkey, member)) / SHIFT)
   out[#out + 1] = {improved, redis.call('ZREVRANK', gkey, member), best, note_game, note_all}

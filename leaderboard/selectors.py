@@ -15,7 +15,7 @@ from channels.db import database_sync_to_async
 
 from common.errors import InvalidInput
 from leaderboard import boards
-from leaderboard.games import game_catalog
+from leaderboard.games import agame_catalog, game_catalog
 from leaderboard.models import Score
 from leaderboard.reports import report_rows
 from leaderboard.rules import PERIODS, as_utc
@@ -97,14 +97,16 @@ def board_window(*, game: str, period: str, start: int, end: int, at: datetime |
     """
     check_period(period)
     start, end = check_range(start, end)
-    sl = _finish(boards.read_window(game, boards.window_of(period, at), start, end))
+    asc_max = game_catalog().asc_max(game)
+    sl = _finish(boards.read_window(game, boards.window_of(period, at), start, end, asc_max))
     return BoardWindow(game, period, start, end, sl.total, sl.rows)
 
 
 async def aboard_window(*, game: str, period: str, start: int, end: int, at: datetime | None = None) -> BoardWindow:
     check_period(period)
     start, end = check_range(start, end)
-    sl = await _afinish(await boards.aread_window(game, boards.window_of(period, at), start, end))
+    asc_max = (await agame_catalog()).asc_max(game)
+    sl = await _afinish(await boards.aread_window(game, boards.window_of(period, at), start, end, asc_max))
     return BoardWindow(game, period, start, end, sl.total, sl.rows)
 
 
@@ -115,8 +117,16 @@ class BoardPage:
     (`expect`), the count is read together with that slice: one Redis round trip per page.
     """
 
-    def __init__(self, game: str, period: str, at: datetime | None = None, expect: slice | None = None) -> None:
+    def __init__(
+        self,
+        game: str,
+        period: str,
+        at: datetime | None = None,
+        expect: slice | None = None,
+        asc_max: int | None = None,  # None: from the catalogue (sync callers)
+    ) -> None:
         self.game = game
+        self.asc_max = game_catalog().asc_max(game) if asc_max is None else asc_max
         self.window = boards.window_of(check_period(period), at)
         self.expect = expect
         self._total: int | None = None
@@ -125,7 +135,7 @@ class BoardPage:
     def count(self) -> int:
         if self._total is None:
             if self.expect is not None and self.expect.stop > self.expect.start:
-                sl = boards.read_window(self.game, self.window, self.expect.start, self.expect.stop - 1)
+                sl = boards.read_window(self.game, self.window, self.expect.start, self.expect.stop - 1, self.asc_max)
                 self._total, self._rows = sl.total, _finish(sl).rows
             else:
                 self._total = boards.read_total(self.game, self.window)
@@ -140,15 +150,15 @@ class BoardPage:
         expect = self.expect
         if self._rows is not None and expect is not None and item.start == expect.start and item.stop <= expect.stop:
             return self._rows[: item.stop - item.start]  # the paginator trims the last page
-        return _finish(boards.read_window(self.game, self.window, item.start, item.stop - 1)).rows
+        return _finish(boards.read_window(self.game, self.window, item.start, item.stop - 1, self.asc_max)).rows
 
 
 async def aboard_page(game: str, period: str, *, expect: slice, at: datetime | None = None) -> BoardPage:
     """A BoardPage whose count and expected rows are already read (one Redis round trip), for
     async callers: the paginator then asks it for nothing it doesn't hold."""
-    page = BoardPage(game, period, at, expect=expect)
+    page = BoardPage(game, period, at, expect=expect, asc_max=(await agame_catalog()).asc_max(game))
     if expect.stop > expect.start:
-        sl = await boards.aread_window(game, page.window, expect.start, expect.stop - 1)
+        sl = await boards.aread_window(game, page.window, expect.start, expect.stop - 1, page.asc_max)
         page._total, page._rows = sl.total, (await _afinish(sl)).rows
     return page
 
@@ -173,7 +183,7 @@ def board_around(
     """Up to `radius` rows above mine, mine, and up to `radius` below; None when I'm not ranked."""
     check_period(period)
     radius = check_radius(radius)
-    sl = boards.read_around(game, boards.window_of(period, at), user_id, radius)
+    sl = boards.read_around(game, boards.window_of(period, at), user_id, radius, game_catalog().asc_max(game))
     return _finish(sl).rows if sl.rows else None
 
 
@@ -182,7 +192,8 @@ async def aboard_around(
 ) -> list[dict[str, Any]] | None:
     check_period(period)
     radius = check_radius(radius)
-    sl = await boards.aread_around(game, boards.window_of(period, at), user_id, radius)
+    asc_max = (await agame_catalog()).asc_max(game)
+    sl = await boards.aread_around(game, boards.window_of(period, at), user_id, radius, asc_max)
     return (await _afinish(sl)).rows if sl.rows else None
 
 
@@ -200,14 +211,18 @@ def board_squad(*, game: str, period: str, user_ids: list[int], at: datetime | N
     members = list(dict.fromkeys(user_ids))  # unique, order kept
     if len(members) > MAX_SQUAD:
         raise InvalidInput(f"At most {MAX_SQUAD} players at once.", code="too_many_players")
-    return _finish(boards.read_members(game, boards.window_of(period, at), members)).rows
+    asc_max = game_catalog().asc_max(game)
+    return _finish(boards.read_members(game, boards.window_of(period, at), members, asc_max)).rows
 
 
 # --- games and reports ---------------------------------------------------------------------
 
 
 def game_list() -> list[dict[str, Any]]:
-    return [{"slug": g.slug, "label": g.label, "max_score": g.max_score} for g in game_catalog().games]
+    return [
+        {"slug": g.slug, "label": g.label, "max_score": g.max_score, "order": g.order, "trust": g.trust}
+        for g in game_catalog().games
+    ]
 
 
 @dataclass

@@ -67,6 +67,12 @@ class GameSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     label = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.label: the metaclass moves it into the declared fields
     max_score = serializers.IntegerField()
+    order = serializers.ChoiceField(choices=["desc", "asc"], help_text="`desc`: higher is better; `asc`: lower is.")
+    trust = serializers.ChoiceField(
+        choices=["open", "verified"],
+        help_text="`open`: a player's own score ranks at once; `verified`: only scores from game servers, "
+        "session organizers or confirmations rank.",
+    )
 
 
 class ScoreSubmitSerializer(serializers.Serializer):
@@ -82,6 +88,12 @@ class PeriodRanksSerializer(serializers.Serializer):
 
 
 class SubmissionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The stored score (moderators void it by this id).")
+    status = serializers.ChoiceField(
+        choices=["ranked", "pending"],
+        help_text="`pending`: a self-report on a `verified` game, on no board until a moderator or an "
+        "organizer confirms it (best and ranks are then null).",
+    )
     game = serializers.SlugField()
     score = serializers.IntegerField()
     best = serializers.IntegerField(allow_null=True, help_text="Your best score in this game, all time.")

@@ -6,10 +6,9 @@ from django.db import migrations, models
 
 
 def backfill(apps, schema_editor):
-    # Raw SQL on the tables only (no model classes), so the current code serves this migration.
-    from leaderboard.reports import aggregates_rebuild
-
-    aggregates_rebuild()
+    # The aggregates are filled from the scores by 0004, once the score columns the current
+    # code reads (status, the games' ranking) exist.
+    pass
 
 
 class Migration(migrations.Migration):

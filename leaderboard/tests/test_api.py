@@ -40,7 +40,10 @@ def test_submit_score_returns_201_with_best_and_ranks(gamer_client, other_gamer)
     submit(other_gamer, "cod", 1000)
     response = gamer_client.post(f"{URL}/scores", {"game": "cod", "score": 700}, format="json")
     assert response.status_code == 201
-    assert response.json() == {
+    body = response.json()
+    assert body.pop("id") == Score.objects.get(user=gamer_client.user).pk
+    assert body == {
+        "status": "ranked",
         "game": "cod",
         "score": 700,
         "best": 700,
@@ -117,7 +120,7 @@ def test_board_page_is_public_paginated_and_ranked(api, db):
 def test_board_of_all_sums_bests_and_takes_a_period(api, db):
     a, b = make_gamer("all rounder"), make_gamer("specialist")
     submit(a, "cod", 300)
-    submit(a, "chess", 300)
+    submit(a, "rocket", 300)
     submit(b, "cod", 500)
     body = api.get(f"{URL}/all?period=week").json()
     assert [(r["player"], r["score"]) for r in body["results"]] == [("all rounder", 600), ("specialist", 500)]
@@ -155,7 +158,7 @@ def test_me_returns_my_row_or_404(gamer_client, other_gamer):
     row = response.json()
     assert (row["rank"], row["user_id"], row["player"], row["score"]) == (2, gamer_client.user.pk, "gamer one", 400)
     assert gamer_client.get(f"{URL}/all/me").json()["rank"] == 2
-    assert gamer_client.get(f"{URL}/chess/me").status_code == 404
+    assert gamer_client.get(f"{URL}/rocket/me").status_code == 404
     assert gamer_client.get(f"{URL}/tetris/me").status_code == 404
     assert gamer_client.get(f"{URL}/cod/me?period=decade").status_code == 400
 
@@ -201,9 +204,9 @@ def history(db):
 
     submit(a, "cod", 500, at(2))
     submit(a, "cod", 800, at(3))  # best cod in range
-    submit(a, "chess", 100, at(4))  # a: 900, 2 games, best game cod, last 4th
+    submit(a, "rocket", 100, at(4))  # a: 900, 2 games, best game cod, last 4th
     submit(b, "fortnite", 900, at(1))  # b: 900, 1 game, last 1st: ties with a, earlier last -> first
-    submit(c, "chess", 3000, at(5, 23))  # c: 3000 (chess) on the 5th, late evening
+    submit(c, "rocket", 3000, at(5, 23))  # c: 3000 (rocket) on the 5th, late evening
     submit(c, "cod", 50_000, at(9))  # outside the range
     return a, b, c
 
@@ -217,7 +220,7 @@ def test_report_sums_bests_per_game_over_the_range(gamer_client, history):
     assert body["end"] == "2026-03-05T23:59:59.999999Z"  # a date as end includes the whole day
     assert body["game"] is None
     assert [(r["user_id"], r["name"], r["score"], r["games"], r["game"]) for r in body["results"]] == [
-        (c.pk, c.username, 3000, 1, "chess"),
+        (c.pk, c.username, 3000, 1, "rocket"),
         (b.pk, b.username, 900, 1, "fortnite"),
         (a.pk, a.username, 900, 2, "cod"),
     ]
@@ -244,7 +247,7 @@ def test_report_defaults_to_the_seven_days_up_to_now(gamer_client):
     now = datetime.now(UTC)
     player = gamer_client.user
     submit(player, "cod", 10)  # stamped now: the end is included
-    submit(player, "chess", 7, at=now - timedelta(days=7))  # the first instant of the range
+    submit(player, "rocket", 7, at=now - timedelta(days=7))  # the first instant of the range
     submit(player, "fifa", 20, at=now - timedelta(days=7, microseconds=1))
     submit(player, "apex", 40, at=now - timedelta(days=8))
     body = gamer_client.get(f"{URL}/reports").json()

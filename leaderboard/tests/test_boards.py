@@ -67,10 +67,10 @@ def test_equal_scores_go_to_whoever_reached_it_first_on_every_period(players):
     # The later submitter has the smaller user id, so an order by member would put them first.
     later, first = players[0], players[1]
     now = datetime.now(UTC)
-    submit(first, "chess", 1500, at=now - timedelta(milliseconds=40))
-    submit(later, "chess", 1500, at=now - timedelta(milliseconds=39))
+    submit(first, "rocket", 1500, at=now - timedelta(milliseconds=40))
+    submit(later, "rocket", 1500, at=now - timedelta(milliseconds=39))
     for period in rules.PERIODS:
-        assert ranking("chess", period) == [(first.username, 1500), (later.username, 1500)], period
+        assert ranking("rocket", period) == [(first.username, 1500), (later.username, 1500)], period
         assert ranking("all", period) == [(first.username, 1500), (later.username, 1500)], period
 
 
@@ -111,11 +111,11 @@ def test_all_board_sums_each_players_best_per_game(players):
     a, b = players[:2]
     submit(a, "cod", 100)
     submit(a, "cod", 300)  # best cod: 300
-    submit(a, "chess", 50)
-    submit(a, "chess", 20)  # lower: ignored
+    submit(a, "rocket", 50)
+    submit(a, "rocket", 20)  # lower: ignored
     submit(b, "fortnite", 340)
     assert ranking("all") == [(a.username, 350), (b.username, 340)]
-    submit(b, "chess", 11)
+    submit(b, "rocket", 11)
     assert ranking("all") == [(b.username, 351), (a.username, 350)]
 
 
@@ -123,7 +123,7 @@ def test_all_board_date_is_when_the_sum_was_reached(players):
     a = players[0]
     t1 = next_midnight() + timedelta(hours=10)
     submit(a, "cod", 100, at=t1)
-    submit(a, "chess", 50, at=t1 + timedelta(minutes=5))
+    submit(a, "rocket", 50, at=t1 + timedelta(minutes=5))
     submit(a, "cod", 90, at=t1 + timedelta(minutes=9))  # not an improvement: the sum was reached at +5
     reached = (t1 + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     row = window("all", "day", at=t1).rows[0]
@@ -260,7 +260,7 @@ def test_applying_a_submission_twice_gives_the_same_boards(players):
     a = players[0]
     at = next_midnight() + timedelta(hours=8)
     first = submit(a, "cod", 500, at=at)
-    submit(a, "chess", 70, at=at + timedelta(hours=1))
+    submit(a, "rocket", 70, at=at + timedelta(hours=1))
     client = get_redis()
     snapshot = {key: client.zrange(key, 0, -1, withscores=True) for key in client.keys("lb:b:*")}
     # Replay the first submission (as a rebuild's catch-up does): nothing moves.

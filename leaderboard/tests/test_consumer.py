@@ -160,7 +160,7 @@ async def test_the_all_board_and_periods_are_pushed_too():
     comm = await connect(me)
     await comm.send_json_to({"action": "subscribe", "game": "all", "period": "day"})
     assert (await comm.receive_json_from(WAIT))["result"] == []
-    await submit_async(me, "chess", 10)
+    await submit_async(me, "rocket", 10)
     await submit_async(me, "apex", 5)
     pushed = await until(comm, lambda f: f["type"] == "scores" and f["result"] and f["result"][0]["score"] == 15)
     assert (pushed["game"], pushed["period"]) == ("all", "day")
@@ -284,15 +284,15 @@ async def test_a_new_subscribe_replaces_the_old_and_unsubscribe_stops_pushes():
     comm = await connect(me)
     await comm.send_json_to({"action": "subscribe", "game": "cod"})
     await comm.receive_json_from(WAIT)
-    await comm.send_json_to({"action": "subscribe", "game": "chess", "period": "month"})
-    assert (await comm.receive_json_from(WAIT))["game"] == "chess"
+    await comm.send_json_to({"action": "subscribe", "game": "rocket", "period": "month"})
+    assert (await comm.receive_json_from(WAIT))["game"] == "rocket"
     await submit_async(me, "cod", 5)  # the old window: no push
     assert await comm.receive_nothing(timeout=6 * INTERVAL)
-    await submit_async(me, "chess", 5)
-    assert (await next_of(comm, "scores"))["game"] == "chess"
+    await submit_async(me, "rocket", 5)
+    assert (await next_of(comm, "scores"))["game"] == "rocket"
     await comm.send_json_to({"action": "unsubscribe"})
     assert (await comm.receive_json_from(WAIT)) == {"type": "unsubscribed"}
-    await submit_async(me, "chess", 6)
+    await submit_async(me, "rocket", 6)
     assert await comm.receive_nothing(timeout=6 * INTERVAL)
     await comm.disconnect(timeout=WAIT)
 
@@ -415,8 +415,8 @@ async def test_bad_frames_get_error_frames_and_the_socket_stays_open():
 async def test_error_messages_name_the_problem():
     me = await gamer_named("reader player")
     comm = await connect(me)
-    await comm.send_json_to({"action": "add_score", "game": "chess", "score": 9999})
-    assert "0 to 3500" in (await comm.receive_json_from(WAIT))["message"]
+    await comm.send_json_to({"action": "add_score", "game": "rocket", "score": 9999})
+    assert "0 to 5000" in (await comm.receive_json_from(WAIT))["message"]
     await comm.send_json_to({"action": "subscribe", "game": "cod", "period": "year"})
     assert "period" in (await comm.receive_json_from(WAIT))["message"]
     await comm.disconnect(timeout=WAIT)

@@ -32,9 +32,10 @@ def test_a_batch_is_one_insert_and_answers_in_order(games):
     with CaptureQueriesContext(connection) as captured:
         results = scores_record(entries)
     statements = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
-    # One multi-row INSERT of the scores, then the report aggregates: lock the players' rows,
-    # upsert the bests, recompute the sums; whatever the batch size. The boards are one Redis round trip.
-    assert len(statements) == 4
+    # The suspensions in force for the batch's players, one multi-row INSERT of the scores, then
+    # the report aggregates: lock the players' rows, upsert the bests, recompute the sums;
+    # whatever the batch size. The boards are one Redis round trip.
+    assert len(statements) == 5
     assert sum(sql.replace('"', "").startswith("INSERT INTO leaderboard_score (") for sql in statements) == 1
     assert [r.score for r in results] == [100 * (i + 1) for i in range(10)]
     assert [r.rank for r in results] == [1] * 10  # each was the top score when it was applied
@@ -63,14 +64,14 @@ def test_a_failing_row_fails_alone():
     ensure_games()
     keeper, other = make_gamer("keeper player"), make_gamer("other player")
     gone = make_gamer("gone player")
-    doomed = _entry(gone, "chess", 3000)
+    doomed = _entry(gone, "rocket", 3000)
     Gamer.objects.filter(pk=gone.pk).delete()  # deleted between the check and the write
-    results = scores_record([_entry(keeper, "chess", 1000), doomed, _entry(other, "chess", 2000)])
+    results = scores_record([_entry(keeper, "rocket", 1000), doomed, _entry(other, "rocket", 2000)])
     assert isinstance(results[1], Exception)
     assert [results[0].best, results[2].best] == [1000, 2000]
     assert [results[0].rank, results[2].rank] == [1, 1]
     assert sorted(Score.objects.values_list("user_id", flat=True)) == sorted([keeper.pk, other.pk])
-    assert board_around(game="chess", period="all", user_id=gone.pk, radius=0) is None
+    assert board_around(game="rocket", period="all", user_id=gone.pk, radius=0) is None
 
 
 def test_redis_down_stores_the_whole_batch_and_says_so(games, monkeypatch):

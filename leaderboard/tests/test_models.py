@@ -29,11 +29,11 @@ def test_slugs_that_would_shadow_leaderboard_urls_are_refused(slug):
 def test_editing_a_game_is_seen_by_the_next_submission(db, gamer):
     from leaderboard.tests.factories import submit
 
-    Game.objects.filter(slug="chess").update(max_score=3500)
-    chess = Game.objects.get(slug="chess")
-    chess.max_score = 4000
-    chess.save()  # the catalogue cache is dropped on save
-    assert submit(gamer, "chess", 3900).best == 3900
+    Game.objects.filter(slug="rocket").update(max_score=5000)
+    rocket = Game.objects.get(slug="rocket")
+    rocket.max_score = 6000
+    rocket.save()  # the catalogue cache is dropped on save
+    assert submit(gamer, "rocket", 5900).best == 5900
 
 
 def test_period_rollover_tick_notifies_every_board_of_the_new_periods(monkeypatch):

@@ -79,7 +79,7 @@ def test_rebuild_just_after_a_new_year_keeps_only_the_new_periods_scores(db):
     late, early, later = make_gamer("late owl"), make_gamer("early bird"), make_gamer("later bird")
     submit(late, "cod", 50, at=midnight - timedelta(microseconds=1))  # 31 December, 23:59:59.999999
     submit(early, "cod", 40, at=midnight)
-    submit(later, "chess", 30, at=now - timedelta(seconds=10))
+    submit(later, "rocket", 30, at=now - timedelta(seconds=10))
     before = snapshot(now)
     get_redis().flushdb()
     rebuild.boards_rebuild(now=now, stream=io.StringIO())
@@ -109,18 +109,18 @@ def test_rebuild_drops_boards_the_database_does_not_back(db):
 
 def test_scores_that_land_during_a_rebuild_are_not_lost(db, monkeypatch):
     early, late = make_gamer("early bird"), make_gamer("late comer")
-    submit(early, "chess", 100)
+    submit(early, "rocket", 100)
     original = rebuild._load_names
 
     def submit_mid_rebuild(*args, **kwargs):
         # After the SQL snapshot, before the swap: the swap overwrites the live boards.
-        submit(late, "chess", 300)
+        submit(late, "rocket", 300)
         return original(*args, **kwargs)
 
     monkeypatch.setattr(rebuild, "_load_names", submit_mid_rebuild)
     stats = rebuild.boards_rebuild(stream=io.StringIO())
     assert stats.replayed >= 1
-    rows = board_window(game="chess", period="all", start=0, end=9).rows
+    rows = board_window(game="rocket", period="all", start=0, end=9).rows
     assert [(r["user_id"], r["score"]) for r in rows] == [(late.pk, 300), (early.pk, 100)]
 
 
@@ -131,7 +131,10 @@ def test_submission_with_redis_unreachable_is_stored_and_rebuild_repairs_it(db, 
     monkeypatch.setattr(boards, "get_redis", unreachable_redis)
     response = client.post("/api/v1/leaderboard/scores", {"game": "cod", "score": 900}, format="json")
     assert response.status_code == 201, response.content
-    assert response.json() == {
+    body = response.json()
+    assert body.pop("id") == Score.objects.get(user=player).pk
+    assert body == {
+        "status": "ranked",
         "game": "cod",
         "score": 900,
         "best": 900,
@@ -230,7 +233,7 @@ def test_a_deleted_account_leaves_every_board(db, django_capture_on_commit_callb
 
     leaving, staying = make_gamer("leaving player"), make_gamer("staying player")
     submit(leaving, "cod", 10)
-    submit(leaving, "chess", 10)
+    submit(leaving, "rocket", 10)
     submit(staying, "cod", 5)
     with django_capture_on_commit_callbacks(execute=True):
         gamer_delete_self(gamer=leaving)

@@ -36,7 +36,7 @@ def host(organizer, *guests, days=3):
     return session
 
 
-def squad(user, board="chess", period="all"):
+def squad(user, board="rocket", period="all"):
     response = client_for(user).get(f"{URL}/{board}/squad?period={period}")
     assert response.status_code == 200, response.content
     return response.json()["results"]
@@ -55,11 +55,11 @@ def crew(db):
 
 def test_ranks_me_and_my_co_attendees_only(crew):
     me, ann, bob, cy, zed = (crew[k] for k in ("me", "ann", "bob", "cy", "zed"))
-    submit(zed, "chess", 3000)
-    submit(cy, "chess", 2900)
-    submit(ann, "chess", 1000)
-    submit(me, "chess", 1500)
-    submit(bob, "chess", 500)
+    submit(zed, "rocket", 3000)
+    submit(cy, "rocket", 2900)
+    submit(ann, "rocket", 1000)
+    submit(me, "rocket", 1500)
+    submit(bob, "rocket", 500)
     rows = squad(me)
     assert [(r["rank"], r["user_id"], r["score"], r["board_rank"]) for r in rows] == [
         (1, me.pk, 1500, 3),
@@ -75,7 +75,7 @@ def test_ranks_me_and_my_co_attendees_only(crew):
 def test_players_without_a_score_are_left_out_me_included(crew):
     me, ann = crew["me"], crew["ann"]
     assert squad(me) == []
-    submit(ann, "chess", 10)
+    submit(ann, "rocket", 10)
     assert [r["user_id"] for r in squad(me)] == [ann.pk]  # I have no score: not on it
     assert squad(me, board="cod") == []  # another game's board
     submit(me, "cod", 5)
@@ -85,21 +85,21 @@ def test_players_without_a_score_are_left_out_me_included(crew):
 @pytest.mark.parametrize("period", ["all", "month", "week", "day"])
 def test_ties_go_to_whoever_got_there_first_on_every_period(crew, period):
     me, ann, bob = crew["me"], crew["ann"], crew["bob"]
-    submit(bob, "chess", 700, at=MIDWEEK - timedelta(minutes=3))
-    submit(me, "chess", 700, at=MIDWEEK - timedelta(minutes=2))
-    submit(ann, "chess", 700, at=MIDWEEK - timedelta(minutes=1))
+    submit(bob, "rocket", 700, at=MIDWEEK - timedelta(minutes=3))
+    submit(me, "rocket", 700, at=MIDWEEK - timedelta(minutes=2))
+    submit(ann, "rocket", 700, at=MIDWEEK - timedelta(minutes=1))
     rows = squad(me, period=period)
     assert [r["user_id"] for r in rows] == [bob.pk, me.pk, ann.pk]
     assert [r["rank"] for r in rows] == [1, 2, 3]
     # The same order as the whole board.
-    board = client_for(me).get(f"{URL}/chess?period={period}").json()["results"]
+    board = client_for(me).get(f"{URL}/rocket?period={period}").json()["results"]
     assert [r["user_id"] for r in board] == [r["user_id"] for r in rows]
     assert [r["board_rank"] for r in rows] == [r["rank"] for r in board]
 
 
 def test_the_all_board_sums_bests_and_the_date_is_when_it_was_reached(crew):
     me, ann = crew["me"], crew["ann"]
-    submit(me, "chess", 100)
+    submit(me, "rocket", 100)
     submit(me, "cod", 100)
     submit(ann, "lol", 150)
     rows = squad(me, board="all")
@@ -109,12 +109,12 @@ def test_the_all_board_sums_bests_and_the_date_is_when_it_was_reached(crew):
 
 def test_query_count_does_not_grow_with_the_squad(crew):
     me = crew["me"]
-    submit(me, "chess", 1)
+    submit(me, "rocket", 1)
     client = client_for(me)
 
     def queries():
         with CaptureQueriesContext(connection) as ctx:
-            assert client.get(f"{URL}/chess/squad").status_code == 200
+            assert client.get(f"{URL}/rocket/squad").status_code == 200
         return len(ctx.captured_queries)
 
     queries()  # warm up (a first request of the token may touch the account)
@@ -122,17 +122,17 @@ def test_query_count_does_not_grow_with_the_squad(crew):
     guests = [make_gamer(f"squad guest {n}") for n in range(25)]
     host(me, *guests)
     for n, guest in enumerate(guests):
-        submit(guest, "chess", n)
+        submit(guest, "rocket", n)
     assert queries() == small <= 2  # the token's user, the squad's ids; the rows are one Redis script
     assert len(squad(me)) == 26  # me and the 25 guests (ann and bob have no score)
 
 
 def test_statuses(crew, api):
-    assert api.get(f"{URL}/chess/squad").status_code == 401
+    assert api.get(f"{URL}/rocket/squad").status_code == 401
     client = client_for(crew["me"])
     response = client.get(f"{URL}/nosuchgame/squad")
     assert (response.status_code, response.json()["code"]) == (404, "unknown_game")
-    assert client.get(f"{URL}/chess/squad?period=decade").status_code == 400
+    assert client.get(f"{URL}/rocket/squad?period=decade").status_code == 400
     assert client.get(f"{URL}/all/squad?period=week").status_code == 200
 
 
