@@ -34,6 +34,7 @@ class Cap(StrEnum):
     EVENTS_EDIT_ANY = "events.edit_any"  # edit or delete any event
     TRIVIA_ENTRIES = "trivia.entries"  # question bank
     TRIVIA_REPORTS = "trivia.reports"  # ban / unban / dismiss reports
+    SCORES_MODERATE = "leaderboard.moderate"  # void scores, suspend players from a game's boards
     USER_REPORTS = "moderation.reports"  # ban / unban / dismiss reports of sessions, reviews, gamers
     MODERATION_LOG = "moderation.log"
     SYSTEM_ADMIN = "system.admin"  # disconnect everyone
@@ -51,6 +52,7 @@ MIN_ROLE: dict[Cap, str] = {
     Cap.EVENTS_EDIT_ANY: Role.ADMIN,
     Cap.TRIVIA_ENTRIES: Role.MODERATOR,
     Cap.TRIVIA_REPORTS: Role.MODERATOR,
+    Cap.SCORES_MODERATE: Role.MODERATOR,
     Cap.USER_REPORTS: Role.MODERATOR,
     Cap.MODERATION_LOG: Role.MODERATOR,
     Cap.SYSTEM_ADMIN: Role.ADMIN,

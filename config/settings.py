@@ -473,6 +473,9 @@ for _name in (
 # Leaderboards: live pushes are coalesced to one per window per interval; socket frame rate limit.
 LEADERBOARD_PUSH_INTERVAL_SECONDS = env_float("LEADERBOARD_PUSH_INTERVAL_SECONDS", 0.25)
 LEADERBOARD_WS_FRAMES_PER_SECOND = env_float("LEADERBOARD_WS_FRAMES_PER_SECOND", 20)
+# Who is in a player's squad, for the socket's `subscribe` with `"squad": true` (a function of a
+# user id returning user ids; `leaderboard` may not import the sessions app that knows).
+LEADERBOARD_SQUAD_MEMBERS = "squads.members.squad_of"
 
 # Web processes freeze their start-up heap out of the garbage collector's reach (config/startup.py).
 GC_FREEZE_AT_START = env_bool("GC_FREEZE_AT_START", True)

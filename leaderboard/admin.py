@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 
 from audit.admin_mixins import AuditedAdminMixin
 from common.errors import ServiceError
-from leaderboard.models import Game, Score
+from leaderboard.models import Game, Score, Suspension
 from leaderboard.rebuild import boards_refresh_players
 from leaderboard.reports import aggregates_rebuild
 
@@ -20,10 +20,35 @@ logger = logging.getLogger("gameconnect.leaderboard")
 
 @admin.register(Game)
 class GameAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ["slug", "label", "max_score"]
+    """Games and their rules. `order` is chosen when the game is added: the boards, the reports
+    and the seasons of a game with scores are built on it, so it can't change afterwards."""
+
+    list_display = ["slug", "label", "max_score", "order", "trust"]
+    list_filter = ["order", "trust"]
     search_fields = ["slug", "label"]
     ordering = ["label"]
     list_per_page = 50
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Game | None = None) -> list[str]:
+        return ["order"] if obj is not None else []
+
+
+@admin.register(Suspension)
+class SuspensionAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Suspensions from a game's boards (also `POST /leaderboard/{game}/suspensions`)."""
+
+    list_display = ["user", "game", "until", "reason", "created_by", "created_at"]
+    list_filter = ["game"]
+    search_fields = ["user__username", "=user__id"]
+    list_select_related = ["user", "game", "created_by"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["created_by", "created_at"]
+    ordering = ["-created_at"]
+
+    def save_model(self, request: HttpRequest, obj: Suspension, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user  # type: ignore[assignment]  # the admin site: a signed-in Gamer
+        super().save_model(request, obj, form, change)
 
 
 def _refresh_after_commit(request: HttpRequest, user_ids: list[int]) -> None:
@@ -42,8 +67,8 @@ class ScoreAdmin(AuditedAdminMixin, admin.ModelAdmin):
     boards and report aggregates are recomputed from what remains). Removals are audited
     (`admin_delete`, audit.admin_mixins)."""
 
-    list_display = ["id", "user", "game", "value", "achieved_at"]
-    list_filter = ["game", "achieved_at"]
+    list_display = ["id", "user", "game", "value", "status", "source", "achieved_at"]
+    list_filter = ["status", "source", "game", "achieved_at"]
     search_fields = ["user__username", "=user__id"]
     list_select_related = ["user", "game"]
     date_hierarchy = "achieved_at"
@@ -51,7 +76,7 @@ class ScoreAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_per_page = 50
     # Counting a million rows on every page is slow; the paginator shows "more" instead.
     show_full_result_count = False
-    readonly_fields = ["user", "game", "value", "achieved_at"]
+    readonly_fields = ["user", "game", "value", "achieved_at", "status", "source"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -14,10 +15,13 @@ from rest_framework.views import APIView
 from common.api import PublicApiView
 from common.errors import NotFound
 from common.pagination import PageNumberPagination
+from common.permissions import require
+from common.roles import Cap
 from common.schema import error
-from leaderboard import selectors
+from leaderboard import sanctions, selectors
 from leaderboard import serializers as s
 from leaderboard.games import board_name, game_catalog
+from leaderboard.models import Suspension
 from leaderboard.services import score_submit
 
 BOARD_PARAM = OpenApiParameter(
@@ -147,3 +151,74 @@ class ReportApi(APIView):
         query.is_valid(raise_exception=True)
         report = selectors.report_top(**query.validated_data)
         return Response(s.ReportSerializer(report).data)
+
+
+class ScoreVoidApi(APIView):
+    """Void a score (moderators; audited): it stays in the history but leaves every board and
+    report at once, and the player's best becomes their next best."""
+
+    permission_classes = [require(Cap.SCORES_MODERATE)]
+
+    @extend_schema(
+        request=s.VoidSerializer,
+        responses={204: None, 404: error("`score_not_found`."), 409: error("`already_void`.")},
+    )
+    def delete(self, request: Request, score_id: int) -> Response:
+        data = s.VoidSerializer(data=request.data if isinstance(request.data, dict) else {})
+        data.is_valid(raise_exception=True)
+        sanctions.score_void(score_id=score_id, by=request.user, reason=data.validated_data["reason"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SuspensionsApi(APIView):
+    """Suspensions from a game's boards (moderators; audited): the player's scores are refused on
+    every write path until `until`. GET lists the ones in force, newest first."""
+
+    permission_classes = [require(Cap.SCORES_MODERATE)]
+    pagination_class = PageNumberPagination
+
+    @extend_schema(responses={200: s.SuspensionSerializer(many=True), 404: UNKNOWN_BOARD})
+    def get(self, request: Request, board: str) -> Response:
+        info = game_catalog().by_slug.get(board)
+        if info is None:
+            raise NotFound(f"Unknown game {board!r}.", code="unknown_game")
+        rows = Suspension.objects.filter(game_id=info.id, until__gt=timezone.now()).select_related(
+            "user", "game", "created_by"
+        )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(s.SuspensionSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.SuspensionCreateSerializer,
+        responses={
+            201: s.SuspensionSerializer,
+            400: error("`unknown_player`, `until_in_past`, validation errors."),
+            404: UNKNOWN_BOARD,
+        },
+    )
+    def post(self, request: Request, board: str) -> Response:
+        if board not in game_catalog().by_slug:
+            raise NotFound(f"Unknown game {board!r}.", code="unknown_game")
+        data = s.SuspensionCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        suspension = sanctions.suspension_create(
+            game=board,
+            user_id=data.validated_data["user"],
+            until=data.validated_data["until"],
+            reason=data.validated_data["reason"],
+            by=request.user,
+        )
+        suspension = Suspension.objects.select_related("user", "game", "created_by").get(pk=suspension.pk)
+        return Response(s.SuspensionSerializer(suspension).data, status=status.HTTP_201_CREATED)
+
+
+class SuspensionApi(APIView):
+    """Lift a suspension now (moderators; audited)."""
+
+    permission_classes = [require(Cap.SCORES_MODERATE)]
+
+    @extend_schema(responses={204: None, 404: error("`suspension_not_found`.")})
+    def delete(self, request: Request, suspension_id: int) -> Response:
+        sanctions.suspension_lift(suspension_id=suspension_id, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

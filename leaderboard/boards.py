@@ -451,6 +451,10 @@ def read_members(board: str, window: PeriodWindow, user_ids: list[int], asc_max:
     `rank` is the rank among them (1-based), `board_rank` the rank on the whole board."""
     keys = [rules.board_key(board, window), NAMES_KEY, WHEN_KEY]
     flat = run_script(SQUAD_LUA, keys, [_kind(window), *user_ids]) if user_ids else []
+    return _members_slice(window, flat, asc_max)
+
+
+def _members_slice(window: PeriodWindow, flat: list[Any], asc_max: int) -> Slice:
     # The board's own order: its ranks are unique and follow (score desc, then Redis's member
     # order on equal scores), so sorting by them gives exactly the board's tie rule.
     found = sorted((flat[i : i + 5] for i in range(0, len(flat), 5)), key=lambda raw: int(raw[2]))
@@ -459,6 +463,12 @@ def read_members(board: str, window: PeriodWindow, user_ids: list[int], asc_max:
         row = _add_row(sl, window, len(sl.rows) + 1, [raw[0], raw[1], raw[3], raw[4]], asc_max)
         row["board_rank"] = int(raw[2]) + 1
     return sl
+
+
+async def aread_members(board: str, window: PeriodWindow, user_ids: list[int], asc_max: int = 0) -> Slice:
+    keys = [rules.board_key(board, window), NAMES_KEY, WHEN_KEY]
+    flat = await arun_script(SQUAD_LUA, keys, [_kind(window), *user_ids]) if user_ids else []
+    return _members_slice(window, flat, asc_max)
 
 
 async def aread_window(board: str, window: PeriodWindow, start: int, end: int, asc_max: int = 0) -> Slice:

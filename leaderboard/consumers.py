@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 from redis.exceptions import RedisError
 from rest_framework import serializers as drf
 
@@ -53,6 +54,7 @@ class _Feed:
     board: str
     period: str
     window: tuple[int, int] | None = None
+    squad: list[int] | None = None  # the window is these players' rows (`"squad": true`)
     mine: bool = False
     last_window: dict[str, Any] | None = None
     last_mine: dict[str, Any] | None = None
@@ -177,8 +179,12 @@ class LeaderboardConsumer(JWTWebsocketConsumer):
             self.window_feed.window = None
             self.window_feed.last_window = None
             await self._release(self.window_feed)
+        squad = None
+        if data["squad"]:
+            squad = await ws_db(import_string(settings.LEADERBOARD_SQUAD_MEMBERS))(self.user.pk)
         feed = await self._feed(board, data["period"])
         feed.window = (data["start"], data["end"])
+        feed.squad = squad
         self.window_feed = feed
         payload = await self._window_payload(feed)
         feed.last_window = payload
@@ -264,6 +270,16 @@ class LeaderboardConsumer(JWTWebsocketConsumer):
 
     async def _window_payload(self, feed: _Feed) -> dict[str, Any]:
         assert feed.window is not None
+        if feed.squad is not None:
+            rows = await selectors.aboard_squad(game=feed.board, period=feed.period, user_ids=feed.squad)
+            return {
+                "type": "scores",
+                "game": feed.board,
+                "period": feed.period,
+                "squad": True,
+                "result": rows,
+                "total_count": len(rows),
+            }
         start, end = feed.window
         window = await selectors.aboard_window(game=feed.board, period=feed.period, start=start, end=end)
         return {

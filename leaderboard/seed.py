@@ -24,7 +24,7 @@ from gamers.models import CoinTransaction, Gamer
 from gamers.services import CoinEntry, coins_apply_many
 from leaderboard.boards import BoardsUnavailable
 from leaderboard.games import GameInfo, game_catalog
-from leaderboard.models import Score
+from leaderboard.models import Score, ScoreSource, ScoreStatus
 from leaderboard.rebuild import boards_rebuild
 from leaderboard.reports import aggregates_rebuild
 
@@ -109,6 +109,8 @@ def _insert_scores(ctx: SeedContext, players: list[int], games: list[GameInfo], 
                 picks[i].id,
                 _value(ctx, picks[i]),
                 now - timedelta(seconds=offsets[i]),
+                # Demo history ranks: on a `verified` game it stands for a game server's scores.
+                str(ScoreSource.SERVER if picks[i].verified else ScoreSource.PLAYER),
             )
             for i in range(start, min(start + BATCH, ctx.scores))
         ]
@@ -117,17 +119,18 @@ def _insert_scores(ctx: SeedContext, players: list[int], games: list[GameInfo], 
     bar.finish()
 
 
-def _write_scores(rows: list[tuple[int, int, int, datetime]]) -> None:
-    """Insert (user_id, game_id, value, achieved_at) rows in order: COPY on PostgreSQL (about 4x
-    faster than multi-row INSERTs at a million rows), bulk_create elsewhere."""
+def _write_scores(rows: list[tuple[int, int, int, datetime, str]]) -> None:
+    """Insert ranked (user_id, game_id, value, achieved_at, source) rows in order: COPY on
+    PostgreSQL (about 4x faster than multi-row INSERTs at a million rows), bulk_create elsewhere."""
     if connection.vendor == "postgresql":
-        copy_sql = "COPY leaderboard_score (user_id, game_id, value, achieved_at) FROM STDIN"
+        copy_sql = "COPY leaderboard_score (user_id, game_id, value, achieved_at, status, source) FROM STDIN"
         with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
             for row in rows:
-                copy.write_row(row)
+                copy.write_row((*row[:4], str(ScoreStatus.RANKED), row[4]))
         return
     Score.objects.bulk_create(
-        [Score(user_id=u, game_id=g, value=v, achieved_at=at) for u, g, v, at in rows], batch_size=BATCH
+        [Score(user_id=u, game_id=g, value=v, achieved_at=at, source=src) for u, g, v, at, src in rows],
+        batch_size=BATCH,
     )
 
 

@@ -206,13 +206,26 @@ def board_squad(*, game: str, period: str, user_ids: list[int], at: datetime | N
     """The rows of these players on a board, ranked among themselves by the board's rule:
     `{rank, board_rank, user_id, player, score, date}`. Players without a score there are left
     out. Reads only these members (ZMSCORE), never the board. Who the players are is the
-    caller's business (squads.api: me and my session co-attendees)."""
+    caller's business (squads.members: me and my session co-attendees)."""
+    members = _squad_members(period, user_ids)
+    asc_max = game_catalog().asc_max(game)
+    return _finish(boards.read_members(game, boards.window_of(period, at), members, asc_max)).rows
+
+
+async def aboard_squad(
+    *, game: str, period: str, user_ids: list[int], at: datetime | None = None
+) -> list[dict[str, Any]]:
+    members = _squad_members(period, user_ids)
+    asc_max = (await agame_catalog()).asc_max(game)
+    return (await _afinish(await boards.aread_members(game, boards.window_of(period, at), members, asc_max))).rows
+
+
+def _squad_members(period: str, user_ids: list[int]) -> list[int]:
     check_period(period)
     members = list(dict.fromkeys(user_ids))  # unique, order kept
     if len(members) > MAX_SQUAD:
         raise InvalidInput(f"At most {MAX_SQUAD} players at once.", code="too_many_players")
-    asc_max = game_catalog().asc_max(game)
-    return _finish(boards.read_members(game, boards.window_of(period, at), members, asc_max)).rows
+    return members
 
 
 # --- games and reports ---------------------------------------------------------------------

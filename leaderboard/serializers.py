@@ -170,8 +170,32 @@ class WindowFrameSerializer(serializers.Serializer):
     # refused index must not look like Redis being down (found by WebSocket fuzzing).
     start = StrictIntegerField(min_value=0, max_value=MAX_RANK, default=0)
     end = StrictIntegerField(min_value=0, max_value=MAX_RANK, default=9)
+    squad = serializers.BooleanField(
+        default=False, help_text="Me and everyone I have shared a session with, ranked among us (start/end unused)."
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["end"] < attrs["start"] or attrs["end"] - attrs["start"] + 1 > MAX_WINDOW:
             raise serializers.ValidationError(f"Need start <= end and at most {MAX_WINDOW} rows.")
         return attrs
+
+
+class VoidSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class SuspensionCreateSerializer(serializers.Serializer):
+    user = StrictIntegerField(min_value=1, help_text="The player's user id.")
+    until = serializers.DateTimeField(help_text="When the suspension ends (ISO 8601; naive means UTC).")
+    reason = serializers.CharField(max_length=500)
+
+
+class SuspensionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user_id = serializers.IntegerField()
+    player = serializers.CharField(source="user.username")
+    game = serializers.SlugField(source="game.slug")
+    until = serializers.DateTimeField()
+    reason = serializers.CharField()
+    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
+    created_at = serializers.DateTimeField()

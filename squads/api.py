@@ -20,7 +20,7 @@ from leaderboard import selectors as boards
 from leaderboard import serializers as lb
 from leaderboard.api import BOARD_PARAM, PERIOD_PARAM, UNAVAILABLE, UNKNOWN_BOARD
 from leaderboard.games import board_name, game_catalog
-from sessions_app.selectors import squad_member_ids
+from squads.members import squad_of
 from squads.serializers import SquadSerializer
 
 
@@ -41,7 +41,6 @@ class SquadBoardApi(APIView):
         board = board_name(game_catalog(), board)
         query = lb.PeriodQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        me: int = request.user.pk  # type: ignore[assignment]  # IsAuthenticated (the default): a signed-in Gamer
-        members = [me, *squad_member_ids(user_id=me)]
+        members = squad_of(request.user.pk)  # type: ignore[arg-type]  # IsAuthenticated (the default): a signed-in Gamer
         rows = boards.board_squad(game=board, period=query.validated_data["period"], user_ids=members)
         return Response({"results": rows})

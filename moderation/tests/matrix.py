@@ -89,7 +89,7 @@ def build_world(owner: Any, caller: Any) -> World:
     EntryReporter.objects.create(report=report, gamer=owner)
     world.objects["entry"] = entry
     world.objects["report"] = report
-    score_submit(user=owner, game="chess", score=1200)
+    world.objects["score"] = score_submit(user=owner, game="rocket", score=1200)
 
     # The owner's calendar feed key, and a user report of the owner's session by a third gamer.
     from calendars.services import calendar_key_issue
@@ -101,6 +101,11 @@ def build_world(owner: Any, caller: Any) -> World:
     world.objects["user_report"] = report_create(
         user=reporter, target_type="session", target_id=session.pk, reason="spam"
     ).report
+    from leaderboard.models import Game, Suspension
+
+    world.objects["suspension"] = Suspension.objects.create(
+        user=reporter, game=Game.objects.get(slug="rocket"), until=timezone.now() + timedelta(days=1), reason="smurf"
+    )
 
     world.objects["owner_refresh"] = token_pair_for(owner)["refresh"]
     world.objects["caller_refresh"] = token_pair_for(caller)["refresh"] if caller is not None else "not-a-token"
@@ -266,12 +271,18 @@ ROWS: list[Row] = [
     Row("leaderboard-scores", "POST", lambda w: "/api/v1/leaderboard/scores", SIGNED_IN, 201,
         body=lambda w: {"game": "chess", "score": 900}),
     Row("leaderboard-reports", "GET", lambda w: "/api/v1/leaderboard/reports", SIGNED_IN, 200),
-    Row("leaderboard-board", "GET", lambda w: "/api/v1/leaderboard/chess?period=all", EVERYONE, 200),
-    Row("leaderboard-me", "GET", lambda w: "/api/v1/leaderboard/chess/me", SIGNED_IN, 404, expect={OWNER: 200}),
-    Row("leaderboard-around-me", "GET", lambda w: "/api/v1/leaderboard/chess/around-me", SIGNED_IN, 404,
+    Row("leaderboard-board", "GET", lambda w: "/api/v1/leaderboard/rocket?period=all", EVERYONE, 200),
+    Row("leaderboard-me", "GET", lambda w: "/api/v1/leaderboard/rocket/me", SIGNED_IN, 404, expect={OWNER: 200}),
+    Row("leaderboard-around-me", "GET", lambda w: "/api/v1/leaderboard/rocket/around-me", SIGNED_IN, 404,
         expect={OWNER: 200}),
     # Signed in: everyone gets their squad's rows (empty when nobody in it has a score).
     Row("leaderboard-squad", "GET", lambda w: "/api/v1/leaderboard/chess/squad?period=week", SIGNED_IN, 200),
+    # Moderating the boards: void a score, suspend a player from a game's boards (staff).
+    Row("leaderboard-score-void", "DELETE", lambda w: f"/api/v1/leaderboard/scores/{w.score.score_id}", STAFF, 204),
+    Row("leaderboard-suspensions", "POST", lambda w: "/api/v1/leaderboard/rocket/suspensions", STAFF, 201,
+        body=lambda w: {"user": w.owner.pk, "until": _future(), "reason": "stat padding"}),
+    Row("leaderboard-suspensions", "GET", lambda w: "/api/v1/leaderboard/rocket/suspensions", STAFF, 200),
+    Row("leaderboard-suspension", "DELETE", lambda w: f"/api/v1/leaderboard/suspensions/{w.suspension.pk}", STAFF, 204),
     # --- moderation (SPEC §7) ---
     Row("moderation-log", "GET", lambda w: "/api/v1/moderation/log", STAFF, 200),
     # --- user reports (SPEC §3 "More for sessions") ---
