@@ -28,6 +28,8 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.cogs.events",
     "bot.cogs.leaderboard",
     "bot.cogs.trivia",
+    "bot.cogs.settings",
+    "bot.cogs.help",
 )
 
 
@@ -48,8 +50,8 @@ class GameConnectBot(commands.Bot):
             # Nothing the bot echoes (display names, arguments) can ping @everyone or roles.
             allowed_mentions=discord.AllowedMentions.none(),
             description="GameConnect: gaming sessions, events, trivia and leaderboards.",
-            # List every command, including those that need a linked account.
-            help_command=commands.DefaultHelpCommand(verify_checks=False),
+            # `help` / `/help` is a command of its own (bot.cogs.help), built from the registry.
+            help_command=None,
             **kwargs,
         )
         self.sync_commands = sync_commands
