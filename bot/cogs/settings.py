@@ -28,6 +28,9 @@ NEEDS_MANAGE_SERVER = "Only members with the **Manage Server** permission can ch
 KIND_LABEL = {"trivia": "Trivia channel", "announce": "Announcement channel"}
 LANGUAGE_NAMES = dict(GuildSettings.Language.choices)
 
+# No channel given: back to the default. (A module-level default: see `channel` below.)
+NO_CHANNEL: Any = commands.parameter(default=None, displayed_default="")
+
 _manage_server = commands.has_guild_permissions(manage_guild=True).predicate
 
 
@@ -73,9 +76,14 @@ class SettingsCog(GameConnectCog, name="Settings"):
         row = await database_sync_to_async(guild_settings)(ctx.guild.id)
         await ctx.send(embed=settings_embed(ctx.guild, row), ephemeral=True)
 
-    @settings_group.command(name="channel")  # type: ignore[arg-type]  # as above
+    @settings_group.command(name="channel", ignore_extra=False)  # type: ignore[arg-type]  # as above
     async def channel(
-        self, ctx: GameConnectContext, kind: Literal["trivia", "announce"], channel: discord.TextChannel | None = None
+        self,
+        ctx: GameConnectContext,
+        kind: Literal["trivia", "announce"],
+        # Not `TextChannel | None`: with an Optional, discord.py would skip a channel it can't
+        # find and reset the setting instead of answering with the usage.
+        channel: discord.TextChannel = NO_CHANNEL,
     ) -> None:
         """Where the bot posts trivia rounds or announcements (no channel: back to the default)."""
         assert ctx.guild is not None  # cog_check
@@ -92,7 +100,7 @@ class SettingsCog(GameConnectCog, name="Settings"):
                 text += "\n⚠️ I can't post there yet: give me View Channel, Send Messages and Embed Links in it."
         await ctx.send(embed=embed("Settings saved", text), ephemeral=True)
 
-    @settings_group.command(name="language")  # type: ignore[arg-type]  # as above
+    @settings_group.command(name="language", ignore_extra=False)  # type: ignore[arg-type]  # as above
     async def language(self, ctx: GameConnectContext, code: Literal["en", "fr", "ar"]) -> None:
         """This server's language for the bot: en, fr or ar."""
         assert ctx.guild is not None  # cog_check

@@ -174,7 +174,7 @@ async def test_each_server_gets_the_round_in_its_own_channel(bot, transcript, ch
 async def test_the_default_channel_is_skipped_when_its_own_server_chose_another(bot, transcript, channels, monkeypatch):
     cog = bot.get_cog("Trivia")
     monkeypatch.setattr(cog, "guild_ids", lambda: [GUILD_A, GUILD_B])
-    channels[TRIVIA_CHANNEL].guild = mock.Mock(id=GUILD_A)  # type: ignore[attr-defined]  # the default channel is in server A
+    channels[TRIVIA_CHANNEL].guild = mock.Mock(id=GUILD_A)  # the default channel is in server A
     await sync_to_async(channel_set)(guild_id=GUILD_A, kind="trivia", channel_id=OWN_CHANNEL)
     await play("Oslo", clue="Capital of Norway")
     assert await cog.refresh() == 1
