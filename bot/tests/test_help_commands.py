@@ -107,3 +107,11 @@ async def slash_help(bot: Any, command: str | None) -> dict[str, Any]:
 async def test_slash_help_for_one_command_shows_the_slash_form(bot):
     kwargs = await slash_help(bot, "settings")
     assert kwargs["embed"].title == "/settings show"
+
+
+def test_the_invite_url_asks_for_the_documented_scopes_and_permissions():
+    from bot.client import invite_url
+
+    assert invite_url(123) == (
+        "https://discord.com/oauth2/authorize?client_id=123&scope=bot+applications.commands&permissions=2147568640"
+    )
