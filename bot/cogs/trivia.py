@@ -117,6 +117,11 @@ def live_round() -> Round | None:
     )
 
 
+def rounds_by_number(numbers: set[int]) -> dict[int, Round]:
+    """Rounds by number, with their winners (one query on the unique `number` index)."""
+    return {r.number: r for r in Round.objects.filter(number__in=numbers).select_related("winner")}
+
+
 def live_state(round_: Round) -> RoundState:
     """The RoundState `round_embed` draws, from the round row alone (no attempts query)."""
     playing = round_.state == Round.State.PLAYING
@@ -128,7 +133,10 @@ def live_state(round_: Round) -> RoundState:
         answer=round_.masked if playing else round_.answer,
         current_value=round_.prize if round_.end_reason == Round.EndReason.WON else round_.current_value,
         total_split_seconds=float(settings.TRIVIA_SPLIT_SECONDS),
-        split_ends_at=iso(round_.split_ends_at if playing else round_.next_round_at),
+        # A closed round (the next one started) has no "next round" time to show.
+        split_ends_at=iso(
+            round_.split_ends_at if playing else (round_.next_round_at if round_.state == Round.State.ENDED else None)
+        ),
     )
     if round_.end_reason == Round.EndReason.WON:
         name = round_.winner.username if round_.winner else LEFT
@@ -169,7 +177,8 @@ class TriviaCog(GameConnectCog, name="Trivia"):
     def __init__(self, bot: commands.Bot) -> None:
         super().__init__(bot)
         self.seen: tuple[int, int] | None = None  # (number, version) of the round last looked at
-        self.posts: dict[int, tuple[int, discord.Message]] = {}  # channel id -> (round number, message)
+        # channel id -> (round number, message, whether it already shows the round's end)
+        self.posts: dict[int, tuple[int, discord.Message, bool]] = {}
 
     async def cog_load(self) -> None:
         seconds = float(settings.BOT_TRIVIA_POLL_SECONDS)
@@ -238,33 +247,59 @@ class TriviaCog(GameConnectCog, name="Trivia"):
         first_look = self.seen is None
         new_round = first_look or self.seen[0] != round_.number  # type: ignore[index]  # not None when not first_look
         self.seen = key
+        done = 0
+        if new_round and not first_look:
+            done += await self._finish_older(round_.number)
         now = now or timezone.now()
         over = round_.state != Round.State.PLAYING
         if over and new_round and (first_look or (round_.ended_at and now - round_.ended_at > STALE_AFTER)):
             logger.info("not posting trivia round %s: already over when first seen", round_.number)
-            return 0
+            return done
         channels = await self.channel_ids()
         for gone in set(self.posts) - channels:
             del self.posts[gone]
         box = live_embed(round_)
-        done = 0
         for channel_id in sorted(channels):
-            done += await self._post(channel_id, round_.number, box)
+            done += await self._post(channel_id, round_.number, box, final=over)
         return done
 
-    async def _post(self, channel_id: int, number: int, box: discord.Embed) -> int:
+    async def _finish_older(self, number: int) -> int:
+        """Messages of earlier rounds still showing them in play (the bot missed their end: it
+        was down, or the database unreachable, for the whole pause) are edited to show how they
+        ended. One query, only when a new round appears and such a message exists."""
+        unfinished = {cid: post for cid, post in self.posts.items() if post[0] != number and not post[2]}
+        if not unfinished:
+            return 0
+        ended = await database_sync_to_async(rounds_by_number)({post[0] for post in unfinished.values()})
+        done = 0
+        for channel_id, (old, message, _) in unfinished.items():
+            round_ = ended.get(old)
+            if round_ is None or round_.state == Round.State.PLAYING:
+                continue
+            self.posts[channel_id] = (old, message, True)
+            try:
+                await message.edit(embed=live_embed(round_))
+                done += 1
+            except discord.HTTPException:
+                logger.warning(
+                    "could not show the end of trivia round %s in channel %s", old, channel_id, exc_info=True
+                )
+        return done
+
+    async def _post(self, channel_id: int, number: int, box: discord.Embed, *, final: bool) -> int:
         posted = self.posts.get(channel_id)
         try:
             if posted is not None and posted[0] == number:
                 try:
                     await posted[1].edit(embed=box)
+                    self.posts[channel_id] = (number, posted[1], final)
                     return 1
                 except discord.NotFound:
                     logger.info("the trivia message in channel %s was deleted; posting a new one", channel_id)
             channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
             if not isinstance(channel, discord.abc.Messageable):
                 raise discord.InvalidData(f"channel {channel_id} can't receive messages")
-            self.posts[channel_id] = (number, await channel.send(embed=box))
+            self.posts[channel_id] = (number, await channel.send(embed=box), final)
             return 1
         except (discord.HTTPException, discord.InvalidData):
             # Missing permission, deleted channel...: logged, tried again at the next change.

@@ -143,7 +143,8 @@ async def test_a_round_won_between_two_polls_is_still_posted_unless_stale(bot, t
     first = await play("Paris", clue="Capital of France")
     assert await cog.refresh() == 1
     second = await win(await another_round(await win(first, gamer, "paris"), "Rome"), gamer, "rome")
-    assert await cog.refresh() == 1, "round 2 started and was won between polls"
+    assert await cog.refresh() == 2, "round 2 started and was won between polls; round 1's end shown"
+    assert fields(posts(transcript)[0].embed)["Answer"] == "**Paris**"
     assert fields(posts(transcript)[-1].embed)["Answer"] == "**Rome**"
 
     third = await win(await another_round(second, "Lima"), gamer, "lima")
@@ -263,3 +264,23 @@ async def test_no_loop_when_polling_is_switched_off(settings, transcript):
     async with client:
         await client.load_cogs()
         assert not client.get_cog("Trivia").poster.is_running()
+
+
+async def test_a_round_whose_end_the_bot_missed_is_finished_when_the_next_starts(bot, transcript, channels, gamer):
+    cog = bot.get_cog("Trivia")
+    first = await play("Paris", clue="Capital of France")
+    assert await cog.refresh() == 1
+    # The bot misses the win and the whole pause; the next round has started when it looks again.
+    await another_round(await win(first, gamer, "paris"), "Lima")
+
+    assert await cog.refresh() == 2, "round 1's message edited to its end, round 2 posted"
+    old, new = posts(transcript)
+    assert len(old.edits) == 1
+    shown = fields(old.embed)
+    assert shown["Answer"] == "**Paris**" and shown["Result"].startswith("🏆 **gamer one** found it")
+    assert "Next round" not in shown, "that round's pause is over"
+    assert fields(new.embed)["Answer"] == "`_ _ _ _`"
+
+    await split(await sync_to_async(Round.objects.get)(number=2))
+    assert await cog.refresh() == 1, "only the live round's message; round 1's is final"
+    assert len(old.edits) == 1
