@@ -20,6 +20,23 @@ logger = logging.getLogger("gameconnect.bot")
 
 COMMAND_PREFIX = "!"
 
+# What the bot needs in a server's channels (docs/bot.md, "Set up the bot in your server"):
+# View Channels, Send Messages, Embed Links, Read Message History, Use Application Commands.
+INVITE_PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    embed_links=True,
+    read_message_history=True,
+    use_application_commands=True,
+)
+INVITE_SCOPES = ("bot", "applications.commands")
+
+
+def invite_url(application_id: int) -> str:
+    """The link that adds the bot to a server with the scopes and permissions it needs."""
+    return discord.utils.oauth_url(application_id, permissions=INVITE_PERMISSIONS, scopes=INVITE_SCOPES)
+
+
 # One module per domain; each has `async def setup(bot)`. Platform cogs are added here.
 EXTENSIONS: tuple[str, ...] = (
     "bot.cogs.fun",
@@ -28,6 +45,8 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.cogs.events",
     "bot.cogs.leaderboard",
     "bot.cogs.trivia",
+    "bot.cogs.settings",
+    "bot.cogs.help",
 )
 
 
@@ -48,8 +67,8 @@ class GameConnectBot(commands.Bot):
             # Nothing the bot echoes (display names, arguments) can ping @everyone or roles.
             allowed_mentions=discord.AllowedMentions.none(),
             description="GameConnect: gaming sessions, events, trivia and leaderboards.",
-            # List every command, including those that need a linked account.
-            help_command=commands.DefaultHelpCommand(verify_checks=False),
+            # `help` / `/help` is a command of its own (bot.cogs.help), built from the registry.
+            help_command=None,
             **kwargs,
         )
         self.sync_commands = sync_commands
@@ -81,6 +100,8 @@ class GameConnectBot(commands.Bot):
     async def on_ready(self) -> None:
         user = self.user
         logger.info("bot connected as %s (id %s) in %d servers", user, user.id if user else "?", len(self.guilds))
+        if user is not None:
+            logger.info("add it to a server with %s", invite_url(user.id))
 
     async def on_command_error(self, context: commands.Context[Any], exception: commands.CommandError, /) -> None:
         # Cogs answer their own commands' errors inline (GameConnectCog); this catches the rest.

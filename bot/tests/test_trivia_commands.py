@@ -1,28 +1,22 @@
-"""`trivia` through discord.py's own parsing, and trivia win announcements, against the real
-game engine (rounds started, revealed and won by `trivia.services`)."""
+"""`trivia` through discord.py's own parsing, against the real game engine (rounds started,
+revealed and won by `trivia.services`). The round posted in a channel: test_trivia_channel.py;
+`answer`: test_trivia_answer.py."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
-from unittest import mock
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.utils import timezone
 
-from bot.client import GameConnectBot, create_bot
-from bot.tests.harness import BOT_USER, WAIT, FakeChannel, Transcript, say
+from bot.tests.harness import say
 from trivia import presence, services
 from trivia.models import Entry, Round
 from trivia.tests.factories import end_round, make_entry, next_round, start_round
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ANNOUNCE_CHANNEL = 999
 
 
 def fmt(moment, style: str = "R") -> str:
@@ -142,107 +136,3 @@ async def test_trivia_between_rounds_after_a_reveal_says_nobody_found_it(bot, tr
 async def test_trivia_takes_no_arguments(bot, transcript):
     await say(bot, "!trivia please")
     assert transcript.last.content == "Too many arguments.\nUsage: `!trivia`"
-
-
-# announcements ------------------------------------------------------------------------------
-
-
-def announcements(transcript: Transcript) -> list[Any]:
-    return [s for s in transcript.sent if s.channel_id == ANNOUNCE_CHANNEL]
-
-
-def aim_at_channel(bot: GameConnectBot, cog: Any) -> None:
-    cog.channel_id = ANNOUNCE_CHANNEL
-    bot.get_channel = mock.Mock(side_effect=lambda cid: FakeChannel(cid) if cid == ANNOUNCE_CHANNEL else None)  # type: ignore[method-assign]  # a test double
-
-
-async def test_announcer_posts_each_new_win_once_and_nothing_for_reveals(bot, transcript, gamer, other_gamer):
-    cog = bot.get_cog("Trivia")
-    aim_at_channel(bot, cog)
-    before = await win(await sync_to_async(start_round)("Paris"), other_gamer, "paris")
-
-    assert await cog.announce_wins() == 0, "a win from before the bot started is not replayed"
-    assert cog.cursor == before.number
-
-    won = await win(await another_round(before, "Buenos Aires"), gamer)
-    assert await cog.announce_wins() == 1
-    assert await cog.announce_wins() == 0, "never twice"
-
-    [post] = announcements(transcript)
-    assert post.embed.title == "🏆 gamer one won 50 coins at trivia!"
-    assert post.embed.description == "**Buenos Aires**"
-    shown = fields(post.embed)
-    assert shown["Category"] == "Capitals"
-    assert shown["Won"].startswith(fmt(won.ended_at, "f"))
-
-    revealed = await sync_to_async(end_round)(await another_round(won, "Lima"))
-    assert await cog.announce_wins() == 0
-    assert cog.cursor == revealed.number, "the cursor moves past rounds that ended without a winner"
-    assert len(announcements(transcript)) == 1
-
-
-async def test_announcer_skips_stale_wins(bot, transcript, gamer):
-    cog = bot.get_cog("Trivia")
-    aim_at_channel(bot, cog)
-    round_ = await sync_to_async(start_round)("Buenos Aires")
-    await cog.start_cursor()
-    await win(round_, gamer)
-    assert await cog.announce_wins(now=timezone.now() + timedelta(minutes=6)) == 0
-    assert cog.cursor == round_.number
-    assert announcements(transcript) == []
-
-
-@pytest.fixture
-async def announcing_bot(settings: Any, transcript: Transcript) -> AsyncIterator[tuple[GameConnectBot, asyncio.Event]]:
-    """A bot configured to announce, polling every 10 ms; it is 'ready' when the test says so."""
-    settings.DISCORD_TRIVIA_CHANNEL_ID = ANNOUNCE_CHANNEL
-    settings.BOT_TRIVIA_POLL_SECONDS = 0.01
-    ready = asyncio.Event()
-    client = create_bot()
-    client.wait_until_ready = ready.wait  # type: ignore[method-assign, assignment]  # the gateway's READY, when the test says
-    client.get_channel = mock.Mock(return_value=FakeChannel(ANNOUNCE_CHANNEL))  # type: ignore[method-assign]  # a test double
-    async with client:
-        await client.load_cogs()
-        client._connection.user = BOT_USER
-        yield client, ready
-
-
-async def test_the_running_bot_announces_a_win_in_the_configured_channel(announcing_bot, transcript, gamer):
-    bot, ready = announcing_bot
-    cog = bot.get_cog("Trivia")
-    assert cog.announcer.is_running()
-    round_ = await sync_to_async(start_round)("Buenos Aires", value=50)
-    await asyncio.wait_for(cog.cursor_ready.wait(), WAIT)  # the cursor is set before READY
-
-    await win(round_, gamer)  # while the bot is still connecting
-    ready.set()
-
-    await transcript.wait_until(lambda: bool(announcements(transcript)))
-    assert announcements(transcript)[0].embed.title == "🏆 gamer one won 50 coins at trivia!"
-
-
-async def test_a_failing_poll_is_logged_and_the_loop_keeps_going(announcing_bot, transcript, gamer, caplog):
-    bot, ready = announcing_bot
-    cog = bot.get_cog("Trivia")
-    real = cog.announce_wins.__func__
-    calls = 0
-
-    async def flaky(self: Any, **kwargs: Any) -> int:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            raise RuntimeError("database hiccup")
-        return await real(self, **kwargs)
-
-    round_ = await sync_to_async(start_round)("Buenos Aires")
-    await asyncio.wait_for(cog.cursor_ready.wait(), WAIT)
-    with mock.patch.object(type(cog), "announce_wins", flaky):
-        ready.set()
-        await win(round_, gamer)
-        await transcript.wait_until(lambda: bool(announcements(transcript)))
-    assert calls >= 2
-    assert any(r.exc_info and str(r.exc_info[1]) == "database hiccup" for r in caplog.records)
-
-
-async def test_no_channel_configured_means_no_announcer(bot):
-    assert not bot.get_cog("Trivia").announcer.is_running()
