@@ -28,6 +28,8 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.cogs.events",
     "bot.cogs.leaderboard",
     "bot.cogs.trivia",
+    "bot.announce",
+    "bot.dm",  # issue 18 part B: announcements with buttons, notification DMs
 )
 
 

@@ -496,6 +496,11 @@ BOT_COUNTDOWN_STEP_SECONDS = env_float("BOT_COUNTDOWN_STEP_SECONDS", 1.0)
 # often it looks for newly ended rounds in the database.
 DISCORD_TRIVIA_CHANNEL_ID = env_int("DISCORD_TRIVIA_CHANNEL_ID", 0)
 BOT_TRIVIA_POLL_SECONDS = env_float("BOT_TRIVIA_POLL_SECONDS", 3.0)
+# A Discord channel id where the bot announces new sessions and events with buttons (0 = none),
+# how often it looks for new ones, and how often it sends the notification DMs waiting in its outbox.
+DISCORD_ANNOUNCE_CHANNEL_ID = env_int("DISCORD_ANNOUNCE_CHANNEL_ID", 0)
+BOT_ANNOUNCE_POLL_SECONDS = env_float("BOT_ANNOUNCE_POLL_SECONDS", 10.0)
+BOT_DM_POLL_SECONDS = env_float("BOT_DM_POLL_SECONDS", 5.0)
 
 # --- mail -------------------------------------------------------------------------------
 # EMAIL_URL (SPEC §0): unset, mails go to the console and to var/mail/ (common/mail.py) so `make

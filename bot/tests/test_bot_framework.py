@@ -48,7 +48,7 @@ async def test_every_spec_command_is_a_hybrid_command_with_a_slash_twin(bot):
     countdown_n = bot.tree.get_command("countdown").parameters[0]
     assert (countdown_n.min_value, countdown_n.max_value, countdown_n.required) == (1, 10, False)
     assert not any(p.required for p in bot.tree.get_command("random").parameters)
-    assert bot.tree.get_command("link").parameters[0].required
+    assert not bot.tree.get_command("link").parameters[0].required, "`link` alone answers with a web link"
 
 
 async def test_every_cog_answers_its_own_errors(bot):
