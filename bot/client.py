@@ -47,6 +47,8 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.cogs.trivia",
     "bot.cogs.settings",
     "bot.cogs.help",
+    "bot.announce",
+    "bot.dm",  # issue 18 part B: announcements with buttons, notification DMs
 )
 
 

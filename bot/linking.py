@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from bot.context import GameConnectContext
 from bot.embeds import embed
+from bot.weblink import link_request_create, link_url
 from gamers.models import Gamer
 from gamers.selectors import gamer_by_discord_id
 
@@ -55,8 +56,25 @@ def not_linked_embed(prefix: str = "!") -> discord.Embed:
     return embed(
         "Link your GameConnect account first",
         "This Discord account isn't linked to a GameConnect account yet.\n"
-        "1. Sign in to GameConnect (signing in *with Discord* links this account automatically).\n"
-        "2. Create a link code from your account (`POST /api/v1/auth/discord/link-code`); "
-        "it is valid for 10 minutes.\n"
-        f"3. Send `{prefix}link CODE` here (or use `/link`).",
+        f"• Send `{prefix}link` (or use `/link`) and follow the one-use link it answers with: "
+        "sign in on GameConnect and confirm.\n"
+        "• Or sign in to GameConnect *with Discord*: that links this account too.\n"
+        "• Or create a link code from your account (`POST /api/v1/auth/discord/link-code`, valid "
+        f"10 minutes) and send `{prefix}link CODE` here.",
     )
+
+
+async def link_page_embed(user: discord.abc.User | Any) -> discord.Embed:
+    """A fresh one-use link (bot.weblink) to the page that binds `user` after sign-in."""
+    name = str(getattr(user, "name", "") or "")
+    request = await database_sync_to_async(link_request_create)(discord_id=user.id, discord_name=name)
+    url = link_url(request.token)
+    box = embed(
+        "Link your GameConnect account",
+        f"[Open this link]({url}), sign in to GameConnect and confirm: this Discord account is then "
+        f"linked to yours. The link works once and expires {discord.utils.format_dt(request.expires_at, 'R')}; "
+        "keep it to yourself.\n"
+        "Signing in to GameConnect *with Discord* links this account too.",
+    )
+    box.url = url
+    return box

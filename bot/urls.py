@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from bot import api
+
+urlpatterns: list[URLPattern] = [
+    path("auth/discord/link", api.DiscordLinkApi.as_view(), name="auth-discord-link"),
+]

@@ -499,9 +499,13 @@ BOT_COUNTDOWN_STEP_SECONDS = env_float("BOT_COUNTDOWN_STEP_SECONDS", 1.0)
 # often it looks for newly ended rounds in the database.
 DISCORD_TRIVIA_CHANNEL_ID = env_int("DISCORD_TRIVIA_CHANNEL_ID", 0)
 BOT_TRIVIA_POLL_SECONDS = env_float("BOT_TRIVIA_POLL_SECONDS", 3.0)
-# The default channel for session/event announcements (0 = none); a server's own choice
-# (`/settings channel announce #x`, bot.models.GuildSettings) wins over it.
+# The default channel for session/event announcements with buttons (0 = none); a server's own
+# choice (`/settings channel announce #x`, bot.models.GuildSettings) wins over it. How often the
+# bot looks for new sessions and events, and how often it sends the notification DMs waiting
+# in its outbox.
 DISCORD_ANNOUNCE_CHANNEL_ID = env_int("DISCORD_ANNOUNCE_CHANNEL_ID", 0)
+BOT_ANNOUNCE_POLL_SECONDS = env_float("BOT_ANNOUNCE_POLL_SECONDS", 10.0)
+BOT_DM_POLL_SECONDS = env_float("BOT_DM_POLL_SECONDS", 5.0)
 
 # --- mail -------------------------------------------------------------------------------
 # EMAIL_URL (SPEC §0): unset, mails go to the console and to var/mail/ (common/mail.py) so `make

@@ -35,12 +35,6 @@ async def test_link_accepts_the_code_typed_loosely(bot, transcript, gamer):
     assert transcript.last.embed.title == "Linked! ✅"
 
 
-async def test_link_without_a_code_answers_with_usage(bot, transcript, gamer):
-    await say(bot, "!link")
-    assert transcript.last.content == "Missing `code`.\nUsage: `!link <code>`"
-    assert not await Gamer.objects.filter(discord_id=str(PLAYER_ID)).aexists()
-
-
 async def test_link_with_an_unknown_code_says_so(bot, transcript, gamer):
     await say(bot, "!link ZZZZ2222")
     assert transcript.last.embed.title == "Can't do that"

@@ -99,7 +99,7 @@ async def test_leaderboard_of_a_game_shows_the_top_players_best_scores(bot, tran
 
 
 async def test_leaderboard_defaults_to_all_games_and_shows_only_the_top_ten(bot, transcript, source):
-    await scores(*[(f"player {i:02d}", "chess", 100 + i) for i in range(12)], ("player 00", "cod", 5000))
+    await scores(*[(f"player {i:02d}", "fifa", 100 + i) for i in range(12)], ("player 00", "cod", 5000))
 
     await say_from(bot, source, "!leaderboard")
 

@@ -154,6 +154,12 @@ def _event_body(w: World) -> Body:
     }
 
 
+def _link_token() -> str:
+    from bot.weblink import link_request_create
+
+    return link_request_create(discord_id=424242).token
+
+
 S = "/api/v1/sessions/{}"
 E = "/api/v1/events/{}"
 
@@ -175,6 +181,10 @@ ROWS: list[Row] = [
     Row("auth-social", "POST", lambda w: "/api/v1/auth/social/google", EVERYONE, 503,
         body=lambda w: {"code": "abc", "redirect_uri": "http://localhost/cb"}),
     Row("auth-discord-link-code", "POST", lambda w: "/api/v1/auth/discord/link-code", SIGNED_IN, 201),
+    # The bot's one-use link page (bot.weblink): a fresh token per cell, bound to the caller.
+    Row("auth-discord-link", "POST", lambda w: "/api/v1/auth/discord/link", SIGNED_IN, 200,
+        body=lambda w: {"token": _link_token()}),
+    Row("auth-discord-link", "DELETE", lambda w: "/api/v1/auth/discord/link", SIGNED_IN, 204),
     # Account lifecycle: forged links are 400 `invalid_token` for everyone.
     Row("auth-email-verify", "POST", lambda w: "/api/v1/auth/email/verify", EVERYONE, 400,
         body=lambda w: {"uid": "MQ", "token": "forged-token"}),
