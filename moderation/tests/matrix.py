@@ -129,6 +129,12 @@ class Row:
         return 401 if persona == ANON else 403
 
 
+def _pending_id(w: World) -> int:
+    from leaderboard.models import Score
+
+    return Score.objects.filter(user=w.owner, status="pending").values_list("pk", flat=True).get()
+
+
 def _future() -> str:
     return (timezone.now() + timedelta(days=5)).isoformat()
 
@@ -272,6 +278,15 @@ ROWS: list[Row] = [
         expect={OWNER: 200}),
     # Signed in: everyone gets their squad's rows (empty when nobody in it has a score).
     Row("leaderboard-squad", "GET", lambda w: "/api/v1/leaderboard/chess/squad?period=week", SIGNED_IN, 200),
+    # Session results and confirmations (issue 17, helper "results"). Results: the organizer
+    # only, and the world's session has not started (409 `not_started`).
+    Row("session-results", "POST", lambda w: S.format(w.session.pk) + "/results", frozenset({OWNER}), 409,
+        body=lambda w: {"game": "chess", "scores": [{"player": w.owner.pk, "score": 1000}]}),
+    # The owner's chess score is pending (chess is verified): staff confirm it, the player can't.
+    Row("leaderboard-score-confirm", "POST", lambda w: f"/api/v1/leaderboard/scores/{_pending_id(w)}/confirm", STAFF,
+        200),
+    # Signed in: staff see every pending score, organizers their attendees', others an empty list.
+    Row("leaderboard-scores-pending", "GET", lambda w: "/api/v1/leaderboard/scores/pending", SIGNED_IN, 200),
     # --- moderation (SPEC §7) ---
     Row("moderation-log", "GET", lambda w: "/api/v1/moderation/log", STAFF, 200),
     # --- user reports (SPEC §3 "More for sessions") ---
