@@ -40,6 +40,7 @@ class Cap(StrEnum):
     SYSTEM_ADMIN = "system.admin"  # disconnect everyone
     ACCOUNTS_MANAGE = "accounts.manage"  # set passwords, (de)activate accounts (never another admin's)
     ADMIN_SITE = "admin.site"  # sign in to /admin/
+    SCORES_VERIFY = "scores.verify"  # confirm any pending leaderboard score, see all pending ones
 
 
 MIN_ROLE: dict[Cap, str] = {
@@ -58,6 +59,7 @@ MIN_ROLE: dict[Cap, str] = {
     Cap.SYSTEM_ADMIN: Role.ADMIN,
     Cap.ACCOUNTS_MANAGE: Role.ADMIN,
     Cap.ADMIN_SITE: Role.MODERATOR,
+    Cap.SCORES_VERIFY: Role.MODERATOR,
 }
 
 # Django admin models a moderator may open, with the actions allowed on each

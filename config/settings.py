@@ -148,6 +148,7 @@ INSTALLED_APPS = [
     "leaderboard",
     "moderation",
     "calendars",
+    "squads",  # session results and score confirmations (issue 17, helper "results")
     "bot",
 ]
 

@@ -81,8 +81,8 @@ def test_leaderboard_updates_live_after_a_score_is_posted(live_app, page_factory
     register_in_browser(page, live_app.url, "board climber")
     page.goto(live_app.url + "/leaderboards")
     expect(page.locator("#connection")).to_have_text("Live")
-    page.get_by_label("Game").select_option("chess")
-    expect(page.locator("#board-caption")).to_contain_text("Chess")
+    page.get_by_label("Game").select_option("rocket")
+    expect(page.locator("#board-caption")).to_contain_text("Rocket League")
 
     # Another player posts through the API; the board on the page updates by itself.
     other = api_call(
@@ -90,7 +90,7 @@ def test_leaderboard_updates_live_after_a_score_is_posted(live_app, page_factory
         "auth/register",
         body={"username": "api scorer", "email": "api@example.com", "password": "S3cure-pass!9"},
     )
-    api_call(live_app.url, "leaderboard/scores", other["access"], {"game": "chess", "score": 2500})
+    api_call(live_app.url, "leaderboard/scores", other["access"], {"game": "rocket", "score": 2500})
     expect(page.locator("#board")).to_contain_text("api scorer", timeout=10000)
 
     # My own score through the page's form: my row is highlighted.

@@ -15,13 +15,21 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.errors import InvalidInput
+from common.pagination import PageNumberPagination
 from common.schema import error
 from leaderboard import selectors as boards
 from leaderboard import serializers as lb
 from leaderboard.api import BOARD_PARAM, PERIOD_PARAM, UNAVAILABLE, UNKNOWN_BOARD
 from leaderboard.games import board_name, game_catalog
+from squads import results
 from squads.members import squad_of
-from squads.serializers import SquadSerializer
+from squads.serializers import (
+    PendingScoreSerializer,
+    ResultsInSerializer,
+    ResultsSerializer,
+    SquadSerializer,
+)
 
 
 class SquadBoardApi(APIView):
@@ -44,3 +52,59 @@ class SquadBoardApi(APIView):
         members = squad_of(request.user.pk)  # type: ignore[arg-type]  # IsAuthenticated (the default): a signed-in Gamer
         rows = boards.board_squad(game=board, period=query.validated_data["period"], user_ids=members)
         return Response({"results": rows})
+
+
+# --- session results and confirmations (issue 17, helper "results") ---
+
+
+class SessionResultsApi(APIView):
+    """The organizer posts a started session's results: verified scores for its attendees."""
+
+    @extend_schema(
+        request=ResultsInSerializer,
+        responses={
+            200: ResultsSerializer,
+            400: error("Validation errors, `too_many_rows` (over 500), `unknown_game`."),
+            403: error("`not_organizer`."),
+            404: error("`not_found`."),
+            409: error("`not_started`."),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        scores = request.data.get("scores") if isinstance(request.data, dict) else None
+        if isinstance(scores, list) and len(scores) > results.MAX_ROWS:
+            raise InvalidInput(f"At most {results.MAX_ROWS} rows per post.", code="too_many_rows")
+        data = ResultsInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rows = results.results_post(actor=request.user, session_id=pk, **data.validated_data)
+        return Response({"results": [row.as_dict() for row in rows]})
+
+
+class ScoreConfirmApi(APIView):
+    """Confirm a pending score: it ranks at once (moderators, or the organizer of a started
+    session the player attended)."""
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: lb.SubmissionSerializer,
+            403: error("`not_allowed`, `suspended`."),
+            404: error("`not_found`."),
+            409: error("`not_pending`."),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return Response(results.confirm(score_id=pk, by=request.user).as_dict())
+
+
+class PendingScoresApi(APIView):
+    """Pending scores I may confirm, oldest first (moderators: all; organizers: their attendees';
+    anyone else: an empty list)."""
+
+    pagination_class = PageNumberPagination
+
+    @extend_schema(responses={200: PendingScoreSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(results.pending_for(request.user), request, view=self)
+        return paginator.get_paginated_response(results.pending_rows(request.user, list(page or [])))

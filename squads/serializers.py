@@ -12,3 +12,46 @@ class SquadRowSerializer(BoardRowSerializer):
 
 class SquadSerializer(serializers.Serializer):
     results = SquadRowSerializer(many=True)
+
+
+# --- session results and confirmations (issue 17, helper "results") ---
+
+
+class ResultRowInSerializer(serializers.Serializer):
+    player = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="The attendee's user id.")
+    score = serializers.JSONField(help_text="A whole number from 0 to the game's max_score (checked per row).")
+
+
+class ResultsInSerializer(serializers.Serializer):
+    game = serializers.CharField(max_length=64, help_text="A game slug from /leaderboard/games.")
+    scores = ResultRowInSerializer(many=True, allow_empty=False, help_text="Up to 500 rows.")
+
+
+class ResultRowSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="The row's place in `scores` (0-based).")
+    status = serializers.ChoiceField(choices=["created", "rejected"])
+    code = serializers.CharField(
+        required=False,
+        help_text="Rejected rows: not_attendee, own_score, inactive_player, invalid_score, score_out_of_range, "
+        "duplicate, suspended.",
+    )
+    best = serializers.IntegerField(required=False, allow_null=True, help_text="Created rows: the player's best.")
+    rank = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Created rows: the player's rank on the game's all-time board."
+    )
+
+
+class ResultsSerializer(serializers.Serializer):
+    results = ResultRowSerializer(many=True)
+
+
+class PendingScoreSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    game = serializers.SlugField()
+    player = serializers.CharField()
+    user_id = serializers.IntegerField()
+    score = serializers.IntegerField()
+    achieved_at = serializers.DateTimeField()
+    sessions = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Started sessions you organized that this player attended."
+    )

@@ -92,6 +92,7 @@ def test_a_thousand_deep_body_is_400_on_every_json_endpoint(settings: Any) -> No
         ("auth-email-verify-resend", "POST"),
         ("auth-logout-all", "POST"),
         ("event-bookmark", "POST"),
+        ("leaderboard-score-confirm", "POST"),
         ("my-calendar-key", "POST"),
         ("my-ticket-cancel", "POST"),
         ("session-leave", "POST"),

@@ -90,6 +90,7 @@ def build_world(owner: Any, caller: Any) -> World:
     world.objects["entry"] = entry
     world.objects["report"] = report
     world.objects["score"] = score_submit(user=owner, game="rocket", score=1200)
+    score_submit(user=owner, game="chess", score=1200)  # chess is `verified`: a pending self-report
 
     # The owner's calendar feed key, and a user report of the owner's session by a third gamer.
     from calendars.services import calendar_key_issue
@@ -132,6 +133,12 @@ class Row:
         if persona in self.allowed:
             return self.ok
         return 401 if persona == ANON else 403
+
+
+def _pending_id(w: World) -> int:
+    from leaderboard.models import Score
+
+    return Score.objects.filter(user=w.owner, status="pending").values_list("pk", flat=True).get()
 
 
 def _future() -> str:
@@ -293,6 +300,15 @@ ROWS: list[Row] = [
         body=lambda w: {"user": w.owner.pk, "until": _future(), "reason": "stat padding"}),
     Row("leaderboard-suspensions", "GET", lambda w: "/api/v1/leaderboard/rocket/suspensions", STAFF, 200),
     Row("leaderboard-suspension", "DELETE", lambda w: f"/api/v1/leaderboard/suspensions/{w.suspension.pk}", STAFF, 204),
+    # Session results and confirmations (issue 17, helper "results"). Results: the organizer
+    # only, and the world's session has not started (409 `not_started`).
+    Row("session-results", "POST", lambda w: S.format(w.session.pk) + "/results", frozenset({OWNER}), 409,
+        body=lambda w: {"game": "chess", "scores": [{"player": w.owner.pk, "score": 1000}]}),
+    # The owner's chess score is pending (chess is verified): staff confirm it, the player can't.
+    Row("leaderboard-score-confirm", "POST", lambda w: f"/api/v1/leaderboard/scores/{_pending_id(w)}/confirm", STAFF,
+        200),
+    # Signed in: staff see every pending score, organizers their attendees', others an empty list.
+    Row("leaderboard-scores-pending", "GET", lambda w: "/api/v1/leaderboard/scores/pending", SIGNED_IN, 200),
     # --- moderation (SPEC §7) ---
     Row("moderation-log", "GET", lambda w: "/api/v1/moderation/log", STAFF, 200),
     # --- user reports (SPEC §3 "More for sessions") ---
