@@ -39,6 +39,7 @@ class Cap(StrEnum):
     SYSTEM_ADMIN = "system.admin"  # disconnect everyone
     ACCOUNTS_MANAGE = "accounts.manage"  # set passwords, (de)activate accounts (never another admin's)
     ADMIN_SITE = "admin.site"  # sign in to /admin/
+    LEADERBOARD_KEYS = "leaderboard.keys"  # create, list and revoke game-server keys
 
 
 MIN_ROLE: dict[Cap, str] = {
@@ -56,6 +57,7 @@ MIN_ROLE: dict[Cap, str] = {
     Cap.SYSTEM_ADMIN: Role.ADMIN,
     Cap.ACCOUNTS_MANAGE: Role.ADMIN,
     Cap.ADMIN_SITE: Role.MODERATOR,
+    Cap.LEADERBOARD_KEYS: Role.ADMIN,
 }
 
 # Django admin models a moderator may open, with the actions allowed on each

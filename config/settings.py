@@ -473,6 +473,12 @@ for _name in (
 # Leaderboards: live pushes are coalesced to one per window per interval; socket frame rate limit.
 LEADERBOARD_PUSH_INTERVAL_SECONDS = env_float("LEADERBOARD_PUSH_INTERVAL_SECONDS", 0.25)
 LEADERBOARD_WS_FRAMES_PER_SECOND = env_float("LEADERBOARD_WS_FRAMES_PER_SECOND", 20)
+# Game servers (keys part): score batches per key (POST /leaderboard/scores/batch, up to
+# LEADERBOARD_BATCH_MAX_ROWS rows each), and how far ahead of our clock achieved_at may be.
+THROTTLE_GAME_KEY_RATE = env_str("THROTTLE_GAME_KEY_RATE", "600/min")
+LEADERBOARD_BATCH_MAX_ROWS = 500
+LEADERBOARD_BATCH_CLOCK_SKEW_SECONDS = 60
+parse_rate(THROTTLE_GAME_KEY_RATE)
 
 # Web processes freeze their start-up heap out of the garbage collector's reach (config/startup.py).
 GC_FREEZE_AT_START = env_bool("GC_FREEZE_AT_START", True)

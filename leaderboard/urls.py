@@ -1,11 +1,15 @@
 from django.urls import path
 
-from leaderboard import api
+from leaderboard import api, keys_api
 
 urlpatterns = [
     path("leaderboard/games", api.GameListApi.as_view(), name="leaderboard-games"),
     path("leaderboard/scores", api.ScoreSubmitApi.as_view(), name="leaderboard-scores"),
     path("leaderboard/reports", api.ReportApi.as_view(), name="leaderboard-reports"),
+    # Game-server keys and score batches (helper "keys")
+    path("leaderboard/scores/batch", keys_api.ScoreBatchApi.as_view(), name="leaderboard-scores-batch"),
+    path("leaderboard/games/<str:slug>/keys", keys_api.GameKeysApi.as_view(), name="leaderboard-game-keys"),
+    path("leaderboard/keys/<id:key_id>", keys_api.GameKeyRevokeApi.as_view(), name="leaderboard-key"),
     path("leaderboard/<str:board>", api.BoardApi.as_view(), name="leaderboard-board"),
     path("leaderboard/<str:board>/me", api.BoardMeApi.as_view(), name="leaderboard-me"),
     path("leaderboard/<str:board>/around-me", api.BoardAroundApi.as_view(), name="leaderboard-around-me"),
