@@ -41,6 +41,7 @@ class Cap(StrEnum):
     ACCOUNTS_MANAGE = "accounts.manage"  # set passwords, (de)activate accounts (never another admin's)
     ADMIN_SITE = "admin.site"  # sign in to /admin/
     SCORES_VERIFY = "scores.verify"  # confirm any pending leaderboard score, see all pending ones
+    LEADERBOARD_KEYS = "leaderboard.keys"  # create, list and revoke game-server keys
 
 
 MIN_ROLE: dict[Cap, str] = {
@@ -60,6 +61,7 @@ MIN_ROLE: dict[Cap, str] = {
     Cap.ACCOUNTS_MANAGE: Role.ADMIN,
     Cap.ADMIN_SITE: Role.MODERATOR,
     Cap.SCORES_VERIFY: Role.MODERATOR,
+    Cap.LEADERBOARD_KEYS: Role.ADMIN,
 }
 
 # Django admin models a moderator may open, with the actions allowed on each

@@ -477,6 +477,12 @@ LEADERBOARD_WS_FRAMES_PER_SECOND = env_float("LEADERBOARD_WS_FRAMES_PER_SECOND",
 # Who is in a player's squad, for the socket's `subscribe` with `"squad": true` (a function of a
 # user id returning user ids; `leaderboard` may not import the sessions app that knows).
 LEADERBOARD_SQUAD_MEMBERS = "squads.members.squad_of"
+# Game servers (keys part): score batches per key (POST /leaderboard/scores/batch, up to
+# LEADERBOARD_BATCH_MAX_ROWS rows each), and how far ahead of our clock achieved_at may be.
+THROTTLE_GAME_KEY_RATE = env_str("THROTTLE_GAME_KEY_RATE", "600/min")
+LEADERBOARD_BATCH_MAX_ROWS = 500
+LEADERBOARD_BATCH_CLOCK_SKEW_SECONDS = 60
+parse_rate(THROTTLE_GAME_KEY_RATE)
 
 # Web processes freeze their start-up heap out of the garbage collector's reach (config/startup.py).
 GC_FREEZE_AT_START = env_bool("GC_FREEZE_AT_START", True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet
@@ -11,7 +12,8 @@ from redis.exceptions import RedisError
 
 from audit.admin_mixins import AuditedAdminMixin
 from common.errors import ServiceError
-from leaderboard.models import Game, Score, Suspension
+from leaderboard.keys import key_create, key_revoke
+from leaderboard.models import Game, GameKey, Score, Suspension
 from leaderboard.rebuild import boards_refresh_players
 from leaderboard.reports import aggregates_rebuild
 
@@ -97,3 +99,64 @@ class ScoreAdmin(AuditedAdminMixin, admin.ModelAdmin):
             aggregates_rebuild(user_ids)
         _refresh_after_commit(request, user_ids)
         messages.info(request, f"The boards of {len(user_ids)} player(s) were recomputed.")
+
+
+# --- game-server keys (SPEC §6) -------------------------------------------------------------
+
+
+class GameKeyAddForm(forms.ModelForm):
+    class Meta:
+        model = GameKey
+        fields = ["game", "name"]
+
+
+@admin.register(GameKey)
+class GameKeyAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Admins create a key (game and name; the key is shown once, in the confirmation message,
+    and only its hash is kept) and revoke keys (an action). A key is never edited nor deleted:
+    revoked keys stay for the record. Creation and revocation are audited by the services."""
+
+    list_display = ["name", "game", "prefix", "created_by", "created_at", "revoked_at"]
+    list_filter = ["game", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix"]
+    list_select_related = ["game", "created_by"]
+    ordering = ["-created_at", "-id"]
+    list_per_page = 50
+    readonly_fields = ["game", "name", "prefix", "created_by", "created_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = GameKeyAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields if obj is not None else ["game", "name"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: GameKey, form: Any, change: bool) -> None:
+        key, plaintext = key_create(game=form.cleaned_data["game"], name=form.cleaned_data["name"], by=request.user)
+        obj.pk = key.pk
+        obj.refresh_from_db()
+        messages.success(
+            request,
+            f"The key for {key.game.label}, shown this once (only its hash is kept; copy it now): {plaintext}",
+        )
+
+    def audit(self, request: HttpRequest, action: str, obj: Any, reason: str) -> None:
+        if action != "admin_add":  # key_create wrote `game_key_create`
+            super().audit(request, action, obj, reason)
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[GameKey]) -> None:
+        for key_id in queryset.values_list("pk", flat=True):
+            key_revoke(key_id=key_id, by=request.user)
+        self.message_user(request, "Revoked; batches sent with those keys are now refused (401).", messages.SUCCESS)

@@ -172,3 +172,25 @@ class Suspension(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} off {self.game_id} until {self.until:%Y-%m-%d %H:%M}"
+
+
+class GameKey(models.Model):
+    """A game server's key for one game (SPEC §6): the key itself is shown once, at creation, and
+    only its SHA-256 is kept (leaderboard.keys). Revoked keys stay, for the record."""
+
+    game = models.ForeignKey(Game, on_delete=models.CASCADE, related_name="keys")
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=8, help_text="The first characters of the key, to tell keys apart.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["game", "-created_at"], name="gamekey_game_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -141,6 +141,12 @@ def _pending_id(w: World) -> int:
     return Score.objects.filter(user=w.owner, status="pending").values_list("pk", flat=True).get()
 
 
+def _game_key(w: World) -> int:
+    from leaderboard.keys import key_create
+
+    return key_create(game="chess", name="matrix", by=None)[0].pk
+
+
 def _future() -> str:
     return (timezone.now() + timedelta(days=5)).isoformat()
 
@@ -309,6 +315,13 @@ ROWS: list[Row] = [
         200),
     # Signed in: staff see every pending score, organizers their attendees', others an empty list.
     Row("leaderboard-scores-pending", "GET", lambda w: "/api/v1/leaderboard/scores/pending", SIGNED_IN, 200),
+    # Game-server keys (admins) and score batches (a GameKey, never a user's token: 401 for all).
+    Row("leaderboard-game-keys", "GET", lambda w: "/api/v1/leaderboard/games/chess/keys", frozenset({ADMIN}), 200),
+    Row("leaderboard-game-keys", "POST", lambda w: "/api/v1/leaderboard/games/chess/keys", frozenset({ADMIN}), 201,
+        body=lambda w: {"name": "EU server"}),
+    Row("leaderboard-key", "DELETE", lambda w: f"/api/v1/leaderboard/keys/{_game_key(w)}", frozenset({ADMIN}), 204),
+    Row("leaderboard-scores-batch", "POST", lambda w: "/api/v1/leaderboard/scores/batch", frozenset(), 401,
+        body=lambda w: {"game": "chess", "scores": []}, expect={GAMER: 401, OWNER: 401, MOD: 401, ADMIN: 401}),
     # --- moderation (SPEC §7) ---
     Row("moderation-log", "GET", lambda w: "/api/v1/moderation/log", STAFF, 200),
     # --- user reports (SPEC §3 "More for sessions") ---
