@@ -25,6 +25,14 @@ class AuditLog(models.Model):
         ADMIN_ADD = "admin_add", "Add (back office)"
         ADMIN_CHANGE = "admin_change", "Change (back office)"
         ADMIN_DELETE = "admin_delete", "Delete (back office)"
+        # The leaderboards (SPEC §6 "Boards people can trust").
+        SCORE_VOID = "score_void", "Void score"
+        SCORE_SUSPEND = "score_suspend", "Suspend from a game's boards"
+        SCORE_SUSPENSION_LIFT = "score_suspension_lift", "Lift a suspension"
+        CONFIRM_SCORE = "confirm_score", "Confirm pending score"
+        SESSION_RESULTS = "session_results", "Post session results"
+        GAME_KEY_CREATE = "game_key_create", "Create game-server key"
+        GAME_KEY_REVOKE = "game_key_revoke", "Revoke game-server key"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_actions"
