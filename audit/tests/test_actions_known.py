@@ -21,7 +21,7 @@ def _literal_actions() -> dict[str, str]:
                 and getattr(node.func, "id", getattr(node.func, "attr", "")) == "audit_record"
             ):
                 for kw in node.keywords:
-                    if kw.arg == "action" and isinstance(kw.value, ast.Constant):
+                    if kw.arg == "action" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
                         found[kw.value.value] = f"{path}:{node.lineno}"
             elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
                 names = [t.id for t in node.targets if isinstance(t, ast.Name)]
