@@ -26,7 +26,7 @@ class Suspended(PermissionDenied):
     default_code = "suspended"
 
     def __init__(self, game: str, until: datetime) -> None:
-        super().__init__(f"You are suspended from the {game} boards until {until:%Y-%m-%d %H:%M} UTC.")
+        super().__init__(f"This player is suspended from the {game} boards until {until:%Y-%m-%d %H:%M} UTC.")
 
 
 @dataclass(frozen=True)
