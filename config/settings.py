@@ -473,6 +473,19 @@ for _name in (
 # Leaderboards: live pushes are coalesced to one per window per interval; socket frame rate limit.
 LEADERBOARD_PUSH_INTERVAL_SECONDS = env_float("LEADERBOARD_PUSH_INTERVAL_SECONDS", 0.25)
 LEADERBOARD_WS_FRAMES_PER_SECOND = env_float("LEADERBOARD_WS_FRAMES_PER_SECOND", 20)
+# Seasons (leaderboard/seasons.py, docs/leaderboard.md): the coins of a weekly board's 1st, 2nd,
+# 3rd... ("100,50,25"; "" pays nothing), the rows kept per archived board, and how long after a
+# day, week or month ends its boards are archived (submissions still in flight land first).
+try:
+    LEADERBOARD_WEEKLY_PRIZES = tuple(
+        int(part) for part in env_str("LEADERBOARD_WEEKLY_PRIZES", "100,50,25").split(",") if part.strip()
+    )
+except ValueError:
+    raise ImproperlyConfigured("LEADERBOARD_WEEKLY_PRIZES: comma-separated whole numbers of coins") from None
+if any(coins < 0 for coins in LEADERBOARD_WEEKLY_PRIZES):
+    raise ImproperlyConfigured("LEADERBOARD_WEEKLY_PRIZES: no negative prize")
+LEADERBOARD_SEASON_ROWS = env_int("LEADERBOARD_SEASON_ROWS", 1000)
+LEADERBOARD_SEASON_DELAY_SECONDS = env_float("LEADERBOARD_SEASON_DELAY_SECONDS", 60.0)
 
 # Web processes freeze their start-up heap out of the garbage collector's reach (config/startup.py).
 GC_FREEZE_AT_START = env_bool("GC_FREEZE_AT_START", True)
