@@ -267,7 +267,11 @@ def test_no_prizes_configured_pays_nothing(settings):
 def test_the_tick_is_registered_archives_once_and_then_costs_no_query(django_assert_num_queries, monkeypatch):
     assert _ticks["leaderboard.seasons"] is seasons.seasons_tick
     add(make_gamer("ticked"), "cod", 10, IN_WEEK)
-    seasons.seasons_tick()  # due: handed to the (eager) task
+    handed: list[int] = []
+    # The worker's part, run here (with a broker, .delay() queues it for a Celery worker).
+    monkeypatch.setattr(seasons.seasons_archive_task, "delay", lambda: handed.append(1) or seasons.seasons_archive())
+    seasons.seasons_tick()  # due: handed to the task
+    assert handed == [1]
     assert Season.objects.count() == 3 * BOARDS
     with django_assert_num_queries(0):
         seasons.seasons_tick()  # just handed off: not again before RETRY_AFTER
@@ -276,4 +280,5 @@ def test_the_tick_is_registered_archives_once_and_then_costs_no_query(django_ass
         seasons.seasons_tick()  # one count finds every board archived
     with django_assert_num_queries(0):
         seasons.seasons_tick()
+    assert handed == [1]
     assert Season.objects.count() == 3 * BOARDS
