@@ -272,6 +272,9 @@ ROWS: list[Row] = [
         expect={OWNER: 200}),
     # Signed in: everyone gets their squad's rows (empty when nobody in it has a score).
     Row("leaderboard-squad", "GET", lambda w: "/api/v1/leaderboard/chess/squad?period=week", SIGNED_IN, 200),
+    # Seasons (public like the boards; nothing is archived in the matrix's world: 404 `no_season`).
+    Row("leaderboard-seasons", "GET", lambda w: "/api/v1/leaderboard/chess/seasons?period=week", EVERYONE, 200),
+    Row("leaderboard-season", "GET", lambda w: "/api/v1/leaderboard/chess/seasons/w2026-W49", EVERYONE, 404),
     # --- moderation (SPEC §7) ---
     Row("moderation-log", "GET", lambda w: "/api/v1/moderation/log", STAFF, 200),
     # --- user reports (SPEC §3 "More for sessions") ---
