@@ -44,6 +44,7 @@ class SeasonListApi(PublicApiView):
     pagination_class = PageNumberPagination
 
     @extend_schema(
+        operation_id="leaderboard_seasons_list",
         parameters=[
             BOARD_PARAM,
             OpenApiParameter("period", OpenApiTypes.STR, enum=list(seasons.KINDS), description="Default `week`."),
@@ -69,6 +70,7 @@ class SeasonBoardApi(PublicApiView):
     pagination_class = PageNumberPagination
 
     @extend_schema(
+        operation_id="leaderboard_season_board",
         parameters=[
             BOARD_PARAM,
             OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH, description="e.g. `w2026-W49`."),
