@@ -483,6 +483,19 @@ THROTTLE_GAME_KEY_RATE = env_str("THROTTLE_GAME_KEY_RATE", "600/min")
 LEADERBOARD_BATCH_MAX_ROWS = 500
 LEADERBOARD_BATCH_CLOCK_SKEW_SECONDS = 60
 parse_rate(THROTTLE_GAME_KEY_RATE)
+# Seasons (leaderboard/seasons.py, docs/leaderboard.md): the coins of a weekly board's 1st, 2nd,
+# 3rd... ("100,50,25"; "" pays nothing), the rows kept per archived board, and how long after a
+# day, week or month ends its boards are archived (submissions still in flight land first).
+try:
+    LEADERBOARD_WEEKLY_PRIZES = tuple(
+        int(part) for part in env_str("LEADERBOARD_WEEKLY_PRIZES", "100,50,25").split(",") if part.strip()
+    )
+except ValueError:
+    raise ImproperlyConfigured("LEADERBOARD_WEEKLY_PRIZES: comma-separated whole numbers of coins") from None
+if any(coins < 0 for coins in LEADERBOARD_WEEKLY_PRIZES):
+    raise ImproperlyConfigured("LEADERBOARD_WEEKLY_PRIZES: no negative prize")
+LEADERBOARD_SEASON_ROWS = env_int("LEADERBOARD_SEASON_ROWS", 1000)
+LEADERBOARD_SEASON_DELAY_SECONDS = env_float("LEADERBOARD_SEASON_DELAY_SECONDS", 60.0)
 
 # Web processes freeze their start-up heap out of the garbage collector's reach (config/startup.py).
 GC_FREEZE_AT_START = env_bool("GC_FREEZE_AT_START", True)

@@ -194,3 +194,75 @@ class GameKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+# --- Seasons (SPEC §6 "Seasons"; leaderboard/seasons.py archives them) -----------------------
+
+
+class SeasonPeriod(models.TextChoices):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class Season(models.Model):
+    """The final standings of one board over one ended day, week or month (UTC), archived once.
+
+    The unique (period, key, board) row is the archive's exactly-once guard: the archiver inserts
+    it first, so a racing worker blocks on the index and then gives up (leaderboard.seasons).
+    """
+
+    board = models.CharField(max_length=32)  # a game slug or "all"
+    period = models.CharField(max_length=5, choices=SeasonPeriod.choices)
+    key = models.CharField(max_length=16)  # rules.PeriodWindow.key, e.g. "w2026-W49"
+    starts = models.DateTimeField()
+    ends = models.DateTimeField()  # exclusive
+    archived_at = models.DateTimeField(default=timezone.now)
+    entries = models.PositiveIntegerField(default=0)  # rows kept (at most LEADERBOARD_SEASON_ROWS)
+    players = models.PositiveIntegerField(default=0)  # players on the board, kept or not
+
+    class Meta:
+        constraints = [
+            # Also the tick's lookup: which boards of the windows that just ended are archived.
+            models.UniqueConstraint(fields=["period", "key", "board"], name="season_key"),
+        ]
+        # A board's seasons of one kind, newest first (the list endpoint).
+        indexes = [models.Index(fields=["board", "period", "-starts"], name="season_board_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.board} {self.key}"
+
+
+class SeasonEntry(models.Model):
+    """One row of an archived board. `player` is the name at archive time; a deleted account
+    leaves its row with no user (shown without a name)."""
+
+    season = models.ForeignKey(Season, on_delete=models.CASCADE, related_name="rows")
+    rank = models.PositiveIntegerField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    player = models.CharField(max_length=150)
+    score = models.PositiveIntegerField()
+    achieved_at = models.DateTimeField()
+
+    class Meta:
+        # Also the index of a season's page of rows and of its winners (rank <= 3).
+        constraints = [models.UniqueConstraint(fields=["season", "rank"], name="seasonentry_rank")]
+
+    def __str__(self) -> str:
+        return f"{self.season_id} #{self.rank} {self.user_id}"
+
+
+class SeasonPrize(models.Model):
+    """Coins paid to a weekly season's top three: the unique (season, rank) row is the payout's
+    exactly-once guard, written in the archive's transaction with the ledger rows."""
+
+    season = models.ForeignKey(Season, on_delete=models.CASCADE, related_name="prizes")
+    rank = models.PositiveIntegerField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    coins = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["season", "rank"], name="seasonprize_rank")]
+
+    def __str__(self) -> str:
+        return f"{self.season_id} #{self.rank} {self.user_id} {self.coins}"

@@ -322,6 +322,9 @@ ROWS: list[Row] = [
     Row("leaderboard-key", "DELETE", lambda w: f"/api/v1/leaderboard/keys/{_game_key(w)}", frozenset({ADMIN}), 204),
     Row("leaderboard-scores-batch", "POST", lambda w: "/api/v1/leaderboard/scores/batch", frozenset(), 401,
         body=lambda w: {"game": "chess", "scores": []}, expect={GAMER: 401, OWNER: 401, MOD: 401, ADMIN: 401}),
+    # Seasons (public like the boards; nothing is archived in the matrix's world: 404 `no_season`).
+    Row("leaderboard-seasons", "GET", lambda w: "/api/v1/leaderboard/chess/seasons?period=week", EVERYONE, 200),
+    Row("leaderboard-season", "GET", lambda w: "/api/v1/leaderboard/chess/seasons/w2026-W49", EVERYONE, 404),
     # --- moderation (SPEC §7) ---
     Row("moderation-log", "GET", lambda w: "/api/v1/moderation/log", STAFF, 200),
     # --- user reports (SPEC §3 "More for sessions") ---
