@@ -440,6 +440,8 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "common.roles.Role",
         "OrderStatusEnum": "events.models.OrderStatus",
         "TicketStatusEnum": "events.models.TicketStatus",
+        "SubmissionStatusEnum": ["ranked", "pending"],
+        "RowStatusEnum": ["created", "rejected"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -12,6 +12,14 @@ from bot.client import GameConnectBot, create_bot
 from bot.tests.harness import BOT_USER, SentMessage, Transcript
 
 
+@pytest.fixture(autouse=True)
+def _no_announce_poll(settings: Any) -> None:
+    """The announcer's poll writes its cursors as it starts, in a thread of its own: a bot built
+    for a test must not, or that write can hold SQLite's lock while the test's data is flushed.
+    The announcement tests turn it back on (and call announce_new() themselves)."""
+    settings.BOT_ANNOUNCE_POLL_SECONDS = 0
+
+
 @pytest.fixture
 def transcript(monkeypatch: pytest.MonkeyPatch) -> Transcript:
     record = Transcript()
