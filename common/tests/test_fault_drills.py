@@ -235,7 +235,7 @@ async def test_redis_restart_mid_leaderboard_burst(stack: Stack) -> None:
     await in_thread(ensure_games)
     users = [await in_thread(make_gamer, f"burst {i}") for i in range(6)]
     tokens = {u.pk: str(AccessToken.for_user(u)) for u in users}
-    games = ["cod", "chess", "valorant"]
+    games = ["cod", "rocket", "valorant"]
     per_player = 45
     redis_server = stack.redis
     assert redis_server is not None
@@ -473,7 +473,7 @@ async def test_postgres_outage_gives_503_and_recovers_without_restart(tmp_path: 
                 path, body = {
                     "ticket": (f"/api/v1/events/{event.pk}/tickets", {"quantity": 1 + n % 3}),
                     "join": (f"/api/v1/sessions/{session.pk}/join", None),
-                    "score": ("/api/v1/leaderboard/scores", {"game": "chess", "score": 1000 + 10 * n + user.pk % 10}),
+                    "score": ("/api/v1/leaderboard/scores", {"game": "cod", "score": 1000 + 10 * n + user.pk % 10}),
                 }[kind]
                 started = time.monotonic()
                 async with http.post(
