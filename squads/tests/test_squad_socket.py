@@ -1,4 +1,4 @@
-"""The leaderboard socket's squad and `asc` subscriptions (SPEC §6 "Sockets")."""
+"""The leaderboard socket: squad and `asc` subscriptions, and suspensions (SPEC §6 "Sockets")."""
 
 from __future__ import annotations
 
@@ -78,4 +78,24 @@ async def test_an_asc_board_is_pushed_lowest_first() -> None:
     assert (added["best"], added["rank"]) == (60_000, 1)
     pushed = await next_of(comm, "scores")
     assert [(r["player"], r["score"]) for r in pushed["result"]] == [("quick", 60_000), ("steady", 90_000)]
+    await comm.disconnect(timeout=WAIT)
+
+
+async def test_a_suspended_player_is_refused_on_the_socket_too() -> None:
+    def world() -> Any:
+        from leaderboard.models import Suspension
+
+        smurf = make_gamer("socket smurf")
+        Suspension.objects.create(
+            user=smurf, game=Game.objects.get(slug="rocket"), until=timezone.now() + timedelta(days=1), reason="x"
+        )
+        return smurf
+
+    smurf = await database_sync_to_async(world)()
+    comm = await connect(smurf)
+    await comm.send_json_to({"action": "add_score", "game": "rocket", "score": 100})
+    error = await next_of(comm, "error")
+    assert "suspended" in error["message"]
+    await comm.send_json_to({"action": "add_score", "game": "cod", "score": 100})  # other games stay open
+    assert (await next_of(comm, "score_added"))["status"] == "ranked"
     await comm.disconnect(timeout=WAIT)
