@@ -22,6 +22,7 @@ from common.throttling import UserRateThrottle
 from leaderboard import keys
 from leaderboard.batch import scores_batch_record
 from leaderboard.models import GameKey
+from leaderboard.serializers import ScoreRowResultsSerializer
 
 KEYWORD = "GameKey"
 
@@ -98,26 +99,6 @@ class NewKeySerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-BatchResultSerializer = inline_serializer(
-    name="BatchResult",
-    fields={
-        "results": inline_serializer(
-            name="BatchRow",
-            many=True,
-            fields={
-                "index": serializers.IntegerField(),
-                "status": serializers.ChoiceField(choices=["created", "rejected"]),
-                "code": serializers.CharField(required=False, help_text="Rejected rows: why."),
-                "detail": serializers.CharField(required=False),
-                "id": serializers.IntegerField(required=False, help_text="Created rows: the stored score."),
-                "best": serializers.IntegerField(required=False, allow_null=True),
-                "rank": serializers.IntegerField(required=False, allow_null=True),
-            },
-        )
-    },
-)
-
-
 class GameKeysApi(APIView):
     """A game's server keys (admins): create one (the key is shown once), or list them."""
 
@@ -166,7 +147,7 @@ class ScoreBatchApi(APIView):
             },
         ),
         responses={
-            200: BatchResultSerializer,
+            200: ScoreRowResultsSerializer,
             400: error("`too_many_rows`, `invalid_body`."),
             401: error("`invalid_key`: missing, unknown or revoked."),
             403: error("`wrong_game`: the key is another game's."),

@@ -199,3 +199,21 @@ class SuspensionSerializer(serializers.Serializer):
     reason = serializers.CharField()
     created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
     created_at = serializers.DateTimeField()
+
+
+class ScoreRowResultSerializer(serializers.Serializer):
+    """One row's answer in a score batch (game servers) or a session's results (organizers)."""
+
+    index = serializers.IntegerField(help_text="The row's place in `scores` (0-based).")
+    status = serializers.ChoiceField(choices=["created", "rejected"])
+    code = serializers.CharField(required=False, help_text="Rejected rows: why (docs/leaderboard.md lists the codes).")
+    detail = serializers.CharField(required=False, help_text="Rejected rows: the reason in words.")
+    id = serializers.IntegerField(required=False, help_text="Created rows: the stored score.")
+    best = serializers.IntegerField(required=False, allow_null=True, help_text="Created rows: the player's best.")
+    rank = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Created rows: the player's rank on the game's all-time board."
+    )
+
+
+class ScoreRowResultsSerializer(serializers.Serializer):
+    results = ScoreRowResultSerializer(many=True)

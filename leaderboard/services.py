@@ -205,17 +205,19 @@ def scores_record(entries: list[ScoreEntry]) -> list[Submission | Exception]:
             continue
         outcome = recorded[i]
         if isinstance(outcome, boards.BoardsUnavailable):
-            results.append(_submission(row, entry, _db_best(entry), dict.fromkeys(PERIODS), updated=False))
+            best = ranked_best(entry.user_id, entry.game)
+            results.append(_submission(row, entry, best, dict.fromkeys(PERIODS), updated=False))
         else:
             ranks = {p: outcome.ranks[p] for p in ("day", "week", "month", "all")}
             results.append(_submission(row, entry, outcome.best, ranks, updated=True))
     return results
 
 
-def _db_best(entry: ScoreEntry) -> int | None:
-    """The player's best ranked score in the game, from the database (Redis is down)."""
-    ranked = Score.objects.filter(user_id=entry.user_id, game_id=entry.game.id, status=ScoreStatus.RANKED)
-    best = ranked.aggregate(best=Min("value") if entry.game.asc else Max("value"))["best"]
+def ranked_best(user_id: int, game: GameInfo) -> int | None:
+    """The player's best ranked score in the game (the lowest on an `asc` one), from the database:
+    what the answers say when Redis is down."""
+    ranked = Score.objects.filter(user_id=user_id, game_id=game.id, status=ScoreStatus.RANKED)
+    best = ranked.aggregate(best=Min("value") if game.asc else Max("value"))["best"]
     return int(best) if best is not None else None
 
 

@@ -31,7 +31,7 @@ from leaderboard.games import game_catalog
 from leaderboard.models import Score, ScoreSource, ScoreStatus
 from leaderboard.reports import aggregates_add
 from leaderboard.rules import PERIODS
-from leaderboard.services import Submission, Suspended, suspensions_in_force
+from leaderboard.services import Submission, Suspended, ranked_best, suspensions_in_force
 
 CONFIRM_ACTION = "confirm_score"
 
@@ -89,7 +89,7 @@ def score_confirm(*, score_id: int, by: Any, may_confirm: Callable[[int], bool])
             asc_max=info.asc_max,
         )
     except boards.BoardsUnavailable:
-        best, updated = _db_best(score.user_id, score.game_id, asc=info.asc), False
+        best, updated = ranked_best(score.user_id, info), False
     else:
         best, updated = recorded.best, True
         ranks = {p: recorded.ranks[p] for p in PERIODS}
@@ -104,12 +104,6 @@ def score_confirm(*, score_id: int, by: Any, may_confirm: Callable[[int], bool])
         boards_updated=updated,
         status=ScoreStatus.RANKED,
     )
-
-
-def _db_best(user_id: int, game_id: int, *, asc: bool) -> int | None:
-    ranked = Score.objects.filter(user_id=user_id, game_id=game_id, status=ScoreStatus.RANKED)
-    values = ranked.order_by("value" if asc else "-value").values_list("value", flat=True)[:1]
-    return next(iter(values), None)
 
 
 def pending_scores(*, player_ids: QuerySet[Any] | Iterable[int] | None) -> QuerySet[Score]:

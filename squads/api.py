@@ -27,7 +27,6 @@ from squads.members import squad_of
 from squads.serializers import (
     PendingScoreSerializer,
     ResultsInSerializer,
-    ResultsSerializer,
     SquadSerializer,
 )
 
@@ -63,7 +62,7 @@ class SessionResultsApi(APIView):
     @extend_schema(
         request=ResultsInSerializer,
         responses={
-            200: ResultsSerializer,
+            200: lb.ScoreRowResultsSerializer,
             400: error("Validation errors, `too_many_rows` (over 500), `unknown_game`."),
             403: error("`not_organizer`."),
             404: error("`not_found`."),

@@ -27,24 +27,6 @@ class ResultsInSerializer(serializers.Serializer):
     scores = ResultRowInSerializer(many=True, allow_empty=False, help_text="Up to 500 rows.")
 
 
-class ResultRowSerializer(serializers.Serializer):
-    index = serializers.IntegerField(help_text="The row's place in `scores` (0-based).")
-    status = serializers.ChoiceField(choices=["created", "rejected"])
-    code = serializers.CharField(
-        required=False,
-        help_text="Rejected rows: not_attendee, own_score, inactive_player, invalid_score, score_out_of_range, "
-        "duplicate, suspended.",
-    )
-    best = serializers.IntegerField(required=False, allow_null=True, help_text="Created rows: the player's best.")
-    rank = serializers.IntegerField(
-        required=False, allow_null=True, help_text="Created rows: the player's rank on the game's all-time board."
-    )
-
-
-class ResultsSerializer(serializers.Serializer):
-    results = ResultRowSerializer(many=True)
-
-
 class PendingScoreSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     game = serializers.SlugField()
