@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format seed bench migrate clean worker beat bot cluster cluster-stop
+.PHONY: run test lint messages format seed bench migrate clean worker beat bot cluster cluster-stop
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "GameConnect needs Python 3.11 or newer (found " + sys.version.split()[0] + ")"'
@@ -16,7 +16,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@touch $@
 
 migrate: $(VENV)/.installed
+	$(PY) -m config.translations
 	$(PY) manage.py migrate --noinput
+
+# Collect the strings of templates, Python and scripts into locale/{fr,ar}/LC_MESSAGES/*.po
+# (needs GNU gettext's xgettext); translate the new entries, then `make run` or `make test`
+# compiles them (docs/web.md, "Adding a translation").
+MESSAGE_IGNORES := --ignore=.venv --ignore=staticfiles --ignore=test-artifacts --ignore=e2e --ignore=bench --ignore=fuzz --ignore='*/tests/*'
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages --no-obsolete --no-location -l fr -l ar $(MESSAGE_IGNORES)
+	$(PY) manage.py makemessages --no-obsolete --no-location -d djangojs -l fr -l ar $(MESSAGE_IGNORES) --ignore=static/vendor
 
 run: migrate
 	$(PY) manage.py seed_demo --if-empty
@@ -34,8 +43,14 @@ run: migrate
 # takes a database of its own: README, "Tests and CI"). TEST_WORKERS=0 runs in one process;
 # PYTEST_ARGS comes last, so its own -n wins too.
 TEST_WORKERS ?= auto
-test: $(VENV)/.installed
+test: $(VENV)/.installed e2e/node_modules/.installed
 	$(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 4 $(PYTEST_ARGS)
+
+# axe-core for the browser tests' accessibility checks (e2e/package.json); skipped without npm,
+# and the browser tests say so (they need Chromium too: .ci/system-packages).
+e2e/node_modules/.installed: e2e/package.json e2e/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix e2e --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the browser tests' accessibility checks will be skipped"; fi
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -23,6 +23,10 @@ hypothesis.settings.load_profile("gameconnect")
 
 
 def pytest_configure(config: Any) -> None:
+    if not hasattr(config, "workerinput"):  # once, in the controller, before any worker reads them
+        from config.translations import compile_messages
+
+        compile_messages()
     # pytest-xdist: DRILL_PORTS (the range the drills' servers take ports from) is split between
     # the workers, so two workers never hand out the same port.
     span, worker = os.environ.get("DRILL_PORTS", ""), os.environ.get("PYTEST_XDIST_WORKER", "")

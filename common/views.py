@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+# Paths whose clients read JSON; a browser anywhere else gets the 404 page (SPEC §9: JSON-free).
+_MACHINE_PREFIXES = ("/api/", "/ws/", "/healthz", "/media/", "/static/")
 
 
-def not_found(request: HttpRequest, exception: Any = None) -> JsonResponse:
+def _wants_page(request: HttpRequest) -> bool:
+    return not request.path.startswith(_MACHINE_PREFIXES) and "text/html" in request.headers.get("Accept", "")
+
+
+def not_found(request: HttpRequest, exception: Any = None) -> HttpResponse:
+    if _wants_page(request):
+        return render(request, "pages/404.html", {"title": "Page not found"}, status=404)
     return JsonResponse({"detail": "Nothing lives at this address.", "code": "not_found"}, status=404)
 
 

@@ -159,6 +159,8 @@ MIDDLEWARE = [
     "common.middleware.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The reader's language (SPEC §9): the switcher's cookie, else Accept-Language, else LANGUAGE_CODE.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -193,6 +195,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "config.context.pages",
             ],
         },
     },
@@ -275,8 +279,17 @@ SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 LOGIN_URL = "/login"
 
 # --- i18n / time ------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# Storage and the wire are UTC; the pages show times in DISPLAY_TIME_ZONE (SPEC §9: Africa/Tunis by
+# default) in the reader's language. Translations live in locale/ (.po in git, compiled by
+# `make run`, `make test` and CI: Makefile, `messages`).
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("ar", "العربية")]
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
+if LANGUAGE_CODE not in {code for code, _ in LANGUAGES}:
+    raise ImproperlyConfigured(f"LANGUAGE_CODE must be one of en, fr, ar (got {LANGUAGE_CODE!r})")
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
+DISPLAY_TIME_ZONE = env_str("DISPLAY_TIME_ZONE", "Africa/Tunis")
 USE_I18N = True
 USE_TZ = True
 

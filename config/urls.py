@@ -5,11 +5,27 @@ from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.utils import timezone
+from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import last_modified
+from django.views.i18n import JavaScriptCatalog, set_language
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from common.health import healthz
+from common.views import not_found
+
+
+def _favicon(request: HttpRequest) -> HttpResponseRedirect:
+    # Resolved per request: the static URL of a manifest storage exists only after collectstatic.
+    return HttpResponseRedirect(static("favicon.svg"))
+
+
+_STARTED = timezone.now()  # translations change only with a deploy, which restarts the process
 
 api_v1 = [
     path("", include("gamers.urls")),
@@ -44,10 +60,22 @@ urlpatterns = [
         name="redoc",
     ),
     path("healthz", healthz, name="healthz"),
+    # The pages' language switcher posts here; scripts read their strings from the catalog. The
+    # catalog's URL carries the language (`?l=`, base.html), so a day of browser caching is safe.
+    path("i18n/setlang", set_language, name="set_language"),
+    path(
+        "jsi18n",
+        cache_control(public=True, max_age=86400)(last_modified(lambda request: _STARTED)(JavaScriptCatalog.as_view())),
+        name="javascript-catalog",
+    ),
+    path("favicon.ico", _favicon),
     path("admin/", admin.site.urls),
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     path("", include("bot.pages")),
     path("", include("config.pages")),
+    # Last: any other address gets the 404 page (or JSON for API clients), with DEBUG on too,
+    # where Django would show its technical page instead of handler404.
+    re_path(r"", csrf_exempt(not_found)),
 ]
 
 handler400 = "common.views.bad_request"

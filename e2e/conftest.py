@@ -253,3 +253,48 @@ def cluster_factory(transactional_db: Any, tmp_path: Path) -> Iterator[Any]:
         for cluster in started:
             cluster.stop()
             print(cluster.logs())
+
+
+# --- every page: accessibility (axe-core) and screenshots -------------------------------------
+AXE = ROOT / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}  # the sizes every journey runs at (SPEC §9: phone and desktop)
+DESKTOP = {"width": 1280, "height": 900}
+SIZES = {"phone": PHONE, "desktop": DESKTOP}
+
+
+def axe_source() -> str:
+    if not AXE.exists():
+        message = "axe-core is not installed: `npm ci --prefix e2e` (.ci/run and `make test` run it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return AXE.read_text()
+
+
+def serious_violations(page: Any) -> list[dict]:
+    """axe-core's serious and critical violations on the page as it is now (WCAG 2 A/AA rules).
+    Injected with evaluate (not a <script> tag), so the page's Content-Security-Policy stays on."""
+    page.evaluate(axe_source() + "\n;undefined")
+    result = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}});
+            return r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+              .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map(n => n.target.join(" "))}));
+        }"""
+    )
+    return list(result)
+
+
+def audit_page(page: Any, name: str) -> None:
+    """Screenshot the page into test-artifacts/pages/`name`.png and fail on any serious or
+    critical accessibility violation (axe-core)."""
+    (ARTIFACTS / "pages").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "pages" / f"{name}.png"), full_page=True)
+    violations = serious_violations(page)
+    assert violations == [], f"{name}: {violations}"
+
+
+@pytest.fixture(params=sorted(SIZES))
+def size(request: Any) -> tuple[str, dict[str, int]]:
+    """Runs a journey at phone and at desktop size: ("phone", {width, height}) and ("desktop", ...)."""
+    return request.param, SIZES[request.param]
