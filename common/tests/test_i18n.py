@@ -108,3 +108,17 @@ def test_an_unknown_page_is_an_html_page_for_browsers_and_json_for_clients() -> 
 def test_the_favicon_is_served() -> None:
     response = Client().get("/favicon.ico")
     assert response.status_code == 302 and response["Location"].endswith("favicon.svg")
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_the_api_explains_errors_in_the_readers_language(lang: str) -> None:
+    from django.utils import translation
+
+    with translation.override(lang):
+        expected = translation.gettext("No session with that id.")
+    assert expected != "No session with that id."
+    response = Client(HTTP_ACCEPT_LANGUAGE=lang).get("/api/v1/sessions/987654321")
+    assert response.status_code == 404
+    assert response.json() == {"detail": expected, "code": "not_found"}  # the code stays the machine's
+    english = Client().get("/api/v1/sessions/987654321").json()
+    assert english["detail"] == "No session with that id."
