@@ -159,7 +159,7 @@ window.GC = (() => {
   function message(data, form) {
     const d = detail(data);
     if (d) return d;
-    const parts = Object.entries(data).map(([k, v]) => {
+    const parts = Object.entries(data).filter(([k]) => k !== "code").map(([k, v]) => {
       const label = labelOf(form, k);
       return label ? `${label}: ${flat(v)}` : flat(v);
     });
@@ -187,6 +187,7 @@ window.GC = (() => {
     const d = detail(data);
     if (d) rest.push(d);
     else for (const [key, messages] of Object.entries(data || {})) {
+      if (key === "code") continue;  // the machine code beside field errors, not a sentence
       const field = form.elements[key];
       const node = field && (field.length && !field.tagName ? field[0] : field);
       if (!node || !node.id) { rest.push(labelOf(form, key) ? `${labelOf(form, key)}: ${flat(messages)}` : flat(messages)); continue; }
@@ -263,7 +264,12 @@ window.GC = (() => {
       tokens.clear(); location.assign("/");
     });
     const language = $("language");
-    if (language) language.addEventListener("change", () => language.form.requestSubmit());
+    if (language) {
+      // Back to this very page after switching, filters included. Set here, not rendered by the
+      // server, so a query's secrets (a mailed token) never end up in the page's HTML.
+      language.form.elements.next.value = location.pathname + location.search + location.hash;
+      language.addEventListener("change", () => language.form.requestSubmit());
+    }
   });
 
   return {
