@@ -10,22 +10,35 @@ GC.ready.then(async () => {
   const me = await GC.requireLogin();
   if (!me) return;
 
-  const cancellable = (order) => order.status === "active"
+  const cancellable = (order) => order.status !== "cancelled"
     && !order.tickets.some((t) => t.checked_in_at)
     && Date.now() < new Date(order.event.starts_at).getTime() - CANCEL_HOURS * 3600 * 1000;
 
-  /** The server's SVG markup of a QR code, parsed as SVG (never as HTML) and imported as a node. */
+  /** The server's SVG markup of a QR code, parsed as SVG (never as HTML) and copied node by node
+      into the SVG namespace (segno's inline markup has no xmlns, so the parsed tree isn't SVG yet):
+      only drawing elements and plain attributes come across. A viewBox makes it scale. */
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const DRAWING = new Set(["svg", "g", "path", "rect"]);
+  function copySvg(node) {
+    if (node.nodeType !== Node.ELEMENT_NODE || !DRAWING.has(node.localName)) return null;
+    const copy = document.createElementNS(SVG_NS, node.localName);
+    for (const a of node.attributes) {
+      if (!/^on/i.test(a.name) && a.name !== "style" && !/href$/i.test(a.name)) copy.setAttribute(a.name, a.value);
+    }
+    for (const child of node.children) { const c = copySvg(child); if (c) copy.append(c); }
+    return copy;
+  }
   function qrNode(markup, code) {
     const doc = new DOMParser().parseFromString(markup, "image/svg+xml");
-    const svg = doc.documentElement;
-    if (!svg || svg.nodeName !== "svg" || doc.getElementsByTagName("parsererror").length) return null;
-    svg.querySelectorAll("script, foreignObject").forEach((n) => n.remove());
-    const node = document.importNode(svg, true);
-    node.querySelectorAll("title").forEach((n) => n.remove());  // the aria-label names it
-    node.setAttribute("role", "img");
-    node.setAttribute("aria-label", GC.gettext("QR code of ticket %(code)s", { code }));
-    node.setAttribute("focusable", "false");
-    return GC.el("div", { class: "qr" }, node);
+    if (doc.getElementsByTagName("parsererror").length) return null;
+    const svg = copySvg(doc.documentElement);
+    if (!svg || svg.localName !== "svg") return null;
+    const width = Number(svg.getAttribute("width")), height = Number(svg.getAttribute("height"));
+    if (!svg.hasAttribute("viewBox") && width > 0 && height > 0) svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", GC.gettext("QR code of ticket %(code)s", { code }));
+    svg.setAttribute("focusable", "false");
+    return GC.el("div", { class: "qr" }, svg);
   }
 
   function ticketItem(t, seatCount) {
@@ -41,7 +54,7 @@ GC.ready.then(async () => {
   }
 
   function orderItem(order, detail) {
-    const active = order.status === "active";
+    const active = order.status !== "cancelled";
     const item = GC.el("li", { class: "order" });
     const heading = GC.el("h3", {}, order.event ? GC.el("a", { href: `/events/${order.event.id}`, text: order.event.title }) : GC.gettext("Event"));
     const facts = GC.el("dl", { class: "facts" },
@@ -111,7 +124,7 @@ GC.ready.then(async () => {
     }
     // The list has the codes; each active order's QR codes come with the order itself.
     const details = await Promise.all(r.data.results.map(async (order) => {
-      if (order.status !== "active") return undefined;
+      if (order.status === "cancelled") return undefined;
       const d = await GC.api(`me/tickets/${order.id}`);
       return d.ok ? d.data : null;
     }));
