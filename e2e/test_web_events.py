@@ -49,6 +49,7 @@ def new_event(base: str, token: str, *, days: float = 10, total: int = 20, price
 def signed_in(page_factory: Any, size: tuple, base: str, tokens: dict | None) -> Any:
     """A page of its own browser context, signed in with `tokens` (or anonymous)."""
     page = page_factory(**size[1])
+    page.add_init_script(RECORD_VIOLATIONS)
     if tokens:
         page.goto(base + "/favicon.svg")
         page.evaluate(
@@ -56,6 +57,18 @@ def signed_in(page_factory: Any, size: tuple, base: str, tokens: dict | None) ->
             [tokens["access"], tokens["refresh"]],
         )
     return page
+
+
+def fits(page: Any) -> None:
+    """No horizontal scrolling (tables scroll inside their .table-wrap), and no CSP violation."""
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    assert page.evaluate("window.__cspViolations || []") == []
+
+
+RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+"""
 
 
 def test_buy_show_and_check_in_a_ticket(live_app, page_factory, size):
@@ -70,6 +83,7 @@ def test_buy_show_and_check_in_a_ticket(live_app, page_factory, size):
     expect(page.get_by_text("20 seats left")).to_be_visible()
     expect(page.get_by_role("link", name="Check people in")).to_be_hidden()  # not the organizer
     audit_page(page, f"event-{size[0]}")
+    fits(page)
 
     quantity = page.get_by_label("Tickets", exact=True)
     quantity.fill("11")
@@ -94,6 +108,7 @@ def test_buy_show_and_check_in_a_ticket(live_app, page_factory, size):
     assert len(codes) == 2 and all(":" in c for c in codes)
     expect(qrs.first).to_have_attribute("aria-label", f"QR code of ticket {codes[0]}")
     audit_page(page, f"tickets-{size[0]}")
+    fits(page)
 
     door = signed_in(page_factory, size, base, admin)  # the demo admin organizes the event
     door.goto(f"{base}/events/{event['id']}")
@@ -112,6 +127,7 @@ def test_buy_show_and_check_in_a_ticket(live_app, page_factory, size):
     expect(result).to_contain_text(f"Holder: {buyer['user']['username']}")
     expect(attendees.get_by_role("row").filter(has_text=buyer["user"]["username"])).to_contain_text("1 of 2")
     audit_page(door, f"checkin-{size[0]}")
+    fits(door)
 
     code_field.fill(codes[0])
     door.get_by_role("button", name="Check in").click()
@@ -169,11 +185,12 @@ def test_search_and_filter_events_and_an_unknown_event(live_app, page_factory, s
     )
     concert = new_event(base, admin["access"], title=f"Concert {word}", category="music", city="Sfax", total=1)
 
-    page = page_factory(**size[1])  # anonymous
+    page = signed_in(page_factory, size, base, None)  # anonymous
     page.goto(base + "/events")
     expect(page.get_by_role("heading", level=1)).to_have_text("Events")
     expect(page.locator("li.event-card").first).to_be_visible()
     audit_page(page, f"events-{size[0]}")
+    fits(page)
 
     page.get_by_label("Search").fill(word)
     page.get_by_role("button", name="Search").click()
@@ -309,3 +326,22 @@ def test_scan_a_ticket_with_the_camera(live_app, page_factory, size):
     # A MediaStream in a <video> needs no media-src: the page's policy (default-src 'self') is enough.
     assert door.evaluate("window.__cspViolations") == []
     assert errors == []
+
+
+def test_the_ticket_pages_in_arabic_read_right_to_left(live_app, page_factory, size):
+    base = live_app.url
+    admin = admin_tokens(base)
+    event = new_event(base, admin["access"], title=f"مهرجان {uuid.uuid4().hex[:6]}")
+    buyer = new_user(base, "arabic")
+    api_call(base, f"events/{event['id']}/tickets", buyer["access"], {"quantity": 1})
+    page = signed_in(page_factory, size, base, buyer)
+    page.context.add_cookies([{"name": "django_language", "value": "ar", "url": base}])
+    for path, name in ((f"/events/{event['id']}", "event"), ("/me/tickets", "tickets"), ("/events", "events")):
+        page.goto(base + path)
+        expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        expect(page.locator("main .state-loading")).to_have_count(0)
+        expect(
+            page.get_by_role("link", name=event["title"]).or_(page.get_by_role("heading", name=event["title"])).first
+        ).to_be_visible()
+        audit_page(page, f"{name}-ar-{size[0]}")
+        fits(page)
