@@ -248,6 +248,11 @@ def test_sold_out_event_offers_the_waiting_list(live_app, page_factory, size):
     expect(page.get_by_text("You are on the waiting list, number 1.")).to_be_visible()
     page.get_by_role("button", name="Join the waiting list").click()
     expect(page.get_by_text("You are already on the waiting list, number 1.")).to_be_visible()
+    page.get_by_role("button", name="Leave the waiting list").click()
+    expect(page.get_by_text("You left the waiting list.")).to_be_visible()
+    expect(page.get_by_role("button", name="Leave the waiting list")).to_be_hidden()
+    page.get_by_role("button", name="Join the waiting list").click()
+    expect(page.get_by_text("You are on the waiting list, number 1.")).to_be_visible()
 
     page.get_by_role("button", name="Bookmark").click()
     expect(page.get_by_text("Bookmarked.")).to_be_visible()
@@ -256,6 +261,10 @@ def test_sold_out_event_offers_the_waiting_list(live_app, page_factory, size):
     bookmarks = page.get_by_role("region", name="My bookmarks")
     expect(bookmarks.get_by_role("link", name=event["title"])).to_be_visible()
     expect(page.get_by_text("You have no tickets yet.")).to_be_visible()
+
+    anonymous = page_factory(**size[1])
+    anonymous.goto(base + "/me/tickets")
+    anonymous.wait_for_url(re.compile(r"/login\?next=%2Fme%2Ftickets$"))
 
 
 def test_only_the_organizer_sees_the_check_in_form(live_app, page_factory, size):

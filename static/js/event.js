@@ -110,14 +110,19 @@ GC.ready.then(async () => {
       const r = await GC.api(`events/${id}/waitlist`, { method: "POST", body: { quantity: value === "" ? null : Number(value) } });
       if (r.status === 202) {
         $("wait-status").textContent = GC.gettext("You are on the waiting list, number %(position)s.", { position: GC.number(r.data.position) });
+        $("wait-leave").hidden = false;
         return;
       }
       const d = r.data || {};
       let sentence = null;
       if (d.code === "already_waiting" && d.status === "offered") {
+        // Held seats aren't "available" to others, but their holder buys them with the usual form.
         sentence = GC.gettext("Seats are held for you until %(time)s: buy them now.", { time: GC.when(d.expires_at) });
+        $("buy-section").hidden = false;
+        $("wait-leave").hidden = false;
       } else if (d.code === "already_waiting") {
         sentence = GC.gettext("You are already on the waiting list, number %(position)s.", { position: GC.number(d.position) });
+        $("wait-leave").hidden = false;
       } else if (d.code === "tickets_available") {
         sentence = GC.gettext("Tickets are on sale again: you can buy them now.");
       } else if (d.code === "event_started") {
@@ -125,6 +130,17 @@ GC.ready.then(async () => {
       }
       GC.showErrors(waitForm, sentence ? { detail: sentence } : r.data);
       if (r.status === 409) await load();
+    });
+  });
+
+  $("wait-leave").addEventListener("click", (e) => {
+    GC.busy(e.currentTarget, async () => {
+      GC.clearErrors(waitForm);
+      const r = await GC.api(`events/${id}/waitlist`, { method: "DELETE" });
+      if (!r.ok) { GC.showErrors(waitForm, r.data); return; }
+      $("wait-status").textContent = GC.gettext("You left the waiting list.");
+      $("wait-leave").hidden = true;
+      await load();
     });
   });
 
