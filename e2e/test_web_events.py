@@ -340,12 +340,17 @@ def test_scan_a_ticket_with_the_camera(live_app, page_factory, size):
 def test_the_ticket_pages_in_arabic_read_right_to_left(live_app, page_factory, size):
     base = live_app.url
     admin = admin_tokens(base)
-    event = new_event(base, admin["access"], title=f"مهرجان {uuid.uuid4().hex[:6]}")
+    word = uuid.uuid4().hex[:8]
+    event = new_event(base, admin["access"], title=f"مهرجان {word}")
     buyer = new_user(base, "arabic")
     api_call(base, f"events/{event['id']}/tickets", buyer["access"], {"quantity": 1})
     page = signed_in(page_factory, size, base, buyer)
     page.context.add_cookies([{"name": "django_language", "value": "ar", "url": base}])
-    for path, name in ((f"/events/{event['id']}", "event"), ("/me/tickets", "tickets"), ("/events", "events")):
+    for path, name in (
+        (f"/events/{event['id']}", "event"),
+        ("/me/tickets", "tickets"),
+        (f"/events?search={word}", "events"),
+    ):
         page.goto(base + path)
         expect(page.locator("html")).to_have_attribute("dir", "rtl")
         expect(page.locator("main .state-loading")).to_have_count(0)
