@@ -92,7 +92,9 @@ GC.ready.then(async () => {
     e.preventDefault();
     const code = form.elements.code.value.trim();
     if (!code) { GC.showErrors(form, { code: [GC.gettext("Type a ticket code.")] }); return; }
-    GC.busy(form.querySelector("button[type=submit]"), () => checkIn(code));
+    GC.busy(form.querySelector("button[type=submit]"), () => checkIn(code)).then(() => {
+      if (!form.querySelector("[aria-invalid]")) form.elements.code.select();  // ready for the next code
+    });
   });
 
   // --- scanning: only where the browser has BarcodeDetector (QR codes) and a camera -------------
