@@ -359,3 +359,40 @@ def test_the_ticket_pages_in_arabic_read_right_to_left(live_app, page_factory, s
         ).to_be_visible()
         audit_page(page, f"{name}-ar-{size[0]}")
         fits(page)
+
+
+def test_create_an_event_from_the_web(live_app, page_factory, size):
+    base = live_app.url
+    organizer = new_user(base, "organizer")
+    page = signed_in(page_factory, size, base, organizer)
+    page.goto(base + "/events")
+    page.get_by_role("link", name="Create an event").click()
+    page.wait_for_url(base + "/events/new")
+    title = f"Soirée malouf {uuid.uuid4().hex[:8]}"
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Starts at").fill("2020-01-01T20:00")
+    page.get_by_label("Place").fill("Dar Lasram")
+    page.get_by_label("City").fill("Tunis")
+    page.get_by_label("Tickets for sale").fill("-3")
+    page.get_by_label("Price per ticket (TND)").fill("15")
+    page.get_by_role("button", name="Create the event").click()
+    expect(page.locator("#starts_at-error")).to_contain_text("future")
+    expect(page.get_by_label("Tickets for sale")).to_have_attribute("aria-invalid", "true")
+    audit_page(page, f"events-new-{size[0]}")
+    fits(page)
+
+    starts = datetime.now(UTC) + timedelta(days=30)
+    page.get_by_label("Starts at").fill(starts.strftime("%Y-%m-%dT20:00"))
+    page.get_by_label("Tickets for sale").fill("40")
+    page.get_by_label("Category").select_option("music")
+    page.get_by_role("button", name="Create the event").click()
+    page.wait_for_url(re.compile(r"/events/\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    expect(page.get_by_text("40 seats left")).to_be_visible()
+    expect(page.get_by_text("20:00")).to_be_visible()  # the time typed, in Tunisia time
+    expect(page.get_by_role("link", name="Check people in")).to_be_visible()  # its organizer
+
+    anonymous = page_factory(**size[1])
+    anonymous.goto(base + "/events")
+    expect(anonymous.locator("li.event-card").first).to_be_visible()
+    expect(anonymous.get_by_role("link", name="Create an event")).to_be_hidden()

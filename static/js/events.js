@@ -60,6 +60,7 @@ GC.ready.then(() => {
     GC.pager(pager, r.data, (p) => { load(p, true); GC.$("results-heading").scrollIntoView(); });
   }
 
+  document.addEventListener("gc:account", (e) => { GC.$("create-event").hidden = !e.detail; });
   form.addEventListener("submit", (e) => { e.preventDefault(); load(1, true); });
   form.addEventListener("reset", () => setTimeout(() => load(1, true)));  // after the fields are reset
   form.elements.ordering.addEventListener("change", () => load(1, true));
