@@ -227,6 +227,7 @@ def test_search_and_filter_events_and_an_unknown_event(live_app, page_factory, s
     expect(page.get_by_role("link", name="Browse all events")).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("·")
     expect(page.get_by_role("button", name="Buy")).to_be_hidden()
+    audit_page(page, f"event-not-found-{size[0]}")
 
 
 def test_sold_out_event_offers_the_waiting_list(live_app, page_factory, size):
@@ -276,6 +277,8 @@ def test_only_the_organizer_sees_the_check_in_form(live_app, page_factory, size)
     expect(page.get_by_label("Ticket code")).to_be_hidden()
     expect(page.get_by_role("button", name="Check in")).to_be_hidden()
     expect(page.get_by_role("table")).to_be_hidden()
+    audit_page(page, f"checkin-refused-{size[0]}")
+    fits(page)
 
     anonymous = page_factory(**size[1])
     anonymous.goto(f"{base}/events/{event['id']}/checkin")
