@@ -31,5 +31,9 @@ urlpatterns = [
     # --- sessions ---------------------------------------------------------------------------
     page("sessions/<int:pk>", "pages/session.html", "session-page", _("Gaming session")),
     # --- events -----------------------------------------------------------------------------
+    page("events", "pages/events.html", "events-page", _("Events")),
+    page("events/new", "pages/events_new.html", "events-new-page", _("Create an event")),
     page("events/<int:pk>", "pages/event.html", "event-page", _("Event")),
+    page("events/<int:pk>/checkin", "pages/checkin.html", "event-checkin-page", _("Check-in")),
+    page("me/tickets", "pages/tickets.html", "tickets-page", _("My tickets")),
 ]
