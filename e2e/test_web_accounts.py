@@ -10,11 +10,12 @@ import re
 import urllib.error
 import uuid
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
-from e2e.conftest import api_call, audit_page
+from e2e.conftest import api_call, audit_page, new_live_app, serving
 from e2e.test_account_mail_pages import mailed_link, same_server
 
 pytestmark = pytest.mark.browser
@@ -32,7 +33,9 @@ def email_of(username: str) -> str:
 
 def new_account(base: str, username: str, password: str = PASSWORD) -> dict:
     """A fresh account made through the API: {"user", "access", "refresh"}."""
-    return api_call(base, "auth/register", None, {"username": username, "email": email_of(username), "password": password})
+    return api_call(
+        base, "auth/register", None, {"username": username, "email": email_of(username), "password": password}
+    )
 
 
 def sign_in(page, base: str, login: str, password: str = PASSWORD, next_path: str = "") -> None:
@@ -151,7 +154,9 @@ def test_me_saves_bio_avatar_password_and_notification_mails_then_deletes_the_ac
     audit_page(page, f"me-{size[0]}")
 
     # Not a picture: the avatar field says so, in words.
-    page.get_by_label("Avatar").set_input_files({"name": "notes.png", "mimeType": "image/png", "buffer": b"not an image"})
+    page.get_by_label("Avatar").set_input_files(
+        {"name": "notes.png", "mimeType": "image/png", "buffer": b"not an image"}
+    )
     page.get_by_role("button", name="Save profile").click()
     expect(field_error(page, "avatar")).to_contain_text("not a picture we can read")
 
@@ -238,6 +243,59 @@ def test_the_social_callback_refuses_a_state_it_did_not_start_and_explains_a_dis
     expect(page.get_by_role("alert")).to_contain_text("cancelled")
 
 
+@pytest.fixture(scope="module")
+def social_app(tmp_path_factory):
+    """A server with Google and Discord client credentials set (they are never used: no network)."""
+    app = new_live_app(tmp_path_factory.mktemp("social"))
+    app.env.update(
+        {
+            "GOOGLE_CLIENT_ID": "e2e-google-id.apps.googleusercontent.com",
+            "GOOGLE_CLIENT_SECRET": "e2e-google-secret",
+            "DISCORD_CLIENT_ID": "1234567890",
+            "DISCORD_CLIENT_SECRET": "e2e-discord-secret",
+        }
+    )
+    with serving(app):
+        yield app
+
+
+@pytest.mark.parametrize(
+    ("provider", "authorize", "scope"),
+    [
+        ("Google", "https://accounts.google.com/o/oauth2/v2/auth", "openid email profile"),
+        ("Discord", "https://discord.com/oauth2/authorize", "identify email"),
+    ],
+)
+def test_a_configured_provider_button_sends_the_browser_to_its_authorize_url_with_a_kept_state(
+    social_app, page_factory, size, provider, authorize, scope
+):
+    page = page_factory(**size[1])
+    asked = []
+
+    def provider_page(route):  # stands in for the provider (there is no network here)
+        asked.append(route.request.url)
+        route.fulfill(status=200, content_type="text/html", body="<title>provider</title>")
+
+    page.route(authorize + "*", provider_page)
+    page.goto(social_app.url + "/login?next=/me/coins")
+    expect(page.get_by_role("button", name="Sign in with Google")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in with Discord")).to_be_visible()
+    if provider == "Google":
+        audit_page(page, f"login-social-{size[0]}")
+    page.get_by_role("button", name=f"Sign in with {provider}").click()
+    page.wait_for_url(authorize + "*")
+    page.go_back()  # the tab's sessionStorage of our origin keeps the state for the callback page
+    expect(page).to_have_url(re.compile(re.escape(social_app.url + "/login?")))
+    kept = page.evaluate("""() => JSON.parse(sessionStorage.getItem("gc.oauth"))""")
+    query = {k: v[0] for k, v in parse_qs(urlsplit(asked[0]).query).items()}
+    key = provider.lower()
+    assert query["client_id"] == {"google": "e2e-google-id.apps.googleusercontent.com", "discord": "1234567890"}[key]
+    assert query["redirect_uri"] == f"{social_app.url}/auth/callback/{key}"
+    assert query["response_type"] == "code" and query["scope"] == scope
+    assert len(query["state"]) == 32 and kept == {"provider": key, "state": query["state"], "next": "/me/coins"}
+    assert "secret" not in asked[0]
+
+
 def test_coin_history_shows_the_starting_coins(live_app, page_factory, size):
     name = unique("coins")
     new_account(live_app.url, name)
@@ -274,9 +332,7 @@ def test_a_waiting_list_promotion_appears_in_my_notifications_and_is_marked_read
     audit_page(page, f"notifications-{size[0]}")
 
     page.get_by_role("button", name="Mark all as read").click()
-    expect(page.get_by_role("status").filter(has_text="marked as read")).to_have_text(
-        "1 notification marked as read."
-    )
+    expect(page.get_by_role("status").filter(has_text="marked as read")).to_have_text("1 notification marked as read.")
     expect(item.get_by_text("Unread")).to_have_count(0)
     expect(page.get_by_role("button", name="Mark all as read")).to_be_hidden()
     expect(page.locator("#account-unread")).to_be_hidden()
@@ -293,9 +349,7 @@ def test_my_notifications_say_when_there_are_none(live_app, page_factory, size):
     expect(page.get_by_role("button", name="Mark all as read")).to_be_hidden()
 
 
-def test_a_gamer_profile_needs_sign_in_shows_the_profile_and_says_when_nobody_has_that_id(
-    live_app, page_factory, size
-):
+def test_a_gamer_profile_needs_sign_in_shows_the_profile_and_says_when_nobody_has_that_id(live_app, page_factory, size):
     name = unique("profiled")
     account = new_account(live_app.url, name)
     api_call(live_app.url, "auth/me", account["access"], {"bio": "Speedrunner."}, method="PATCH")

@@ -19,7 +19,6 @@ GC.ready.then(async () => {
     error.textContent = text;
     error.hidden = false;
     document.getElementById("callback-retry").hidden = false;
-    error.focus();
   };
 
   if (query.get("error")) {
