@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from gamers.models import Gamer
+from gamers.models import CoinTransaction, Gamer
 from gamers.rules import clean_username, username_key, username_skeleton
 from gamers.stats import annotate_stats
 
@@ -32,3 +32,8 @@ def gamer_profile(gamer_id: int) -> Gamer | None:
 def gamer_by_discord_id(discord_id: str | int) -> Gamer | None:
     """The active account the Discord user is linked to, if any (the bot's `ctx.author`)."""
     return Gamer.objects.filter(discord_id=str(discord_id), is_active=True).first()
+
+
+def coin_history(*, user: Gamer) -> QuerySet[CoinTransaction]:
+    """The account's coin ledger, newest first (served by the (gamer, -created_at) index)."""
+    return CoinTransaction.objects.filter(gamer_id=user.pk).order_by("-created_at", "-id")

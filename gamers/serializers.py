@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.roles import Role
-from gamers.models import Gamer, NotificationKind
+from gamers.models import CoinTransaction, Gamer, NotificationKind
 from gamers.rules import USERNAME_MAX, USERNAME_MIN
 
 
@@ -231,3 +231,19 @@ class AccountNoticeSerializer(serializers.Serializer):
 class EmailVerifiedSerializer(serializers.Serializer):
     detail = serializers.CharField()
     email_verified = serializers.BooleanField()
+
+
+class CoinTransactionSerializer(serializers.ModelSerializer):
+    """One row of the caller's coin history (GET /me/coins)."""
+
+    reason_label = serializers.CharField(source="get_reason_display", read_only=True, help_text="The reason in words.")
+    ref = serializers.SerializerMethodField(help_text='What caused it, e.g. "trivia.round:42"; null when nothing did.')
+
+    class Meta:
+        model = CoinTransaction
+        fields = ["id", "amount", "reason", "reason_label", "ref", "balance_after", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_ref(self, obj: CoinTransaction) -> str | None:
+        return obj.ref or None

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from gamers import api, notifications_api
+from gamers import api, coins_api, notifications_api
 
 urlpatterns = [
     path("auth/register", api.RegisterApi.as_view(), name="auth-register"),
@@ -20,6 +20,7 @@ urlpatterns = [
     path("gamers", api.GamerListApi.as_view(), name="gamer-list"),
     path("gamers/<id:pk>", api.GamerDetailApi.as_view(), name="gamer-detail"),
     path("gamers/<id:pk>/role", api.GamerRoleApi.as_view(), name="gamer-role"),
+    path("me/coins", coins_api.MyCoinsApi.as_view(), name="my-coins"),
     path("me/notifications", notifications_api.MyNotificationsApi.as_view(), name="my-notifications"),
     path("me/notifications/read", notifications_api.MyNotificationsReadApi.as_view(), name="my-notifications-read"),
 ]

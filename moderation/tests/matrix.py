@@ -214,6 +214,7 @@ ROWS: list[Row] = [
     Row("gamer-detail", "DELETE", lambda w: f"/api/v1/gamers/{w.owner.pk}", frozenset({ADMIN}), 204),
     Row("gamer-role", "PUT", lambda w: f"/api/v1/gamers/{w.owner.pk}/role", frozenset({ADMIN}), 200,
         body=lambda w: {"role": "moderator"}),
+    Row("my-coins", "GET", lambda w: "/api/v1/me/coins", SIGNED_IN, 200),
     Row("my-notifications", "GET", lambda w: "/api/v1/me/notifications", SIGNED_IN, 200),
     Row("my-notifications-read", "POST", lambda w: "/api/v1/me/notifications/read", SIGNED_IN, 200,
         body=lambda w: {"all": True}),
