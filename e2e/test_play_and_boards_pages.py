@@ -81,7 +81,7 @@ def test_leaderboard_updates_live_after_a_score_is_posted(live_app, page_factory
     register_in_browser(page, live_app.url, "board climber")
     page.goto(live_app.url + "/leaderboards")
     expect(page.locator("#connection")).to_have_text("Live")
-    page.get_by_label("Game").select_option("rocket")
+    page.get_by_label("Game", exact=True).select_option("rocket")
     expect(page.locator("#board-caption")).to_contain_text("Rocket League")
 
     # Another player posts through the API; the board on the page updates by itself.
@@ -94,7 +94,7 @@ def test_leaderboard_updates_live_after_a_score_is_posted(live_app, page_factory
     expect(page.locator("#board")).to_contain_text("api scorer", timeout=10000)
 
     # My own score through the page's form: my row is highlighted.
-    page.get_by_label("Post a score").fill("3000")
+    page.get_by_label("Your score").fill("3000")
     page.get_by_role("button", name="Submit").click()
     expect(page.locator("#score-status")).to_contain_text("Saved")
     expect(page.locator("#board tr.me")).to_contain_text("board climber", timeout=10000)
