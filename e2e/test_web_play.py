@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.conftest import api_call, audit_page, register_in_browser
-from e2e.test_play_and_boards_pages import current_answer, moderator_token
+from e2e.test_play_and_boards_pages import moderator_token, win_a_round
 
 pytestmark = pytest.mark.browser
 
@@ -72,14 +72,12 @@ def test_a_round_ends_with_its_result_and_a_podium(live_app: Any, page_factory: 
     expect(watcher.locator("#podium li").first).to_be_visible()
     expect(watcher.locator("#players")).to_contain_text(winner_name, timeout=10000)
 
-    entry_id, answer = current_answer(live_app, token)
-    if api_call(live_app.url, "trivia/rounds/current", token)["entry_id"] != entry_id:
-        entry_id, answer = current_answer(live_app, token)
-    winner.get_by_label("Your answer").fill(answer)
-    winner.get_by_role("button", name="Answer").click()
+    answer = win_a_round(live_app, token, winner)
 
     # Both see who won, how many coins, and the answer; the winner in their own words.
-    expect(watcher.locator("#result")).to_contain_text(re.compile(rf"{re.escape(winner_name)} won \d+ coins?"), timeout=10000)
+    expect(watcher.locator("#result")).to_contain_text(
+        re.compile(rf"{re.escape(winner_name)} won \d+ coins?"), timeout=10000
+    )
     expect(watcher.locator("#result")).to_contain_text(answer)
     expect(winner.locator("#result")).to_contain_text(re.compile(r"You won \d+ coins?"))
     # The podium: the winner is first (both started with the same coins), with their coins.
@@ -103,7 +101,9 @@ def test_leaderboards_signed_out_show_the_board_but_no_score_form(live_app: Any,
     top = api_call(live_app.url, "leaderboard/all?period=all&page_size=10")["results"]
     assert top
     expect(page.locator("#board tr").first).to_contain_text(top[0]["player"])
-    expect(page.get_by_role("link", name=top[0]["player"]).first).to_have_attribute("href", f"/gamers/{top[0]['user_id']}")
+    expect(page.get_by_role("link", name=top[0]["player"]).first).to_have_attribute(
+        "href", f"/gamers/{top[0]['user_id']}"
+    )
     expect(page.get_by_role("heading", name="Post a score")).to_be_hidden()
     expect(page.get_by_label("Your score")).to_be_hidden()
     expect(page.get_by_role("heading", name="My rank")).to_be_hidden()
@@ -124,7 +124,9 @@ def test_post_scores_see_my_rank_and_a_confirmed_chess_score(live_app: Any, page
     page.get_by_label("Game", exact=True).select_option("apex")
     page.get_by_label("Your score").fill("19999")
     page.get_by_role("button", name="Submit").click()
-    expect(page.locator("#score-status")).to_contain_text(re.compile(r"Saved\. Your best on Apex Legends is 19,999, rank #\d+"))
+    expect(page.locator("#score-status")).to_contain_text(
+        re.compile(r"Saved\. Your best on Apex Legends is 19,999, rank #\d+")
+    )
     expect(page.locator("#my-rank")).to_contain_text(re.compile(r"You are #\d+ with 19,999\."), timeout=10000)
     expect(page.locator("#around tr.me")).to_contain_text(name)
     expect(page.locator("#board tr.me")).to_contain_text(name, timeout=10000)
@@ -219,3 +221,21 @@ def test_seasons_list_and_a_final_board(live_app: Any, page_factory: Any, size: 
         expect(page.locator("#seasons")).to_contain_text("No season of this kind has ended on this board yet.")
     else:
         expect(cards).to_have_count(min(len(days), 6))
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_play_pages_fit_a_phone_in_english_and_arabic(live_app: Any, page_factory: Any, language: str) -> None:
+    page = page_factory(width=390, height=844)
+    page.set_extra_http_headers({"Accept-Language": language})
+    sign_in(page, live_app.url, "moderator")
+    for path, ready in [
+        ("/", "#sessions li a"),
+        ("/play", "#podium li"),
+        ("/leaderboards", "#board tr td a"),
+        ("/leaderboards/pending", "#pending-wrap table, #pending-wrap .state-empty"),
+    ]:
+        page.goto(live_app.url + path)
+        expect(page.locator("html")).to_have_attribute("dir", "rtl" if language == "ar" else "ltr")
+        page.locator(ready).first.wait_for()
+        # Nothing scrolls sideways but inside a table's own wrapper.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path

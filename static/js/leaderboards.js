@@ -202,14 +202,17 @@ GC.ready.then(async () => {
             w.user_id ? GC.gamerLink(w.user_id, w.player) : el("span", { class: "muted", text: gettext("a deleted account") }),
             ` — ${number(w.score)}`)))
           : el("p", { class: "muted", text: gettext("No scores in this season.") }),
-        el("button", { type: "button", class: "secondary", text: gettext("See the final board"),
-          on: { click: () => openSeason(season, title, 1) } }));
+        season.players ? el("button", { type: "button", class: "secondary", text: gettext("See the final board"),
+          on: { click: () => openSeason(season, title, 1) } }) : null);
     }));
   }
+  // Seasons are UTC days, weeks and months: name their first and last days from midday UTC, so
+  // the display time zone (Africa/Tunis, UTC+1) does not move them to the neighbouring date.
+  const HALF_DAY = 12 * 3600 * 1000;
   function seasonTitle(season) {
-    const last = new Date(new Date(season.ends).getTime() - 1).toISOString();
-    if (season.key.startsWith("d")) return GC.day(season.starts);
-    return gettext("%(start)s to %(end)s", { start: GC.day(season.starts), end: GC.day(last) });
+    const first = GC.day(new Date(Date.parse(season.starts) + HALF_DAY).toISOString());
+    const last = GC.day(new Date(Date.parse(season.ends) - HALF_DAY).toISOString());
+    return season.key.startsWith("d") ? first : gettext("%(start)s to %(end)s", { start: first, end: last });
   }
   async function openSeason(season, title, page) {
     $("season-board").hidden = false;

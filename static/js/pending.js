@@ -50,7 +50,7 @@ GC.ready.then(async () => {
       return;
     }
     const head = [gettext("Player"), gettext("Game"), gettext("Score"), gettext("Posted"), gettext("Your sessions"), gettext("Actions")];
-    wrap.replaceChildren(el("table", { class: "table" },
+    wrap.replaceChildren(el("table", { class: "table stacked" },
       el("caption", { class: "sr-only", text: gettext("Pending scores") }),
       el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { scope: "col", text: h })))),
       el("tbody", {}, ...r.data.results.map((row) => {
@@ -67,8 +67,10 @@ GC.ready.then(async () => {
         const sessions = row.sessions.length
           ? el("td", {}, ...row.sessions.flatMap((id, i) => [i ? ", " : null, el("a", { href: `/sessions/${id}`, text: gettext("#%(id)s", { id }) })]).filter(Boolean))
           : el("td", { class: "muted", text: "—" });
-        return el("tr", {}, el("td", {}, GC.gamerLink(row.user_id, row.player)), el("td", { text: games[row.game] || row.game }),
-          el("td", { text: number(row.score) }), el("td", { text: GC.when(row.achieved_at) }), sessions, actions);
+        const cells = [el("td", {}, GC.gamerLink(row.user_id, row.player)), el("td", { text: games[row.game] || row.game }),
+          el("td", { text: number(row.score) }), el("td", { text: GC.when(row.achieved_at) }), sessions, actions];
+        cells.forEach((cell, i) => cell.setAttribute("data-label", head[i]));  // the column's name on phones (play.css)
+        return el("tr", {}, ...cells);
       }))));
   }
   load();

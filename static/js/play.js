@@ -24,13 +24,21 @@ GC.ready.then(async () => {
   function setValue(v) { state.value = v; $("value").textContent = v === null || v === undefined ? "—" : number(v); }
   const waiting = () => gettext("Waiting for the next round…");
 
+  // The round's result stays on screen through the next round, as "Last round: …".
+  let lastResult = null;
   function showResult(text, kind) {
+    lastResult = { text, kind };
     const node = $("result");
     node.replaceChildren(el("strong", { text }));
     node.className = `result ${kind || ""}`;
     node.hidden = false;
   }
-  function clearResult() { $("result").hidden = true; $("result").replaceChildren(); }
+  function clearResult() {
+    const node = $("result");
+    if (!lastResult) { node.hidden = true; node.replaceChildren(); return; }
+    node.replaceChildren(el("span", { text: gettext("Last round: %(result)s", { result: lastResult.text }) }));
+    node.className = `result previous ${lastResult.kind || ""}`;
+  }
 
   function showRound(d) {
     // ROUND and WELCOME carry the clue and category; SPLIT carries only what changed.
