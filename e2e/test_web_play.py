@@ -239,3 +239,4 @@ def test_play_pages_fit_a_phone_in_english_and_arabic(live_app: Any, page_factor
         page.locator(ready).first.wait_for()
         # Nothing scrolls sideways but inside a table's own wrapper.
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+        audit_page(page, f"{path.strip('/').replace('/', '-') or 'home'}-phone-{language}")

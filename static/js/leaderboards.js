@@ -108,12 +108,14 @@ GC.ready.then(async () => {
     if (!frame.rank) {
       $("my-rank").textContent = gettext("You have no score on this board yet.");
       $("around").replaceChildren();
+      $("around-wrap").hidden = true;
       return;
     }
     $("my-rank").textContent = gettext("You are #%(rank)s with %(score)s.", { rank: number(frame.rank), score: number(frame.score) });
     send({ action: "around_me", game: game(), period: period(), radius: 3 });
   }
   function renderAround(rows) {
+    $("around-wrap").hidden = !rows.length;
     $("around").replaceChildren(...rows.map((r) => el("tr", { class: isMe(r) ? "me" : "" },
       el("td", { text: number(r.rank) }), playerCell(r), el("td", { text: number(r.score) }))));
   }

@@ -54,8 +54,11 @@ GC.ready.then(async () => {
     const name = mine ? gettext("%(name)s (you)", { name: a.username }) : a.username;
     const item = el("li", { class: a.correct ? "correct" : "" }, el("strong", { text: `${name}: ` }), a.message);
     if (a.correct) item.append(el("span", { text: " ✔", "aria-label": gettext("right answer") }));
-    $("feed").prepend(item);
+    const feed = $("feed");
+    feed.querySelectorAll(".state-item").forEach((n) => n.remove());
+    feed.prepend(item);
   }
+  function emptyFeed() { GC.state($("feed"), "empty", gettext("No attempt yet this round.")); }
 
   function transition(answer) {
     state.gameState = 2;
@@ -87,7 +90,7 @@ GC.ready.then(async () => {
       setCoins(d.userCoins);
       state.baseFree = Math.max(state.baseFree, d.freeAttemptsLeft || 0);
       setFree(d.freeAttemptsLeft);
-      $("feed").replaceChildren();
+      emptyFeed();
       (d.attempts || []).slice().forEach(addAttempt);
       $("player-count").textContent = `(${number(d.players)})`;
       requestPlayers();
@@ -104,7 +107,7 @@ GC.ready.then(async () => {
     },
     ROUND(d) {
       state.gameState = 1;
-      $("feed").replaceChildren();
+      emptyFeed();
       clearResult();
       showRound(d);
       $("countdown-label").textContent = gettext("Next letter in");
