@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -66,10 +67,16 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     # (--dist loadgroup) the tests against e2e's live server form one group, so one worker runs
     # them, browser tests last, against one server. Tests that start servers of their own form
     # another group: one such stack at a time, so their deadlines hold on a 2-core machine.
+    # The browser tests are many (every page, two sizes, two languages): they are split into
+    # BROWSER_GROUPS groups by a stable hash of their id, each group on one worker with a live
+    # server of its own.
     items.sort(key=lambda item: ("browser" in item.keywords, "live_app" in getattr(item, "fixturenames", ())))
+    groups = int(os.environ.get("BROWSER_GROUPS", "2"))
     for item in items:
-        if "browser" in item.keywords or "live_app" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("live_app"))
+        if "browser" in item.keywords:
+            item.add_marker(pytest.mark.xdist_group(f"live_app-{zlib.crc32(item.nodeid.encode()) % groups}"))
+        elif "live_app" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("live_app-0"))
         elif "multiprocess" in item.keywords:
             item.add_marker(pytest.mark.xdist_group("servers"))
         if "postgres" in item.keywords and not _is_postgres():

@@ -16,6 +16,7 @@ class ServiceError(Exception):
     def __init__(
         self, detail: str, *, code: str | None = None, extra: dict[str, Any] | None = None, field: str | None = None
     ) -> None:
+        detail = str(detail)  # a lazy translation, in the language active where it is raised
         super().__init__(detail)
         self.detail = detail
         self.code = code or self.default_code

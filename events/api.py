@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
@@ -34,7 +35,7 @@ def _event_body(event_id: int, viewer: Any) -> dict[str, Any]:
     """The event as EventSerializer documents it, or 404."""
     row = event_row(event_id=event_id, viewer=viewer)
     if row is None:
-        raise NotFound("No event with that id.", code="not_found")
+        raise NotFound(gettext("No event with that id."), code="not_found")
     return s.event_representation(row, row["bookmarked_by_me"])
 
 
@@ -89,9 +90,11 @@ class EventDetailApi(APIView):
     def patch(self, request: Request, pk: int) -> Response:
         event = Event.objects.only("pk", "organizer_id").filter(pk=pk).first()
         if event is None:
-            raise NotFound("No event with that id.", code="not_found")
+            raise NotFound(gettext("No event with that id."), code="not_found")
         if not services.can_edit_event(request.user, event):
-            raise PermissionDenied("Only the organizer or an admin can change this event.", code="not_organizer")
+            raise PermissionDenied(
+                gettext("Only the organizer or an admin can change this event."), code="not_organizer"
+            )
         data = s.EventUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.event_update(event_id=pk, actor=request.user, **data.validated_data)
@@ -136,7 +139,7 @@ class TicketPurchaseApi(APIView):
 def _order_body(request: Request, order_id: int) -> dict[str, Any]:
     order = ticket_order_of(user=request.user, order_id=order_id)
     if order is None:
-        raise NotFound("No ticket order of yours with that id.", code="not_found")
+        raise NotFound(gettext("No ticket order of yours with that id."), code="not_found")
     return s.TicketOrderDetailSerializer(order).data
 
 
@@ -245,9 +248,9 @@ def _require_door_staff(request: Request, event_id: int) -> None:
     """404 / 403 before the body is read, so others learn nothing from their input."""
     event = Event.objects.only("pk", "organizer_id").filter(pk=event_id).first()
     if event is None:
-        raise NotFound("No event with that id.", code="not_found")
+        raise NotFound(gettext("No event with that id."), code="not_found")
     if not can_check_in(request.user, event):
-        raise PermissionDenied("Only the organizer or an admin can see this.", code="not_organizer")
+        raise PermissionDenied(gettext("Only the organizer or an admin can see this."), code="not_organizer")
 
 
 class AttendeesApi(ListAPIView):

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from common.errors import Conflict, NotFound, PermissionDenied
 from events.codes import verified_code
@@ -26,7 +27,7 @@ class CheckIn:
 
 
 def _unknown() -> NotFound:
-    return NotFound("No ticket with that code for this event.", code="unknown_ticket")
+    return NotFound(gettext("No ticket with that code for this event."), code="unknown_ticket")
 
 
 def _utc_text(value: datetime) -> str:
@@ -48,9 +49,9 @@ def ticket_check_in(*, event_id: int, code: str, actor: Any) -> CheckIn:
     """
     event = Event.objects.only("pk", "organizer_id").filter(pk=event_id).first()
     if event is None:
-        raise NotFound("No event with that id.", code="not_found")
+        raise NotFound(gettext("No event with that id."), code="not_found")
     if not can_check_in(actor, event):
-        raise PermissionDenied("Only the organizer or an admin can check people in.", code="not_organizer")
+        raise PermissionDenied(gettext("Only the organizer or an admin can check people in."), code="not_organizer")
     stored = verified_code(code)
     if stored is None:
         raise _unknown()
@@ -64,10 +65,10 @@ def ticket_check_in(*, event_id: int, code: str, actor: Any) -> CheckIn:
     if updated == 1:
         return CheckIn(ticket=ticket)
     if ticket.status == TicketStatus.CANCELLED:
-        raise Conflict("This ticket was cancelled.", code="ticket_cancelled")
+        raise Conflict(gettext("This ticket was cancelled."), code="ticket_cancelled")
     assert ticket.checked_in_at is not None
     raise Conflict(
-        f"Already checked in at {_utc_text(ticket.checked_in_at)}.",
+        gettext("Already checked in at %(_utc_text)s.") % {"_utc_text": _utc_text(ticket.checked_in_at)},
         code="already_checked_in",
         extra={"checked_in_at": _utc_text(ticket.checked_in_at)},
     )

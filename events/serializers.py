@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.validators import URLValidator
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
@@ -27,7 +28,7 @@ DESCRIPTION_MAX = 5000
 def _no_surrogates(value: str) -> None:
     # A lone UTF-16 surrogate (valid in JSON "\ud800") can't be stored as UTF-8.
     if any("\ud800" <= ch <= "\udfff" for ch in value):
-        raise serializers.ValidationError("Text contains an invalid character.")
+        raise serializers.ValidationError(gettext("Text contains an invalid character."))
 
 
 class Text(serializers.CharField):
@@ -286,14 +287,14 @@ class SafeDateTimeField(serializers.DateTimeField):
         try:
             return super().to_internal_value(value)
         except (OverflowError, ValueError) as exc:
-            raise serializers.ValidationError("Date and time out of range.") from exc
+            raise serializers.ValidationError(gettext("Date and time out of range.")) from exc
 
 
 class FutureDateTimeField(SafeDateTimeField):
     def to_internal_value(self, value: Any) -> datetime:
         parsed = super().to_internal_value(value)
         if parsed <= timezone.now():
-            raise serializers.ValidationError("The event must start in the future.")
+            raise serializers.ValidationError(gettext("The event must start in the future."))
         return parsed
 
 

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit.services import audit_record
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -51,11 +52,11 @@ def can_edit_event(user: Any, event: Event) -> bool:
 
 def _require_future(starts_at: datetime) -> None:
     if starts_at <= timezone.now():
-        raise DjangoValidationError({"starts_at": ["The event must start in the future."]})
+        raise DjangoValidationError({"starts_at": [gettext("The event must start in the future.")]})
 
 
 def _not_found() -> NotFound:
-    return NotFound("No event with that id.", code="not_found")
+    return NotFound(gettext("No event with that id."), code="not_found")
 
 
 def event_create(
@@ -102,12 +103,15 @@ def event_update(*, event_id: int, actor: Any, **changes: Any) -> Event:
     """
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
-        raise InvalidInput(f"These fields can't be changed: {', '.join(sorted(unknown))}.", code="not_editable")
+        raise InvalidInput(
+            gettext("These fields can't be changed: %(value)s.") % {"value": ", ".join(sorted(unknown))},
+            code="not_editable",
+        )
     event = Event.objects.select_for_update().filter(pk=event_id).first()
     if event is None:
         raise _not_found()
     if not can_edit_event(actor, event):
-        raise PermissionDenied("Only the organizer or an admin can change this event.", code="not_organizer")
+        raise PermissionDenied(gettext("Only the organizer or an admin can change this event."), code="not_organizer")
     if "starts_at" in changes and changes["starts_at"] != event.starts_at:
         _require_future(changes["starts_at"])
     if "tickets_total" in changes:
@@ -141,10 +145,11 @@ def event_delete(*, event_id: int, actor: Any, reason: str = "") -> None:
     if event is None:
         raise _not_found()
     if not can_edit_event(actor, event):
-        raise PermissionDenied("Only the organizer or an admin can delete this event.", code="not_organizer")
+        raise PermissionDenied(gettext("Only the organizer or an admin can delete this event."), code="not_organizer")
     if event.tickets_sold > 0 or TicketOrder.objects.filter(event_id=event.pk).exists():
         raise Conflict(
-            f"{event.tickets_sold} tickets are sold for this event; it can't be deleted.",
+            gettext("%(tickets_sold)s tickets are sold for this event; it can't be deleted.")
+            % {"tickets_sold": event.tickets_sold},
             code="tickets_sold",
             extra={"tickets_sold": event.tickets_sold},
         )
@@ -245,7 +250,11 @@ def _take_held(*, event_id: int, user: Any, quantity: int, now: datetime) -> tup
     extra = quantity - hold.quantity
     if extra > event.tickets_available:
         available = event.tickets_available + hold.quantity
-        raise Conflict(f"Only {available} tickets are left for you.", code="sold_out", extra={"available": available})
+        raise Conflict(
+            gettext("Only %(available)s tickets are left for you.") % {"available": available},
+            code="sold_out",
+            extra={"available": available},
+        )
     Event.objects.filter(pk=event_id).update(
         tickets_held=F("tickets_held") - hold.quantity, tickets_available=F("tickets_available") - extra
     )
@@ -296,14 +305,14 @@ def _raise_purchase_refused(*, event_id: int, now: datetime) -> NoReturn:
     if state is None:
         raise _not_found()
     if state["starts_at"] <= now:
-        raise Conflict("This event has already started; tickets are no longer sold.", code="event_started")
+        raise Conflict(gettext("This event has already started; tickets are no longer sold."), code="event_started")
     available = state["tickets_available"]
     detail = "This event is sold out." if available == 0 else f"Only {available} tickets are left."
     raise Conflict(detail, code="sold_out", extra={"available": available})
 
 
 def _order_not_found() -> NotFound:
-    return NotFound("No ticket order of yours with that id.", code="not_found")
+    return NotFound(gettext("No ticket order of yours with that id."), code="not_found")
 
 
 def ticket_cancel(*, order_id: int, user: Any) -> TicketOrder:
@@ -325,10 +334,11 @@ def ticket_cancel(*, order_id: int, user: Any) -> TicketOrder:
         event = Event.objects.select_for_update().only("pk", "starts_at").get(pk=event_id)
         order = TicketOrder.objects.select_for_update().get(pk=order_id)
         if order.status == OrderStatus.CANCELLED:
-            raise Conflict("This order is already cancelled.", code="already_cancelled")
+            raise Conflict(gettext("This order is already cancelled."), code="already_cancelled")
         if not can_cancel(starts_at=event.starts_at, now=now, hours=settings.TICKET_CANCEL_HOURS):
             raise Conflict(
-                f"Orders can be cancelled until {settings.TICKET_CANCEL_HOURS:g} hours before the event starts.",
+                gettext("Orders can be cancelled until %(TICKET_CANCEL_HOURS)s hours before the event starts.")
+                % {"TICKET_CANCEL_HOURS": format(settings.TICKET_CANCEL_HOURS, "g")},
                 code="too_late",
                 extra={"deadline": _deadline_text(event.starts_at)},
             )
@@ -336,7 +346,7 @@ def ticket_cancel(*, order_id: int, user: Any) -> TicketOrder:
         # waits and then finds the ticket cancelled.
         scanned = Ticket.objects.select_for_update().filter(order_id=order_id).values_list("checked_in_at", flat=True)
         if any(at is not None for at in scanned):
-            raise Conflict("A ticket of this order was already checked in.", code="already_checked_in")
+            raise Conflict(gettext("A ticket of this order was already checked in."), code="already_checked_in")
         order.status = OrderStatus.CANCELLED
         order.cancelled_at = now
         order.save(update_fields=["status", "cancelled_at"])

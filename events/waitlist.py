@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from common.errors import Conflict, InvalidInput, NotFound
 from events.models import Event, WaitlistEntry, WaitStatus
@@ -41,7 +42,7 @@ class WaitPlace:
 
 
 def _not_found() -> NotFound:
-    return NotFound("No event with that id.", code="not_found")
+    return NotFound(gettext("No event with that id."), code="not_found")
 
 
 def _lock_event(event_id: int) -> Event | None:
@@ -78,10 +79,11 @@ def waitlist_join(*, event_id: int, user: Any, quantity: int) -> WaitPlace:
     if event is None:
         raise _not_found()
     if event.starts_at <= now:
-        raise Conflict("This event has already started.", code="event_started")
+        raise Conflict(gettext("This event has already started."), code="event_started")
     if event.tickets_available >= quantity:
         raise Conflict(
-            f"{event.tickets_available} tickets are on sale: buy them instead of waiting.",
+            gettext("%(tickets_available)s tickets are on sale: buy them instead of waiting.")
+            % {"tickets_available": event.tickets_available},
             code="tickets_available",
             extra={"available": event.tickets_available},
         )
@@ -94,19 +96,19 @@ def waitlist_join(*, event_id: int, user: Any, quantity: int) -> WaitPlace:
         with transaction.atomic():
             entry = WaitlistEntry.objects.create(event_id=event_id, user_id=user.pk, quantity=quantity, created_at=now)
     except IntegrityError:  # pragma: no cover - the event lock serialises joins of one event
-        raise Conflict("You are already on this waiting list.", code="already_waiting") from None
+        raise Conflict(gettext("You are already on this waiting list."), code="already_waiting") from None
     return WaitPlace(entry=entry, position=waitlist_position(entry))
 
 
 def _raise_already(live: WaitlistEntry) -> None:
     if live.status == WaitStatus.OFFERED:
         raise Conflict(
-            "Seats are held for you: buy them with POST /events/{id}/tickets.",
+            gettext("Seats are held for you: buy them with POST /events/{id}/tickets."),
             code="already_waiting",
             extra={"status": "offered", "expires_at": live.expires_at.isoformat() if live.expires_at else None},
         )
     raise Conflict(
-        "You are already on this waiting list.",
+        gettext("You are already on this waiting list."),
         code="already_waiting",
         extra={"status": "waiting", "position": waitlist_position(live)},
     )

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.utils.translation import gettext
 from PIL import Image, UnidentifiedImageError
 
 from common.errors import InvalidInput, Unavailable
@@ -47,7 +48,7 @@ def decode_slot() -> Iterator[None]:
     slots = _decode_slots()
     if not slots.acquire(timeout=DECODE_WAIT_SECONDS):
         raise Unavailable(
-            "Too many images are being processed right now; try again in a moment.",
+            gettext("Too many images are being processed right now; try again in a moment."),
             code="avatar_busy",
             extra={"retry_after": 2},
         )
@@ -59,7 +60,7 @@ def decode_slot() -> Iterator[None]:
 
 def _too_large() -> InvalidInput:
     return InvalidInput(
-        f"That image is too large: at most {MAX_SOURCE_PIXELS // 1_000_000} megapixels.",
+        gettext("That image is too large: at most %(value)s megapixels.") % {"value": MAX_SOURCE_PIXELS // 1000000},
         code="invalid_image",
         field="avatar",
     )
@@ -89,7 +90,10 @@ def avatar_process(upload: Any) -> ContentFile:
     size = getattr(upload, "size", 0) or 0
     if size > settings.AVATAR_MAX_BYTES:
         raise InvalidInput(
-            f"Avatars are limited to {settings.AVATAR_MAX_BYTES} bytes.", code="avatar_too_large", field="avatar"
+            gettext("Avatars are limited to %(AVATAR_MAX_BYTES)s bytes.")
+            % {"AVATAR_MAX_BYTES": settings.AVATAR_MAX_BYTES},
+            code="avatar_too_large",
+            field="avatar",
         )
     side = int(settings.AVATAR_MAX_SIDE)
     try:
@@ -121,6 +125,6 @@ def avatar_process(upload: Any) -> ContentFile:
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError, Warning) as exc:
         raise InvalidInput(
-            "Upload a valid image (PNG, JPEG, GIF or WebP).", code="invalid_image", field="avatar"
+            gettext("Upload a valid image (PNG, JPEG, GIF or WebP)."), code="invalid_image", field="avatar"
         ) from exc
     return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.{ext}")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 from social_core.backends.discord import DiscordOAuth2
 from social_core.backends.google import GoogleOAuth2
 from social_core.backends.oauth import BaseOAuth2
@@ -133,7 +134,10 @@ def profile_fetch(*, provider: str, code: str, redirect_uri: str) -> SocialProfi
     """
     credentials = provider_credentials(provider)
     if credentials is None:
-        raise Unavailable(f"Sign-in with {provider.title()} is not enabled on this server.", code="provider_disabled")
+        raise Unavailable(
+            gettext("Sign-in with %(value)s is not enabled on this server.") % {"value": provider.title()},
+            code="provider_disabled",
+        )
     key, secret = credentials
     backend = PROVIDERS[provider].backend(
         _ExchangeStrategy(code=code, key=key, secret=secret), redirect_uri=redirect_uri
@@ -148,7 +152,10 @@ def profile_fetch(*, provider: str, code: str, redirect_uri: str) -> SocialProfi
         raise _translate(provider, exc) from exc
     if uid is None or str(uid).strip() == "":
         logger.error("%s returned a profile without a user id", provider)
-        raise Unavailable(f"{provider.title()} returned an incomplete profile; try again later.", code="provider_error")
+        raise Unavailable(
+            gettext("%(value)s returned an incomplete profile; try again later.") % {"value": provider.title()},
+            code="provider_error",
+        )
     return _profile(provider, str(uid), response)
 
 
@@ -183,28 +190,36 @@ def _translate(provider: str, exc: SocialAuthBaseException) -> Exception:
         if exc.provider_code == "invalid_request":
             return _bad_code(name)  # e.g. a missing or malformed code or redirect_uri
         logger.error("%s refused our OAuth2 client configuration: %s (%s)", name, exc.provider_code, exc.detail)
-        return Unavailable(f"Sign-in with {name} is misconfigured on this server.", code="provider_misconfigured")
+        return Unavailable(
+            gettext("Sign-in with %(name)s is misconfigured on this server.") % {"name": name},
+            code="provider_misconfigured",
+        )
     status = getattr(exc, "status_code", None)
     if isinstance(exc, AuthProviderError) and status is not None and 400 <= status < 500 and status != 429:
         return _bad_code(name)
     logger.warning("%s sign-in failed: %s (%s, stage %s)", name, exc.code, exc.__class__.__name__, exc.stage)
     return Unavailable(
-        f"{name} could not be reached or answered oddly; try again shortly.", code="provider_unavailable"
+        gettext("%(name)s could not be reached or answered oddly; try again shortly.") % {"name": name},
+        code="provider_unavailable",
     )
 
 
 def _bad_code(name: str) -> InvalidInput:
     return InvalidInput(
-        f"{name} refused that authorization code: it is invalid, expired, already used, or was issued "
-        "for another redirect_uri. Start the sign-in again.",
+        gettext(
+            "%(name)s refused that authorization code: it is invalid, expired, already used, or was issued for another redirect_uri. Start the sign-in again."
+        )
+        % {"name": name},
         code="invalid_code",
     )
 
 
 def unverified_email_error(provider: str) -> InvalidInput:
     return InvalidInput(
-        f"Your {provider.title()} account's email address is not verified. Verify it with "
-        f"{provider.title()} (or sign up with a password), then try again.",
+        gettext(
+            "Your %(value)s account's email address is not verified. Verify it with %(value)s (or sign up with a password), then try again."
+        )
+        % {"value": provider.title()},
         code="email_unverified",
     )
 

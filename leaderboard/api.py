@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -113,7 +114,7 @@ class BoardMeApi(APIView):
         board = board_name(game_catalog(), board)
         row = selectors.board_me(game=board, period=_period(request), user_id=request.user.pk)  # type: ignore[arg-type]  # IsAuthenticated (the default): a signed-in Gamer
         if row is None:
-            raise NotFound("You have no score on this board for that period.", code="no_score")
+            raise NotFound(gettext("You have no score on this board for that period."), code="no_score")
         return Response(row)
 
 
@@ -138,7 +139,7 @@ class BoardAroundApi(APIView):
         query.is_valid(raise_exception=True)
         rows = selectors.board_around(game=board, user_id=request.user.pk, **query.validated_data)  # type: ignore[arg-type]  # IsAuthenticated (the default): a signed-in Gamer
         if rows is None:
-            raise NotFound("You have no score on this board for that period.", code="no_score")
+            raise NotFound(gettext("You have no score on this board for that period."), code="no_score")
         return Response({"results": rows})
 
 
@@ -181,7 +182,7 @@ class SuspensionsApi(APIView):
     def get(self, request: Request, board: str) -> Response:
         info = game_catalog().by_slug.get(board)
         if info is None:
-            raise NotFound(f"Unknown game {board!r}.", code="unknown_game")
+            raise NotFound(gettext("Unknown game %(board)s.") % {"board": repr(board)}, code="unknown_game")
         rows = Suspension.objects.filter(game_id=info.id, until__gt=timezone.now()).select_related(
             "user", "game", "created_by"
         )
@@ -199,7 +200,7 @@ class SuspensionsApi(APIView):
     )
     def post(self, request: Request, board: str) -> Response:
         if board not in game_catalog().by_slug:
-            raise NotFound(f"Unknown game {board!r}.", code="unknown_game")
+            raise NotFound(gettext("Unknown game %(board)s.") % {"board": repr(board)}, code="unknown_game")
         data = s.SuspensionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         suspension = sanctions.suspension_create(

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from redis.exceptions import RedisError
 
 from audit.services import audit_record
@@ -34,9 +35,9 @@ def score_void(*, score_id: int, by: Any, reason: str = "") -> Score:
     with transaction.atomic():
         score = Score.objects.select_for_update().filter(pk=score_id).first()
         if score is None:
-            raise NotFound("No such score.", code="score_not_found")
+            raise NotFound(gettext("No such score."), code="score_not_found")
         if score.status == ScoreStatus.VOID:
-            raise Conflict("This score is already void.", code="already_void")
+            raise Conflict(gettext("This score is already void."), code="already_void")
         was_ranked = score.status == ScoreStatus.RANKED
         score.status = ScoreStatus.VOID
         score.save(update_fields=["status"])
@@ -59,10 +60,10 @@ def suspension_create(*, game: object, user_id: object, until: datetime, reason:
     """Keep a player off a game's boards until `until` (every write path refuses their scores)."""
     info = game_for_submission(game_catalog(), game)
     if until <= timezone.now():
-        raise InvalidInput("until must be in the future.", code="until_in_past")
+        raise InvalidInput(gettext("until must be in the future."), code="until_in_past")
     player = Gamer.objects.filter(pk=user_id).only("pk").first() if isinstance(user_id, int) else None
     if player is None:
-        raise InvalidInput("No such player.", code="unknown_player")
+        raise InvalidInput(gettext("No such player."), code="unknown_player")
     with transaction.atomic():
         suspension = Suspension.objects.create(
             user_id=player.pk, game_id=info.id, until=until, reason=reason, created_by=by if by.pk else None
@@ -82,7 +83,7 @@ def suspension_lift(*, suspension_id: int, by: Any) -> Suspension:
     with transaction.atomic():
         suspension = Suspension.objects.select_for_update().filter(pk=suspension_id).first()
         if suspension is None:
-            raise NotFound("No such suspension.", code="suspension_not_found")
+            raise NotFound(gettext("No such suspension."), code="suspension_not_found")
         now = timezone.now()
         if suspension.until > now:
             suspension.until = now

@@ -40,6 +40,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from common.errors import InvalidInput, NotFound
 from gamers.models import CoinTransaction, Gamer, NotificationKind
@@ -326,7 +327,9 @@ _PERIOD_OF_PREFIX = {"d": SeasonPeriod.DAY, "w": SeasonPeriod.WEEK, "m": SeasonP
 
 def check_season_period(period: object) -> str:
     if not isinstance(period, str) or period not in KINDS:
-        raise InvalidInput(f"period must be one of {', '.join(KINDS)}.", code="invalid_period")
+        raise InvalidInput(
+            gettext("period must be one of %(value)s.") % {"value": ", ".join(KINDS)}, code="invalid_period"
+        )
     return period
 
 
@@ -371,7 +374,7 @@ def season_get(*, board: str, key: str) -> Season:
     if period is not None and len(key) <= 16:
         season = Season.objects.filter(period=period, key=key, board=board).first()
     if season is None:
-        raise NotFound(f"No archived season {key!r} on this board.", code="no_season")
+        raise NotFound(gettext("No archived season %(key)s on this board.") % {"key": repr(key)}, code="no_season")
     return season
 
 

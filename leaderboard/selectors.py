@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, TypeGuard
 
 from channels.db import database_sync_to_async
+from django.utils.translation import gettext
 
 from common.errors import InvalidInput
 from leaderboard import boards
@@ -38,24 +39,31 @@ class BoardWindow:
 
 def check_period(period: object) -> str:
     if not isinstance(period, str) or period not in PERIODS:
-        raise InvalidInput(f"period must be one of {', '.join(PERIODS)}.", code="invalid_period")
+        raise InvalidInput(
+            gettext("period must be one of %(value)s.") % {"value": ", ".join(PERIODS)}, code="invalid_period"
+        )
     return period
 
 
 def check_range(start: object, end: object) -> tuple[int, int]:
     if not _is_int(start) or not _is_int(end):
-        raise InvalidInput("start and end must be integers.", code="invalid_range")
+        raise InvalidInput(gettext("start and end must be integers."), code="invalid_range")
     assert isinstance(start, int) and isinstance(end, int)
     if start < 0 or end < start or end - start + 1 > MAX_WINDOW:
         raise InvalidInput(
-            f"Need 0 <= start <= end and at most {MAX_WINDOW} rows (end - start + 1).", code="invalid_range"
+            gettext("Need 0 <= start <= end and at most %(MAX_WINDOW)s rows (end - start + 1).")
+            % {"MAX_WINDOW": MAX_WINDOW},
+            code="invalid_range",
         )
     return start, end
 
 
 def check_radius(radius: object) -> int:
     if not _is_int(radius) or not 0 <= radius <= MAX_RADIUS:
-        raise InvalidInput(f"radius must be an integer from 0 to {MAX_RADIUS}.", code="invalid_radius")
+        raise InvalidInput(
+            gettext("radius must be an integer from 0 to %(MAX_RADIUS)s.") % {"MAX_RADIUS": MAX_RADIUS},
+            code="invalid_radius",
+        )
     return int(radius)
 
 
@@ -224,7 +232,9 @@ def _squad_members(period: str, user_ids: list[int]) -> list[int]:
     check_period(period)
     members = list(dict.fromkeys(user_ids))  # unique, order kept
     if len(members) > MAX_SQUAD:
-        raise InvalidInput(f"At most {MAX_SQUAD} players at once.", code="too_many_players")
+        raise InvalidInput(
+            gettext("At most %(MAX_SQUAD)s players at once.") % {"MAX_SQUAD": MAX_SQUAD}, code="too_many_players"
+        )
     return members
 
 
@@ -249,15 +259,21 @@ class Report:
 def report_top(*, start: datetime, end: datetime, limit: int = 10, game: str | None = None) -> Report:
     """Top players in [start, end] from the durable history (SPEC §6 reports)."""
     if end < start:
-        raise InvalidInput("end must not be before start.", code="invalid_range")
+        raise InvalidInput(gettext("end must not be before start."), code="invalid_range")
     if not _is_int(limit) or not 1 <= limit <= MAX_REPORT_LIMIT:
-        raise InvalidInput(f"limit must be an integer from 1 to {MAX_REPORT_LIMIT}.", code="invalid_limit")
+        raise InvalidInput(
+            gettext("limit must be an integer from 1 to %(MAX_REPORT_LIMIT)s.")
+            % {"MAX_REPORT_LIMIT": MAX_REPORT_LIMIT},
+            code="invalid_limit",
+        )
     catalog = game_catalog()
     game_id = None
     if game is not None:
         info = catalog.by_slug.get(game)
         if info is None:
-            raise InvalidInput(f"Unknown game {game!r}; see /leaderboard/games.", code="unknown_game")
+            raise InvalidInput(
+                gettext("Unknown game %(game)s; see /leaderboard/games.") % {"game": repr(game)}, code="unknown_game"
+            )
         game_id = info.id
     raw = report_rows(start=start, end=end, limit=limit, game_id=game_id)
     results = []

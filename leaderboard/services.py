@@ -10,6 +10,7 @@ from typing import Any
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
+from django.utils.translation import gettext
 from redis.exceptions import RedisError
 
 from common.errors import InvalidInput, PermissionDenied
@@ -75,9 +76,13 @@ class ScoreEntry:
 def score_value_check(info: GameInfo, score: object) -> int:
     """A whole number from 0 to the game's max_score; raises InvalidInput."""
     if not isinstance(score, int) or isinstance(score, bool):
-        raise InvalidInput("score must be a whole number.", code="invalid_score")
+        raise InvalidInput(gettext("score must be a whole number."), code="invalid_score")
     if not 0 <= score <= info.max_score:
-        raise InvalidInput(f"{info.label} scores go from 0 to {info.max_score}.", code="score_out_of_range")
+        raise InvalidInput(
+            gettext("%(label)s scores go from 0 to %(max_score)s.")
+            % {"label": info.label, "max_score": info.max_score},
+            code="score_out_of_range",
+        )
     return score
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F, QuerySet
+from django.utils.translation import gettext
 
 from audit.services import audit_record
 from common.errors import Conflict, NotFound, PermissionDenied
@@ -50,14 +51,16 @@ def score_confirm(*, score_id: int, by: Any, may_confirm: Callable[[int], bool])
     with transaction.atomic():
         score = Score.objects.select_for_update().select_related("user").filter(pk=score_id).first()
         if score is None:
-            raise NotFound("No score with that id.", code="not_found")
+            raise NotFound(gettext("No score with that id."), code="not_found")
         if score.user_id == getattr(by, "pk", None) or not may_confirm(score.user_id):
             raise PermissionDenied(
-                "Only a moderator or the organizer of a session this player attended can confirm it.",
+                gettext("Only a moderator or the organizer of a session this player attended can confirm it."),
                 code="not_allowed",
             )
         if score.status != ScoreStatus.PENDING:
-            raise Conflict(f"This score is {score.status}, not pending.", code="not_pending")
+            raise Conflict(
+                gettext("This score is %(status)s, not pending.") % {"status": score.status}, code="not_pending"
+            )
         info = catalog.by_id[score.game_id]
         suspended = suspensions_in_force({(score.user_id, score.game_id)})
         if suspended:
@@ -66,7 +69,7 @@ def score_confirm(*, score_id: int, by: Any, may_confirm: Callable[[int], bool])
             status=ScoreStatus.RANKED, source=ScoreSource.CONFIRMED
         )
         if changed != 1:  # the row lock makes this unreachable; the compare-and-set backs it up
-            raise Conflict("This score is no longer pending.", code="not_pending")
+            raise Conflict(gettext("This score is no longer pending."), code="not_pending")
         if not info.asc:  # the report aggregates hold `desc` games only (reports._counted)
             aggregates_add([(score.user_id, score.game_id, score.value, score.achieved_at)])
         audit_record(

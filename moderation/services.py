@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit.services import audit_record
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -67,15 +68,15 @@ def report_create(
     """
     if target_type not in TargetType.values:
         raise InvalidInput(
-            f"target_type must be one of {', '.join(TargetType.values)}.",
+            gettext("target_type must be one of %(value)s.") % {"value": ", ".join(TargetType.values)},
             code="invalid_target_type",
             field="target_type",
         )
     target = _target(target_type, target_id)
     if target is None:
-        raise NotFound(f"No {target_type} with that id.", code="not_found")
+        raise NotFound(gettext("No %(target_type)s with that id.") % {"target_type": target_type}, code="not_found")
     if target.owner_id == user.pk:
-        raise InvalidInput("You can't report yourself or what you wrote.", code="cannot_report_self")
+        raise InvalidInput(gettext("You can't report yourself or what you wrote."), code="cannot_report_self")
     now = now or timezone.now()
     with transaction.atomic():
         report = None
@@ -98,15 +99,18 @@ def report_create(
 
 def _require_moderator(actor: Any) -> None:
     if not can(actor, Cap.USER_REPORTS):
-        raise PermissionDenied("Only moderators and admins handle reports.", code="forbidden_role")
+        raise PermissionDenied(gettext("Only moderators and admins handle reports."), code="forbidden_role")
 
 
 def _locked_report(report_id: int, *, status: str) -> Report:
     report = Report.objects.select_for_update().filter(pk=report_id).first()
     if report is None:
-        raise NotFound("No report with that id.", code="not_found")
+        raise NotFound(gettext("No report with that id."), code="not_found")
     if report.status != status:
-        raise Conflict(f"That report is {report.status}, not {status}.", code="report_closed")
+        raise Conflict(
+            gettext("That report is %(status)s, not %(status2)s.") % {"status": report.status, "status2": status},
+            code="report_closed",
+        )
     return report
 
 
@@ -117,10 +121,10 @@ def _note(report: Report, reason: str) -> str:
 def _sanctionable_gamer(actor: Any, gamer_id: int) -> Gamer:
     target = Gamer.objects.filter(pk=gamer_id).only("id", "role", "username").first()
     if target is None:
-        raise Conflict("That account was deleted already; dismiss the report.", code="target_gone")
+        raise Conflict(gettext("That account was deleted already; dismiss the report."), code="target_gone")
     if not moderation_target_allowed(actor, target):
         raise PermissionDenied(
-            "You can't act on this account (yours, or a role like yours or above).", code="cannot_target_staff"
+            gettext("You can't act on this account (yours, or a role like yours or above)."), code="cannot_target_staff"
         )
     return target
 
@@ -152,7 +156,7 @@ def report_ban(*, actor: Any, report_id: int, reason: str = "") -> str:
     if report.target_type == TargetType.SESSION:
         organizer_id = GameSession.objects.filter(pk=report.target_id).values_list("organizer_id", flat=True).first()
         if organizer_id is None:
-            raise Conflict("That session was deleted already; dismiss the report.", code="target_gone")
+            raise Conflict(gettext("That session was deleted already; dismiss the report."), code="target_gone")
         session_delete(actor=actor, session_id=report.target_id, reason=note)
         if organizer_id == actor.pk:  # session_delete audits only a removal by someone else
             audit_record(
@@ -163,7 +167,9 @@ def report_ban(*, actor: Any, report_id: int, reason: str = "") -> str:
         try:
             review_delete(actor=actor, review_id=report.target_id, reason=note)
         except NotFound:
-            raise Conflict("That review was deleted already; dismiss the report.", code="target_gone") from None
+            raise Conflict(
+                gettext("That review was deleted already; dismiss the report."), code="target_gone"
+            ) from None
         what = "The review you reported was removed."
     else:
         target = _sanctionable_gamer(actor, report.target_id)
@@ -180,7 +186,10 @@ def report_unban(*, actor: Any, report_id: int, reason: str = "") -> str:
     _require_moderator(actor)
     report = _locked_report(report_id, status=Report.Status.BANNED)
     if report.target_type != TargetType.GAMER:
-        raise Conflict(f"A deleted {report.target_type} can't be restored.", code="cannot_unban")
+        raise Conflict(
+            gettext("A deleted %(target_type)s can't be restored.") % {"target_type": report.target_type},
+            code="cannot_unban",
+        )
     target = _sanctionable_gamer(actor, report.target_id)
     gamer_set_active(actor=actor, target_id=target.pk, active=True, reason=_note(report, reason))
     report.status, report.closed_at, report.closed_by, report.outcome = (

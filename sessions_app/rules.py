@@ -109,9 +109,15 @@ def search_terms(text: str) -> list[str]:
     return text.split()[:MAX_SEARCH_TERMS]
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a message for translation (`make messages` collects it) without importing Django;
+    the service translates it where it answers (`gettext(problem)`)."""
+    return message
+
+
 def start_time_problem(*, starts_at: datetime, now: datetime) -> str | None:
     if starts_at <= now:
-        return "A session must start in the future."
+        return gettext_noop("A session must start in the future.")
     return None
 
 

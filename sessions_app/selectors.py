@@ -35,6 +35,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework.settings import api_settings
 
 from common.counts import CountedQuerySet
@@ -269,7 +270,7 @@ def session_detail(*, session_id: int, user: Any = None) -> GameSession:
     """One session with the caller's flags; NotFound when there is none."""
     session = with_figures(GameSession.objects.filter(pk=session_id), user=user).first()
     if session is None:
-        raise NotFound("No session with that id.", code="not_found")
+        raise NotFound(gettext("No session with that id."), code="not_found")
     return session
 
 
@@ -277,13 +278,13 @@ def session_detail_row(*, session_id: int, user: Any = None) -> dict[str, Any]:
     """One session in the API shape (`session_rows`); NotFound when there is none."""
     found = list(_with_flags(GameSession.objects.filter(pk=session_id), user=user).values(*ROW_COLUMNS))
     if not found:
-        raise NotFound("No session with that id.", code="not_found")
+        raise NotFound(gettext("No session with that id."), code="not_found")
     return session_rows(found)[0]
 
 
 def session_must_exist(session_id: int) -> None:
     if not GameSession.objects.filter(pk=session_id).exists():
-        raise NotFound("No session with that id.", code="not_found")
+        raise NotFound(gettext("No session with that id."), code="not_found")
 
 
 def session_like_count(*, session_id: int) -> int:
@@ -329,14 +330,14 @@ def review_mine(*, session_id: int, user: Any) -> Review:
     review = Review.objects.select_related("author").filter(session_id=session_id, author_id=user.pk).first()
     if review is None:
         session_must_exist(session_id)
-        raise NotFound("You have not reviewed this session.", code="not_reviewed")
+        raise NotFound(gettext("You have not reviewed this session."), code="not_reviewed")
     return review
 
 
 def review_get(*, review_id: int) -> Review:
     review = Review.objects.select_related("author", "session").filter(pk=review_id).first()
     if review is None:
-        raise NotFound("No review with that id.", code="not_found")
+        raise NotFound(gettext("No review with that id."), code="not_found")
     return review
 
 

@@ -40,6 +40,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from audit.services import audit_record
 from common.counts import count_changed
@@ -55,10 +56,10 @@ from sessions_app.models import Attendance, GameSession, Like, Review, WaitingEn
 EDITABLE_FIELDS = ("title", "game", "description", "platform", "starts_at", "max_attendees", "is_available")
 
 _DETAILS = {
-    rules.ALREADY_JOINED: "You already joined this session.",
-    rules.SESSION_FULL: "This session is full.",
-    rules.SESSION_UNAVAILABLE: "This session can't be joined: it is switched off or has started.",
-    rules.ALREADY_WAITING: "You are already on this session's waiting list.",
+    rules.ALREADY_JOINED: gettext_lazy("You already joined this session."),
+    rules.SESSION_FULL: gettext_lazy("This session is full."),
+    rules.SESSION_UNAVAILABLE: gettext_lazy("This session can't be joined: it is switched off or has started."),
+    rules.ALREADY_WAITING: gettext_lazy("You are already on this session's waiting list."),
 }
 
 
@@ -81,7 +82,7 @@ class WaitResult:
 
 
 def _not_found() -> NotFound:
-    return NotFound("No session with that id.", code="not_found")
+    return NotFound(gettext("No session with that id."), code="not_found")
 
 
 def _locked_session(session_id: int) -> GameSession:
@@ -130,7 +131,7 @@ def session_create(
     )
     problem = rules.start_time_problem(starts_at=starts_at, now=timezone.now())
     if problem:
-        raise ValidationError({"starts_at": [problem]})
+        raise ValidationError({"starts_at": [gettext(problem)]})
     with transaction.atomic():
         session = GameSession.objects.create(organizer=organizer, **fields)
         # The organizer attends (and takes a seat); hosting isn't a join, so no trend point.
@@ -155,13 +156,13 @@ def session_update(*, actor: Any, session_id: int, **changes: Any) -> GameSessio
         raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
     session = _locked_session(session_id)
     if not is_owner_or_can(actor, session.organizer_id, Cap.SESSIONS_EDIT_ANY):
-        raise PermissionDenied("Only the organizer or an admin can edit this session.", code="not_organizer")
+        raise PermissionDenied(gettext("Only the organizer or an admin can edit this session."), code="not_organizer")
     changes = _validated(changes)
     errors: dict[str, list[str]] = {}
     if "starts_at" in changes and changes["starts_at"] != session.starts_at:
         problem = rules.start_time_problem(starts_at=changes["starts_at"], now=timezone.now())
         if problem:
-            errors["starts_at"] = [problem]
+            errors["starts_at"] = [gettext(problem)]
     if "max_attendees" in changes:
         problem = rules.capacity_problem(max_attendees=changes["max_attendees"], attendee_count=session.attendee_count)
         if problem:
@@ -188,7 +189,9 @@ def session_delete(*, actor: Any, session_id: int, reason: str = "") -> None:
     """
     session = _locked_session(session_id)
     if not is_owner_or_can(actor, session.organizer_id, Cap.SESSIONS_MODERATE):
-        raise PermissionDenied("Only the organizer or a moderator can delete this session.", code="not_organizer")
+        raise PermissionDenied(
+            gettext("Only the organizer or a moderator can delete this session."), code="not_organizer"
+        )
     if session.organizer_id != getattr(actor, "pk", None):
         audit_record(
             actor=actor,
@@ -252,7 +255,9 @@ def _join(*, session_id: int, user: Any, wait: bool) -> AttendanceResult | WaitR
     counters_add(session.pk, attendees=1, trend=1, waiting=-was_waiting)
     session.attendee_count = count + 1
     _remind_latecomers(session, [user.pk])
-    return AttendanceResult(session=session, attendee_count=count + 1, detail=f"You joined {session.title}.")
+    return AttendanceResult(
+        session=session, attendee_count=count + 1, detail=gettext("You joined %(title)s.") % {"title": session.title}
+    )
 
 
 def _waiting_position(session_id: int, gamer_id: int) -> int:
@@ -273,20 +278,26 @@ def session_leave(*, session_id: int, user: Any) -> AttendanceResult:
     session = _locked_session(session_id)
     if session.organizer_id == user.pk:
         raise Conflict(
-            "The organizer attends their own session; delete the session instead.",
+            gettext("The organizer attends their own session; delete the session instead."),
             code=rules.ORGANIZER_CANNOT_LEAVE,
             extra={"attendee_count": session.attendee_count},
         )
     row = Attendance.objects.filter(session_id=session.pk, gamer_id=user.pk).values_list("pk", "trend_counted").first()
     if row is None:
         raise Conflict(
-            "You are not attending this session.", code="not_joined", extra={"attendee_count": session.attendee_count}
+            gettext("You are not attending this session."),
+            code="not_joined",
+            extra={"attendee_count": session.attendee_count},
         )
     Attendance.objects.filter(pk=row[0]).delete()
     counters_add(session.pk, attendees=-1, trend=-1 if row[1] else 0)
     session.attendee_count -= 1
     _promote_waiters(session)
-    return AttendanceResult(session=session, attendee_count=session.attendee_count, detail=f"You left {session.title}.")
+    return AttendanceResult(
+        session=session,
+        attendee_count=session.attendee_count,
+        detail=gettext("You left %(title)s.") % {"title": session.title},
+    )
 
 
 @transaction.atomic
@@ -296,7 +307,7 @@ def session_wait_cancel(*, session_id: int, user: Any) -> None:
         raise _not_found()
     deleted, _ = WaitingEntry.objects.filter(session_id=session_id, gamer_id=user.pk).delete()
     if not deleted:
-        raise NotFound("You are not on this session's waiting list.", code="not_waiting")
+        raise NotFound(gettext("You are not on this session's waiting list."), code="not_waiting")
     counters_add(session_id, waiting=-1)
 
 
@@ -384,7 +395,7 @@ def session_like(*, session_id: int, user: Any) -> Like:
     except IntegrityError as exc:
         if not GameSession.objects.filter(pk=session_id).exists():  # deleted meanwhile
             raise _not_found() from exc
-        raise Conflict("You already like this session.", code="already_liked") from exc
+        raise Conflict(gettext("You already like this session."), code="already_liked") from exc
 
 
 @transaction.atomic
@@ -394,7 +405,7 @@ def session_unlike(*, session_id: int, user: Any) -> None:
         raise _not_found()
     row = Like.objects.filter(session_id=session_id, gamer_id=user.pk).values_list("pk", "trend_counted").first()
     if row is None:
-        raise NotFound("You don't like this session.", code="not_liked")
+        raise NotFound(gettext("You don't like this session."), code="not_liked")
     Like.objects.filter(pk=row[0]).delete()
     counters_add(session_id, likes=-1, trend=-1 if row[1] else 0)
 
@@ -410,7 +421,7 @@ def review_create(*, session_id: int, user: Any, rating: int, content: str = "")
     if not _lock_session_row(session_id):
         raise _not_found()
     if not Attendance.objects.filter(session_id=session_id, gamer_id=user.pk).exists():
-        raise PermissionDenied("Only attendees can review this session.", code="not_an_attendee")
+        raise PermissionDenied(gettext("Only attendees can review this session."), code="not_an_attendee")
     problems = rules.review_field_problems(rating=rating, content=content)
     if problems:
         raise ValidationError(problems)
@@ -419,7 +430,7 @@ def review_create(*, session_id: int, user: Any, rating: int, content: str = "")
         with transaction.atomic():
             review.save()
     except IntegrityError as exc:
-        raise Conflict("You already reviewed this session.", code="already_reviewed") from exc
+        raise Conflict(gettext("You already reviewed this session."), code="already_reviewed") from exc
     counters_add(session_id, reviews=1, rating=rating)
     return review
 
@@ -430,7 +441,7 @@ def _my_review_locked(*, session_id: int, user: Any) -> Review:
         raise _not_found()
     review = Review.objects.select_for_update().filter(session_id=session_id, author_id=user.pk).first()
     if review is None:
-        raise NotFound("You have not reviewed this session.", code="not_reviewed")
+        raise NotFound(gettext("You have not reviewed this session."), code="not_reviewed")
     return review
 
 
@@ -465,13 +476,13 @@ def review_delete_mine(*, session_id: int, user: Any) -> None:
 def review_delete(*, actor: Any, review_id: int, reason: str = "") -> None:
     """A moderator or admin removes any review; audited as `delete_review`."""
     if not can(actor, Cap.REVIEWS_MODERATE):
-        raise PermissionDenied("Only moderators and admins can remove reviews.", code="forbidden_role")
+        raise PermissionDenied(gettext("Only moderators and admins can remove reviews."), code="forbidden_role")
     session_id = Review.objects.filter(pk=review_id).values_list("session_id", flat=True).first()
     # Read again under the session's lock: the author may have deleted it meanwhile.
     locked = session_id is not None and _lock_session_row(session_id)
     review = Review.objects.select_for_update().filter(pk=review_id).first() if locked else None
     if review is None:
-        raise NotFound("No review with that id.", code="not_found")
+        raise NotFound(gettext("No review with that id."), code="not_found")
     audit_record(
         actor=actor,
         action="delete_review",

@@ -10,6 +10,7 @@ asks `sessions_app` for the squad's ids (one bounded query) and `leaderboard` fo
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -72,7 +73,9 @@ class SessionResultsApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         scores = request.data.get("scores") if isinstance(request.data, dict) else None
         if isinstance(scores, list) and len(scores) > results.MAX_ROWS:
-            raise InvalidInput(f"At most {results.MAX_ROWS} rows per post.", code="too_many_rows")
+            raise InvalidInput(
+                gettext("At most %(MAX_ROWS)s rows per post.") % {"MAX_ROWS": results.MAX_ROWS}, code="too_many_rows"
+            )
         data = ResultsInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         rows = results.results_post(actor=request.user, session_id=pk, **data.validated_data)

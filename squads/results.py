@@ -23,6 +23,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit.services import audit_record
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
@@ -72,17 +73,19 @@ def results_post(*, actor: Any, session_id: int, game: object, scores: list[dict
     """
     assert_no_transaction("results_post")
     if len(scores) > MAX_ROWS:
-        raise InvalidInput(f"At most {MAX_ROWS} rows per post.", code="too_many_rows")
+        raise InvalidInput(
+            gettext("At most %(MAX_ROWS)s rows per post.") % {"MAX_ROWS": MAX_ROWS}, code="too_many_rows"
+        )
     catalog = game_catalog()
     info = game_for_submission(catalog, game)
     session = GameSession.objects.filter(pk=session_id).only("id", "organizer_id", "starts_at").first()
     if session is None:
-        raise NotFound("No session with that id.", code="not_found")
+        raise NotFound(gettext("No session with that id."), code="not_found")
     if session.organizer_id != getattr(actor, "pk", None):
-        raise PermissionDenied("Only the session's organizer can post its results.", code="not_organizer")
+        raise PermissionDenied(gettext("Only the session's organizer can post its results."), code="not_organizer")
     now = timezone.now()
     if session.starts_at > now:
-        raise Conflict("Results can be posted once the session has started.", code="not_started")
+        raise Conflict(gettext("Results can be posted once the session has started."), code="not_started")
 
     players = {row["player"] for row in scores}
     attendees = {

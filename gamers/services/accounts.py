@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -48,9 +49,9 @@ def _raise_duplicate(*, key: str | None, email: str | None, skeleton: str | None
     if key is not None:
         taken = (Q(username_key=key) | Q(username_skeleton=skeleton)) if skeleton else Q(username_key=key)
         if Gamer.objects.filter(taken).exists():
-            raise Conflict("That username is taken (or looks just like one that is).", code="username_taken")
+            raise Conflict(gettext("That username is taken (or looks just like one that is)."), code="username_taken")
     if email is not None and Gamer.objects.filter(email=email).exists():
-        raise Conflict("An account already uses that email.", code="email_taken")
+        raise Conflict(gettext("An account already uses that email."), code="email_taken")
 
 
 def gamer_create(*, username: str, email: str, password: str | None, role: str = Role.GAMER, **extra: Any) -> Gamer:
@@ -111,9 +112,9 @@ def token_blacklist(*, user: Gamer, refresh: str) -> None:
     try:
         token = RefreshToken(refresh)  # type: ignore[arg-type]  # simplejwt annotates `token` as Token; it takes the encoded JWT
     except TokenError as exc:
-        raise InvalidInput("That refresh token is invalid or expired.", code="token_not_valid") from exc
+        raise InvalidInput(gettext("That refresh token is invalid or expired."), code="token_not_valid") from exc
     if str(token.get(settings.SIMPLE_JWT["USER_ID_CLAIM"])) != str(user.pk):
-        raise PermissionDenied("That refresh token belongs to another account.", code="not_your_token")
+        raise PermissionDenied(gettext("That refresh token belongs to another account."), code="not_your_token")
     token.blacklist()
 
 
@@ -163,7 +164,11 @@ def gamer_update(
     if notify:
         unknown = sorted(set(notify) - set(NotificationKind.values))
         if unknown:
-            raise InvalidInput(f"Unknown notification kind: {', '.join(unknown)}.", code="invalid", field="notify")
+            raise InvalidInput(
+                gettext("Unknown notification kind: %(value)s.") % {"value": ", ".join(unknown)},
+                code="invalid",
+                field="notify",
+            )
         fields.append("notify")
     old_avatar = None
     if avatar is not None:
@@ -206,7 +211,7 @@ def gamer_delete_self(*, gamer: Gamer) -> None:
     """DELETE /auth/me: the account and its personal data go (cascade). Admins can't."""
     if gamer.role == Role.ADMIN:
         raise PermissionDenied(
-            "Admins can't delete their own account; ask another admin to demote you first.",
+            gettext("Admins can't delete their own account; ask another admin to demote you first."),
             code="admin_cannot_delete",
         )
     pk = gamer.pk
@@ -217,11 +222,15 @@ def gamer_delete_self(*, gamer: Gamer) -> None:
 def _target_for_admin_action(*, actor: Gamer, target_id: int, verb: str) -> Gamer:
     target = Gamer.objects.select_for_update().filter(pk=target_id).first()
     if target is None:
-        raise NotFound("No gamer with that id.", code="not_found")
+        raise NotFound(gettext("No gamer with that id."), code="not_found")
     if target.pk == actor.pk:
-        raise PermissionDenied(f"You can't {verb} your own account.", code="cannot_target_self")
+        raise PermissionDenied(
+            gettext("You can't %(verb)s your own account.") % {"verb": verb}, code="cannot_target_self"
+        )
     if target.role == Role.ADMIN:
-        raise PermissionDenied(f"You can't {verb} another admin.", code="cannot_target_admin")
+        raise PermissionDenied(
+            gettext("You can't %(verb)s another admin.") % {"verb": verb}, code="cannot_target_admin"
+        )
     return target
 
 
@@ -238,7 +247,9 @@ def gamer_set_role(*, actor: Gamer, target_id: int, role: str, reason: str = "")
     """Change a role (admins only, never their own or another admin's); audited; open sockets
     learn the new role at once through the user's channel group."""
     if role not in Role.values:
-        raise InvalidInput(f"Role must be one of {', '.join(Role.values)}.", code="invalid_role")
+        raise InvalidInput(
+            gettext("Role must be one of %(value)s.") % {"value": ", ".join(Role.values)}, code="invalid_role"
+        )
     target = _target_for_admin_action(actor=actor, target_id=target_id, verb="change the role of")
     if target.role != role:
         target.role = role
@@ -312,7 +323,7 @@ def social_login(*, provider: str, code: str, redirect_uri: str) -> SocialLoginR
             if exc.code != "email_taken" or attempt == 2:
                 raise
     if not gamer.is_active:
-        raise PermissionDenied("This account is disabled.", code="account_disabled")
+        raise PermissionDenied(gettext("This account is disabled."), code="account_disabled")
     return SocialLoginResult(gamer=gamer, tokens=token_pair_for(gamer), created=created)
 
 
@@ -370,7 +381,9 @@ def _social_gamer_create(profile: SocialProfile) -> Gamer:
         except Conflict as exc:
             if exc.code != "username_taken":
                 raise
-    raise Conflict("Couldn't find a free username for this account; register with a password.", code="username_taken")
+    raise Conflict(
+        gettext("Couldn't find a free username for this account; register with a password."), code="username_taken"
+    )
 
 
 def _discord_id_adopt(gamer: Gamer, discord_id: str) -> None:
@@ -407,7 +420,7 @@ def discord_link_code_create(*, user: Gamer) -> DiscordLinkCode:
                 )
         except IntegrityError:
             continue  # collision with an outstanding code: draw again
-    raise Conflict("Couldn't create a link code; try again.", code="link_code_unavailable")
+    raise Conflict(gettext("Couldn't create a link code; try again."), code="link_code_unavailable")
 
 
 @transaction.atomic
@@ -424,16 +437,24 @@ def discord_link(*, code: str, discord_id: str | int) -> Gamer:
     now = timezone.now()
     link = DiscordLinkCode.objects.select_for_update().filter(code=link_code_normalize(code)[:16]).first()
     if link is None:
-        raise NotFound("That link code doesn't exist. Create a new one on GameConnect.", code="link_code_invalid")
+        raise NotFound(
+            gettext("That link code doesn't exist. Create a new one on GameConnect."), code="link_code_invalid"
+        )
     if link.used_at is not None:
-        raise Conflict("That link code was already used. Create a new one on GameConnect.", code="link_code_used")
+        raise Conflict(
+            gettext("That link code was already used. Create a new one on GameConnect."), code="link_code_used"
+        )
     if link.expires_at <= now:
-        raise InvalidInput("That link code has expired. Create a new one on GameConnect.", code="link_code_expired")
+        raise InvalidInput(
+            gettext("That link code has expired. Create a new one on GameConnect."), code="link_code_expired"
+        )
     holder = Gamer.objects.filter(discord_id=discord_id).exclude(pk=link.user_id).first()
     if holder is not None:
         raise Conflict(
-            f"This Discord account is already linked to the GameConnect account {holder.username}. "
-            "A Discord account can link to one GameConnect account only.",
+            gettext(
+                "This Discord account is already linked to the GameConnect account %(username)s. A Discord account can link to one GameConnect account only."
+            )
+            % {"username": holder.username},
             code="discord_already_linked",
         )
     try:
@@ -441,7 +462,8 @@ def discord_link(*, code: str, discord_id: str | int) -> Gamer:
             Gamer.objects.filter(pk=link.user_id).update(discord_id=discord_id)
     except IntegrityError as exc:  # a racing link bound this Discord user elsewhere first
         raise Conflict(
-            "This Discord account is already linked to another GameConnect account.", code="discord_already_linked"
+            gettext("This Discord account is already linked to another GameConnect account."),
+            code="discord_already_linked",
         ) from exc
     link.used_at = now
     link.used_by_discord_id = discord_id

@@ -21,6 +21,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from common.errors import Conflict, NotFound
 from common.transactions import assert_in_transaction
@@ -55,7 +56,7 @@ def coins_apply(*, gamer_id: int, amount: int, reason: str, ref: str = "") -> in
             qs = qs.filter(coins__gte=-amount)
         if qs.update(coins=F("coins") + amount) != 1:
             if not Gamer.objects.filter(pk=gamer_id).exists():
-                raise NotFound("No gamer with that id.")
+                raise NotFound(gettext("No gamer with that id."))
             raise InsufficientFunds("Not enough coins.")
         balance = Gamer.objects.filter(pk=gamer_id).values_list("coins", flat=True).get()
         CoinTransaction.objects.create(gamer_id=gamer_id, amount=amount, reason=reason, ref=ref, balance_after=balance)
@@ -103,7 +104,7 @@ def coins_apply_many(entries: Sequence[CoinEntry], *, at: datetime | None = None
     balances = _balances_move(deltas)
     missing = deltas.keys() - balances.keys()
     if missing:
-        raise NotFound(f"No gamer with id {min(missing)}.")
+        raise NotFound(gettext("No gamer with id %(value)s.") % {"value": min(missing)})
     running = {pk: balances[pk] - delta for pk, delta in deltas.items()}
     default_at = at or timezone.now()
     rows: list[tuple[Any, ...]] = []

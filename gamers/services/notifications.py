@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from common.errors import InvalidInput, NotFound
 from common.mail import mail_send_on_commit
@@ -59,11 +60,13 @@ def _checked(row: NotificationRow) -> NotificationRow:
     """A programming error in a caller is refused before the database sees it (the kind's CHECK
     constraint would otherwise surface as an IntegrityError, mistaken for a duplicate key)."""
     if row.kind not in NotificationKind.values:
-        raise InvalidInput(f"Unknown notification kind {row.kind!r}.", code="invalid_kind")
+        raise InvalidInput(
+            gettext("Unknown notification kind %(kind)s.") % {"kind": repr(row.kind)}, code="invalid_kind"
+        )
     if not row.title.strip():
-        raise InvalidInput("A notification needs a title.", code="invalid_title")
+        raise InvalidInput(gettext("A notification needs a title."), code="invalid_title")
     if len(row.key) > KEY_MAX or len(row.url) > URL_MAX:
-        raise InvalidInput("Notification key or url too long.", code="invalid_notification")
+        raise InvalidInput(gettext("Notification key or url too long."), code="invalid_notification")
     if len(row.title) > TITLE_MAX:  # titles quote user content (a session's title): shortened, not refused
         return NotificationRow(row.user_id, row.kind, row.title[: TITLE_MAX - 1] + "…", row.body, row.url, row.key)
     return row
@@ -74,7 +77,7 @@ def _recipients(user_ids: Iterable[int]) -> dict[int, Gamer]:
     found = {gamer.pk: gamer for gamer in Gamer.objects.filter(pk__in=wanted).only(*_DELIVERY_FIELDS)}
     missing = wanted - found.keys()
     if missing:
-        raise NotFound(f"No account with id {min(missing)}.", code="not_found")
+        raise NotFound(gettext("No account with id %(value)s.") % {"value": min(missing)}, code="not_found")
     return found
 
 
@@ -196,12 +199,15 @@ def notifications_mark_read(*, user: Gamer, ids: Sequence[int] | None = None, al
     alone (they count nothing, they are not errors). One conditional UPDATE, so two devices
     marking at once never count a row twice."""
     if all == (ids is not None):
-        raise InvalidInput("Give either `ids` or `all`: true.", code="invalid")
+        raise InvalidInput(gettext("Give either `ids` or `all`: true."), code="invalid")
     unread = Notification.objects.filter(user_id=user.pk, read_at__isnull=True)
     if not all:
         assert ids is not None
         if len(ids) > MARK_READ_IDS_MAX:
-            raise InvalidInput(f"At most {MARK_READ_IDS_MAX} ids at a time.", code="too_many_ids")
+            raise InvalidInput(
+                gettext("At most %(MARK_READ_IDS_MAX)s ids at a time.") % {"MARK_READ_IDS_MAX": MARK_READ_IDS_MAX},
+                code="too_many_ids",
+            )
         if not ids:
             return 0
         unread = unread.filter(pk__in=set(ids))

@@ -17,6 +17,7 @@ from django.contrib.auth.password_validation import password_changed, validate_p
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils.translation import gettext
 from redis.exceptions import RedisError
 
 from common.errors import InvalidInput
@@ -50,7 +51,9 @@ def password_change(*, gamer: Gamer, current_password: str, new_password: str) -
     expire within ACCESS_TOKEN_MINUTES)."""
     assert_no_transaction("password_change")
     if not gamer.check_password(current_password):
-        raise InvalidInput("Your current password is not correct.", code="wrong_password", field="current_password")
+        raise InvalidInput(
+            gettext("Your current password is not correct."), code="wrong_password", field="current_password"
+        )
     _validate(new_password, gamer, "new_password")
     old_hash = gamer.password
     gamer.set_password(new_password)
@@ -58,7 +61,9 @@ def password_change(*, gamer: Gamer, current_password: str, new_password: str) -
         if not Gamer.objects.filter(pk=gamer.pk, password=old_hash).update(password=gamer.password):
             # Changed by another request since we checked: what was typed is no longer current.
             raise InvalidInput(
-                "Your password was changed meanwhile; sign in again.", code="wrong_password", field="current_password"
+                gettext("Your password was changed meanwhile; sign in again."),
+                code="wrong_password",
+                field="current_password",
             )
         refresh_tokens_revoke(user_id=gamer.pk)
         tokens = token_pair_for(gamer)
@@ -91,7 +96,8 @@ def password_reset_request(*, email: str) -> None:
 
 def _invalid_reset_link() -> InvalidInput:
     return InvalidInput(
-        "This password reset link is invalid, expired or already used. Ask for a new one.", code="invalid_token"
+        gettext("This password reset link is invalid, expired or already used. Ask for a new one."),
+        code="invalid_token",
     )
 
 

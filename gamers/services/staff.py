@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils.translation import gettext
 
 from audit.services import audit_record
 from common.errors import NotFound, PermissionDenied
@@ -27,11 +28,11 @@ def gamer_password_set(*, actor: Gamer, target_id: int, password: str | None, re
     with transaction.atomic():
         target = Gamer.objects.select_for_update().filter(pk=target_id).first()
         if target is None:
-            raise NotFound("No gamer with that id.", code="not_found")
+            raise NotFound(gettext("No gamer with that id."), code="not_found")
         if target.pk != actor.pk and not can(actor, Cap.ACCOUNTS_MANAGE):
-            raise PermissionDenied("Only admins set other accounts' passwords.", code="permission_denied")
+            raise PermissionDenied(gettext("Only admins set other accounts' passwords."), code="permission_denied")
         if not account_target_allowed(actor, target, on_self=True):
-            raise PermissionDenied("You can't set the password of another admin.", code="cannot_target_admin")
+            raise PermissionDenied(gettext("You can't set the password of another admin."), code="cannot_target_admin")
         target.password = encoded
         target.save(update_fields=["password"])
         revoked = refresh_tokens_revoke(user_id=target.pk)

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils.translation import gettext
 
 from common.errors import Conflict, InvalidInput
 from common.mail import mail_send_on_commit
@@ -38,14 +39,16 @@ def email_verification_send(*, gamer: Gamer) -> None:
 def email_verification_resend(*, gamer: Gamer) -> None:
     """POST /auth/email/verify/resend: a new link, unless the email is verified (409)."""
     if Gamer.objects.filter(pk=gamer.pk, email_verified=True).exists():
-        raise Conflict("Your email address is already verified.", code="already_verified")
+        raise Conflict(gettext("Your email address is already verified."), code="already_verified")
     email_verification_send(gamer=gamer)
 
 
 def _invalid_link() -> InvalidInput:
     return InvalidInput(
-        "This verification link is invalid or has expired, or your account now uses another email "
-        "address. Ask for a new link from your account page.",
+        gettext(
+            "This verification link is invalid or has expired, or your account now uses another email "
+            "address. Ask for a new link from your account page."
+        ),
         code="invalid_token",
     )
 

@@ -37,6 +37,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
 from common.transactions import assert_no_transaction
@@ -80,14 +81,20 @@ NO_ROUND_MESSAGE = "No round is being played right now; wait for the next one."
 
 def clean_attempt(message: Any) -> str:
     if not isinstance(message, str):
-        raise InvalidInput("An attempt needs a `message` string.", code="invalid_attempt")
+        raise InvalidInput(gettext("An attempt needs a `message` string."), code="invalid_attempt")
     message = rules.clean_text(message)
     if not message:
-        raise InvalidInput("An attempt can't be empty.", code="invalid_attempt")
+        raise InvalidInput(gettext("An attempt can't be empty."), code="invalid_attempt")
     if len(message) > rules.ATTEMPT_MAX_CHARS:
-        raise InvalidInput(f"Attempts are at most {rules.ATTEMPT_MAX_CHARS} characters.", code="invalid_attempt")
+        raise InvalidInput(
+            gettext("Attempts are at most %(ATTEMPT_MAX_CHARS)s characters.")
+            % {"ATTEMPT_MAX_CHARS": rules.ATTEMPT_MAX_CHARS},
+            code="invalid_attempt",
+        )
     if rules.UNSTORABLE.search(message):
-        raise InvalidInput("Attempts can't contain NUL or unpaired surrogate characters.", code="invalid_attempt")
+        raise InvalidInput(
+            gettext("Attempts can't contain NUL or unpaired surrogate characters."), code="invalid_attempt"
+        )
     return message
 
 
@@ -168,10 +175,10 @@ def _decide_valid(
                 results[i] = NoRound(NO_ROUND_MESSAGE)  # an earlier attempt of this group won
                 continue
             if gamer_id not in coins:
-                results[i] = NotFound("Your account no longer exists.", code="no_account")
+                results[i] = NotFound(gettext("Your account no longer exists."), code="no_account")
                 continue
             if gamer_id in disabled:
-                results[i] = PermissionDenied("This account is disabled.", code="account_disabled")
+                results[i] = PermissionDenied(gettext("This account is disabled."), code="account_disabled")
                 continue
             n = used.get(gamer_id, 0)
             cost = price if n >= free else 0
