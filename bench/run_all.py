@@ -1,7 +1,8 @@
 """`make bench`: run every benchmark script in bench/ (or those named in argv) and print figures.
 
 Needs PostgreSQL and Redis on this machine (BENCH_DATABASE_URL / BENCH_REDIS_URL override the
-defaults in bench/harness.py). Not run by CI.
+defaults in bench/harness.py), except web_pages.py (page weight and time to interactive on a
+throttled phone), which needs Chromium and starts its own server on SQLite. Not run by CI.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ urlpatterns = [
     # --- play -------------------------------------------------------------------------------
     page("play", "pages/play.html", "play", _("Live trivia")),
     page("leaderboards", "pages/leaderboards.html", "leaderboards", _("Leaderboards")),
+    page("leaderboards/pending", "pages/pending.html", "leaderboards-pending", _("Scores waiting for confirmation")),
     # --- accounts ---------------------------------------------------------------------------
     page("login", "pages/login.html", "login", _("Sign in"), LoginPage),
     page("register", "pages/register.html", "register", _("Create an account")),

@@ -1,25 +1,37 @@
+/* /: the next joinable sessions and the upcoming events (both public), with links to see all. */
 "use strict";
-document.addEventListener("DOMContentLoaded", async () => {
-  const { api, el, when } = GC;
-  const nowIso = new Date().toISOString();
-  const events = await api(`events/?ordering=starts_at&starts_after=${encodeURIComponent(nowIso)}&page_size=6`, { auth: false });
-  const eventList = document.getElementById("events");
-  if (events.ok) {
-    for (const ev of events.data.results) {
-      eventList.append(el("li", {}, el("a", { href: `/events/${ev.id}`, text: ev.title }),
-        el("div", { class: "muted", text: `${ev.city} · ${when(ev.starts_at)} · ${ev.ticket_price} TND` })));
+GC.ready.then(() => {
+  const { api, el, gettext, ngettext, when, number } = GC;
+
+  async function loadSessions() {
+    const list = GC.$("sessions");
+    GC.state(list, "loading");
+    const r = await api(`sessions/${GC.qs({ joinable: "true", ordering: "starts_at", page_size: 6 })}`, { auth: false });
+    if (!r.ok) { GC.state(list, "error", GC.message(r.data), loadSessions); return; }
+    if (!r.data.results.length) {
+      GC.state(list, "empty", gettext("No session is open to join right now. Host one from the sessions page."));
+      return;
     }
-    if (!events.data.results.length) eventList.append(el("li", { class: "muted", text: "No upcoming events yet." }));
+    list.replaceChildren(...r.data.results.map((s) => el("li", {},
+      el("h3", {}, el("a", { href: `/sessions/${s.id}`, text: s.title })),
+      el("p", { class: "muted", text: [s.game, s.platform, when(s.starts_at)].filter(Boolean).join(" · ") }),
+      el("p", { class: "muted", text: ngettext("%(count)s of %(max)s place taken", "%(count)s of %(max)s places taken",
+        s.attendee_count, { count: number(s.attendee_count), max: number(s.max_attendees) }) }))));
   }
-  const user = await GC.me();
-  const sessionList = document.getElementById("sessions");
-  if (!user) { document.getElementById("sessions-hint").hidden = false; return; }
-  const sessions = await api("sessions/?joinable=true&ordering=starts_at&page_size=6");
-  if (sessions.ok) {
-    for (const s of sessions.data.results) {
-      sessionList.append(el("li", {}, el("a", { href: `/sessions/${s.id}`, text: s.title }),
-        el("div", { class: "muted", text: `${s.game} · ${s.platform} · ${when(s.starts_at)} · ${s.attendee_count}/${s.max_attendees}` })));
-    }
-    if (!sessions.data.results.length) sessionList.append(el("li", { class: "muted", text: "No joinable sessions right now." }));
+
+  async function loadEvents() {
+    const list = GC.$("events");
+    GC.state(list, "loading");
+    const params = { ordering: "starts_at", starts_after: new Date().toISOString(), page_size: 6 };
+    const r = await api(`events/${GC.qs(params)}`, { auth: false });
+    if (!r.ok) { GC.state(list, "error", GC.message(r.data), loadEvents); return; }
+    if (!r.data.results.length) { GC.state(list, "empty", gettext("No upcoming event yet. Come back soon.")); return; }
+    list.replaceChildren(...r.data.results.map((ev) => el("li", {},
+      el("h3", {}, el("a", { href: `/events/${ev.id}`, text: ev.title })),
+      el("p", { class: "muted", text: [ev.city, when(ev.starts_at)].filter(Boolean).join(" · ") }),
+      el("p", { class: "muted", text: Number(ev.ticket_price) > 0 ? GC.money(ev.ticket_price) : gettext("Free") }))));
   }
+
+  loadSessions();
+  loadEvents();
 });
