@@ -29,7 +29,10 @@ urlpatterns = [
     page("reset-password", "pages/reset_password.html", "reset-password", _("Choose a new password")),
     # --- me ---------------------------------------------------------------------------------
     # --- sessions ---------------------------------------------------------------------------
+    page("sessions", "pages/sessions.html", "sessions-page", _("Gaming sessions")),
+    page("sessions/new", "pages/session_form.html", "session-new-page", _("Host a session")),
     page("sessions/<int:pk>", "pages/session.html", "session-page", _("Gaming session")),
+    page("sessions/<int:pk>/edit", "pages/session_form.html", "session-edit-page", _("Edit a session")),
     # --- events -----------------------------------------------------------------------------
     page("events/<int:pk>", "pages/event.html", "event-page", _("Event")),
 ]
