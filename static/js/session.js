@@ -28,7 +28,7 @@ GC.ready.then(async () => {
     $("max").textContent = GC.number(s.max_attendees);
     $("waiting").textContent = s.waiting_count ? GC.ngettext("(%(count)s waiting)", "(%(count)s waiting)", s.waiting_count, { count: GC.number(s.waiting_count) }) : "";
     $("likes").textContent = GC.number(s.like_count);
-    $("rating").textContent = s.avg_rating === null || s.avg_rating === undefined
+    $("avg-rating").textContent = s.avg_rating === null || s.avg_rating === undefined
       ? GC.gettext("No reviews yet")
       : GC.ngettext("%(rating)s / 5 from %(count)s review", "%(rating)s / 5 from %(count)s reviews", s.review_count, { rating: GC.number(Number(s.avg_rating).toFixed(1)), count: GC.number(s.review_count) });
     $("description").textContent = s.description || "";
@@ -168,6 +168,7 @@ GC.ready.then(async () => {
     e.preventDefault();
     GC.busy($("review-send"), async () => {
       GC.clearErrors(reviewForm);
+      if (!reviewForm.rating.value) { GC.showErrors(reviewForm, { rating: [GC.gettext("Choose a rating from 1 to 5.")] }); return; }
       const body = { rating: reviewForm.rating.value ? Number(reviewForm.rating.value) : null, content: reviewForm.content.value };
       const r = await GC.api(myReview ? `sessions/${id}/reviews/mine` : `sessions/${id}/reviews`, { method: myReview ? "PUT" : "POST", body });
       if (!r.ok) { GC.showErrors(reviewForm, r.data); return; }
