@@ -250,6 +250,9 @@ def test_attendee_reviews_and_a_non_attendee_sees_no_form(live_app, page_factory
     expect(page.locator("#rating")).to_have_value("4")
     page.get_by_role("button", name="Like").click()
     expect(page.locator("#likes")).to_have_text("1")
+    expect(page.get_by_role("button", name="Unlike")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#attendee-list li")).to_have_count(2)
+    expect(review).to_be_visible()
     audit_page(page, f"session-detail-{size[0]}")
 
     page.get_by_label("Rating").select_option("5")
@@ -265,3 +268,42 @@ def test_attendee_reviews_and_a_non_attendee_sees_no_form(live_app, page_factory
     outsider.get_by_label("What is wrong with this session?").fill("Spam link in the description.")
     outsider.get_by_role("button", name="Send the report").click()
     expect(outsider.locator("#status")).to_have_text("Thank you. A moderator will look at your report.")
+
+
+def test_only_the_organizer_or_an_admin_edits_and_staff_cancel(live_app, page_factory, size):
+    base = live_app.url
+    _, host = new_gamer(base, "guarded host")
+    session = new_session(base, host, starts_in=timedelta(days=6))
+    sentence = "Only the organizer of this session or an admin can edit it."
+
+    gamer = page_factory(**size[1])
+    register_in_browser(gamer, base, unique("curious"))
+    gamer.goto(f"{base}/sessions/{session['id']}")
+    expect(gamer.get_by_role("button", name="Join", exact=True)).to_be_visible()
+    expect(gamer.get_by_role("link", name="Edit")).to_be_hidden()
+    expect(gamer.get_by_role("link", name="Cancel this session")).to_be_hidden()
+    gamer.goto(f"{base}/sessions/{session['id']}/edit")
+    expect(gamer.get_by_text(sentence)).to_be_visible()
+    expect(gamer.get_by_label("Title")).to_be_hidden()
+    expect(gamer.get_by_role("button", name="Cancel this session")).to_be_hidden()
+
+    moderator = page_factory(**size[1])
+    moderator.goto(base + "/login")
+    moderator.get_by_label("Username or email").fill("moderator")
+    moderator.get_by_label("Password").fill("GameConnect2026!")
+    moderator.get_by_role("button", name="Sign in").click()
+    moderator.wait_for_url(base + "/")
+    moderator.goto(f"{base}/sessions/{session['id']}")
+    moderator.get_by_role("link", name="Cancel this session").click()
+    expect(moderator.get_by_text(sentence)).to_be_visible()
+    expect(moderator.get_by_label("Title")).to_be_hidden()
+    moderator.get_by_role("button", name="Cancel this session").click()
+    moderator.get_by_role("button", name="No, keep it").click()
+    expect(moderator.get_by_role("button", name="Yes, cancel the session")).to_be_hidden()
+    assert api_call(base, f"sessions/{session['id']}/")["id"] == session["id"]  # still there
+    moderator.get_by_role("button", name="Cancel this session").click()
+    moderator.get_by_role("button", name="Yes, cancel the session").click()
+    moderator.wait_for_url(base + "/sessions")
+    with pytest.raises(Exception) as gone:
+        api_call(base, f"sessions/{session['id']}/")
+    assert getattr(gone.value, "code", None) == 404

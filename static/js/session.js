@@ -74,14 +74,14 @@ GC.ready.then(async () => {
     return true;
   }
 
-  async function act(button, path, method, body, done) {
+  /** Send one action, say how it went, refresh the session (and, when who attends may have
+      changed, the attendees and my review form) without blanking what is on screen. */
+  async function act(button, path, method, body, done, { people = true } = {}) {
     await GC.busy(button, async () => {
       const r = await GC.api(path, { method, body });
       if (r.ok) status(done(r.data)); else status(GC.message(r.data), false);
       await loadSession();
-      loadAttendees(1);
-      loadReviews(reviewPage);
-      loadMyReview();
+      if (people) await Promise.all([loadAttendees(attendeePage, true), loadMyReview()]);
     });
   }
   $("join").addEventListener("click", (e) => act(e.currentTarget, `sessions/${id}/join`, "POST", undefined, () => GC.gettext("You joined this session.")));
@@ -91,7 +91,7 @@ GC.ready.then(async () => {
   $("leave").addEventListener("click", (e) => act(e.currentTarget, `sessions/${id}/leave`, "POST", undefined, () => GC.gettext("You left this session.")));
   $("like").addEventListener("click", (e) => {
     const liked = s.liked_by_me;
-    act(e.currentTarget, `sessions/${id}/like`, liked ? "DELETE" : "POST", undefined, () => (liked ? GC.gettext("Like removed.") : GC.gettext("Liked!")));
+    act(e.currentTarget, `sessions/${id}/like`, liked ? "DELETE" : "POST", undefined, () => (liked ? GC.gettext("Like removed.") : GC.gettext("Liked!")), { people: false });
   });
 
   // --- report -----------------------------------------------------------------------------------
@@ -116,10 +116,13 @@ GC.ready.then(async () => {
   });
 
   // --- attendees --------------------------------------------------------------------------------
-  async function loadAttendees(page = 1) {
+  let attendeePage = 1;
+  async function loadAttendees(page = 1, quiet = false) {
+    attendeePage = page;
     const list = $("attendee-list");
-    GC.state(list, "loading");
+    if (!quiet) GC.state(list, "loading");
     const r = await GC.api(`sessions/${id}/attendees${GC.qs({ page: page > 1 ? page : "", page_size: 20 })}`, { auth: false });
+    if (r.status === 404 && page > 1) { await loadAttendees(1, quiet); return; }
     if (!r.ok) { GC.state(list, "error", GC.message(r.data), () => loadAttendees(page)); $("attendee-pager").hidden = true; return; }
     if (!r.data.results.length) { GC.state(list, "empty", GC.gettext("Nobody has joined yet.")); $("attendee-pager").hidden = true; return; }
     list.replaceChildren(...r.data.results.map((g) => GC.el("li", {},
@@ -130,11 +133,9 @@ GC.ready.then(async () => {
 
   // --- reviews ----------------------------------------------------------------------------------
   const reviewForm = $("review-form");
-  let reviewPage = 1;
-  async function loadReviews(page = 1) {
-    reviewPage = page;
+  async function loadReviews(page = 1, quiet = false) {
     const list = $("review-list");
-    GC.state(list, "loading");
+    if (!quiet) GC.state(list, "loading");
     const r = await GC.api(`sessions/${id}/reviews${GC.qs({ page: page > 1 ? page : "", page_size: 10 })}`, { auth: false });
     if (r.status === 404 && page > 1) { loadReviews(1); return; }
     if (!r.ok) { GC.state(list, "error", GC.message(r.data), () => loadReviews(page)); $("review-pager").hidden = true; return; }
@@ -151,11 +152,10 @@ GC.ready.then(async () => {
     GC.pager($("review-pager"), r.data, loadReviews);
   }
   async function loadMyReview() {
-    reviewForm.hidden = true;
-    if (!user || !s.joined_by_me) { myReview = null; return; }  // only attendees may review
+    if (!user || !s.joined_by_me) { myReview = null; reviewForm.hidden = true; return; }  // only attendees may review
     const r = await GC.api(`sessions/${id}/reviews/mine`);
     myReview = r.ok ? r.data : null;
-    if (!r.ok && r.status !== 404) return;
+    if (!r.ok && r.status !== 404) { reviewForm.hidden = true; return; }
     GC.clearErrors(reviewForm);
     $("review-form-heading").textContent = myReview ? GC.gettext("Your review") : GC.gettext("Write a review");
     reviewForm.rating.value = myReview ? String(myReview.rating) : "";
@@ -173,13 +173,13 @@ GC.ready.then(async () => {
       const r = await GC.api(myReview ? `sessions/${id}/reviews/mine` : `sessions/${id}/reviews`, { method: myReview ? "PUT" : "POST", body });
       if (!r.ok) { GC.showErrors(reviewForm, r.data); return; }
       $("review-status").textContent = myReview ? GC.gettext("Your review was saved.") : GC.gettext("Your review was published.");
-      await Promise.all([loadSession(), loadMyReview(), loadReviews(1)]);
+      await loadSession(); await Promise.all([loadMyReview(), loadReviews(1, true)]);
     });
   });
   $("review-delete").addEventListener("click", (e) => GC.busy(e.currentTarget, async () => {
     const r = await GC.api(`sessions/${id}/reviews/mine`, { method: "DELETE" });
     $("review-status").textContent = r.ok || r.status === 404 ? GC.gettext("Your review was deleted.") : GC.message(r.data);
-    await Promise.all([loadSession(), loadMyReview(), loadReviews(1)]);
+    await loadSession(); await Promise.all([loadMyReview(), loadReviews(1, true)]);
   }));
 
   // --- results (organizer, once started) ---------------------------------------------------------

@@ -15,6 +15,23 @@ GC.ready.then(async () => {
   const user = await GC.requireLogin();
   if (!user) return;
 
+  // Cancel: a first click asks, the second (on "Yes") deletes.
+  function wireCancel() {
+    const confirmBox = GC.$("cancel-confirm");
+    GC.$("cancel-start").addEventListener("click", () => { confirmBox.hidden = false; GC.$("cancel-start").hidden = true; GC.$("cancel-question").focus(); });
+    GC.$("cancel-no").addEventListener("click", () => { confirmBox.hidden = true; GC.$("cancel-start").hidden = false; GC.$("cancel-start").focus(); });
+    GC.$("cancel-yes").addEventListener("click", (e) => GC.busy(e.currentTarget, async () => {
+      const r = await GC.api(`sessions/${id}/`, { method: "DELETE" });
+      if (r.ok || r.status === 404) {
+        sessionStorage.setItem("gc.flash", GC.gettext("The session “%(title)s” was cancelled.", { title: session.title }));
+        location.assign("/sessions");
+        return;
+      }
+      GC.$("cancel-error").textContent = GC.message(r.data);
+      GC.$("cancel-error").hidden = false;
+    }));
+  }
+
   let session = null;
   let initialStart = "";
   if (id) {
@@ -31,6 +48,7 @@ GC.ready.then(async () => {
     if (!mayEdit) say(GC.gettext("Only the organizer of this session or an admin can edit it."));
     else say("");
     GC.$("cancel-section").hidden = !mayCancel;
+    if (mayCancel) wireCancel();
     if (!mayEdit) { if (mayCancel && location.hash === "#cancel") GC.$("cancel-start").focus(); return; }
     form.title.value = session.title;
     form.game.value = session.game;
@@ -67,19 +85,4 @@ GC.ready.then(async () => {
       GC.$("saved").textContent = GC.gettext("Changes saved.");
     });
   });
-
-  // Cancel: a first click asks, the second (on "Yes") deletes.
-  const confirmBox = GC.$("cancel-confirm");
-  GC.$("cancel-start").addEventListener("click", () => { confirmBox.hidden = false; GC.$("cancel-start").hidden = true; GC.$("cancel-question").focus(); });
-  GC.$("cancel-no").addEventListener("click", () => { confirmBox.hidden = true; GC.$("cancel-start").hidden = false; GC.$("cancel-start").focus(); });
-  GC.$("cancel-yes").addEventListener("click", (e) => GC.busy(e.currentTarget, async () => {
-    const r = await GC.api(`sessions/${id}/`, { method: "DELETE" });
-    if (r.ok || r.status === 404) {
-      sessionStorage.setItem("gc.flash", GC.gettext("The session “%(title)s” was cancelled.", { title: session.title }));
-      location.assign("/sessions");
-      return;
-    }
-    GC.$("cancel-error").textContent = GC.message(r.data);
-    GC.$("cancel-error").hidden = false;
-  }));
 });
