@@ -323,3 +323,19 @@ def test_only_the_organizer_or_an_admin_edits_and_staff_cancel(live_app, page_fa
     with pytest.raises(Exception) as gone:
         api_call(base, f"sessions/{session['id']}/")
     assert getattr(gone.value, "code", None) == 404
+
+
+@pytest.mark.parametrize("path", ["/sessions", "/sessions/new", "/sessions/{id}", "/sessions/{id}/edit"])
+def test_session_pages_run_under_the_policy_without_errors(live_app, page_factory, path):
+    from e2e.test_csp import _violations, _watch
+
+    base = live_app.url
+    page = page_factory()
+    register_in_browser(page, base, unique("policy host"))
+    session = new_session(base, browser_token(page), starts_in=timedelta(days=2))
+    errors = _watch(page)
+    page.goto(base + path.format(id=session["id"]))
+    page.locator("main h1:visible").first.wait_for()
+    page.wait_for_load_state("networkidle")
+    assert _violations(page) == []
+    assert [e for e in errors if "Content Security Policy" in e or "page error" in e] == []
