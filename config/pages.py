@@ -45,7 +45,10 @@ urlpatterns = [
     page("me/notifications", "pages/notifications.html", "my-notifications-page", _("Notifications")),
     page("me/coins", "pages/coins.html", "my-coins-page", _("Coin history")),
     # --- sessions ---------------------------------------------------------------------------
+    page("sessions", "pages/sessions.html", "sessions-page", _("Gaming sessions")),
+    page("sessions/new", "pages/session_form.html", "session-new-page", _("Host a session")),
     page("sessions/<int:pk>", "pages/session.html", "session-page", _("Gaming session")),
+    page("sessions/<int:pk>/edit", "pages/session_form.html", "session-edit-page", _("Edit a session")),
     # --- events -----------------------------------------------------------------------------
     page("events", "pages/events.html", "events-page", _("Events")),
     page("events/new", "pages/events_new.html", "events-new-page", _("Create an event")),
