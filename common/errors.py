@@ -8,13 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.functional import Promise
+
 
 class ServiceError(Exception):
     status_code = 400
     default_code = "invalid"
 
     def __init__(
-        self, detail: str, *, code: str | None = None, extra: dict[str, Any] | None = None, field: str | None = None
+        self,
+        detail: str | Promise,
+        *,
+        code: str | None = None,
+        extra: dict[str, Any] | None = None,
+        field: str | None = None,
     ) -> None:
         detail = str(detail)  # a lazy translation, in the language active where it is raised
         super().__init__(detail)

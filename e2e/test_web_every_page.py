@@ -30,6 +30,7 @@ PAGES = [
     ("session-new", "/sessions/new", "gamer"),
     ("session-edit", "/sessions/{session}/edit", "admin"),
     ("events", "/events", None),
+    ("event-new", "/events/new", "gamer"),
     ("event", "/events/{event}", None),
     ("event-checkin", "/events/{event}/checkin", "admin"),
     ("tickets", "/me/tickets", "gamer"),
@@ -110,10 +111,10 @@ def open_page(
             [tokens["access"], tokens["refresh"]],
         )
     page.goto(live_app.url + path.format(**fixtures["ids"]))
-    page.locator("main h1").first.wait_for()
+    page.locator("main h1:visible").first.wait_for()
     page.wait_for_load_state("networkidle")
-    expect(page.locator(".state-loading")).to_have_count(0)
-    page.errors = errors  # type: ignore[attr-defined]
+    expect(page.locator(".state-loading:visible")).to_have_count(0)
+    page.errors = errors
     return page
 
 
@@ -132,7 +133,7 @@ def test_every_page_loads_fits_and_passes_axe(
         nav = page.get_by_role("navigation", name="الرئيسية").inner_text()
         assert "Sessions" not in nav and any("\u0600" <= c <= "\u06ff" for c in nav), nav
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "the page scrolls sideways"
-    assert page.errors == [] and page.evaluate("window.__pageErrors") == []  # type: ignore[attr-defined]
+    assert page.errors == [] and page.evaluate("window.__pageErrors") == []
     audit_page(page, f"{name}-{size}-{lang}")
 
 

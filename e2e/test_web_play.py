@@ -226,8 +226,8 @@ def test_seasons_list_and_a_final_board(live_app: Any, page_factory: Any, size: 
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_play_pages_fit_a_phone_in_english_and_arabic(live_app: Any, page_factory: Any, language: str) -> None:
     page = page_factory(width=390, height=844)
+    sign_in(page, live_app.url, "moderator")  # in English: the labels it finds are English
     page.set_extra_http_headers({"Accept-Language": language})
-    sign_in(page, live_app.url, "moderator")
     for path, ready in [
         ("/", "#sessions li a"),
         ("/play", "#podium li"),

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.validators import URLValidator
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -16,7 +17,7 @@ from rest_framework.settings import api_settings
 
 from events.codes import qr_svg, signed_code
 from events.models import Category, Event, Ticket, TicketOrder, TicketStatus
-from events.rules import TICKETS_PER_ORDER_MAX
+from events.rules import TICKETS_PER_ORDER_MAX, cancel_deadline
 from events.selectors import ORDERINGS
 from gamers.serializers import GamerSummarySerializer
 
@@ -186,6 +187,7 @@ class TicketOrderSerializer(serializers.ModelSerializer):
 
     event = EventSummarySerializer()
     tickets = TicketSerializer(many=True)
+    cancellable_until = serializers.SerializerMethodField()
 
     class Meta:
         model = TicketOrder
@@ -199,9 +201,16 @@ class TicketOrderSerializer(serializers.ModelSerializer):
             "code",
             "status",
             "cancelled_at",
+            "cancellable_until",
             "tickets",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DateTimeField())
+    def get_cancellable_until(self, order: TicketOrder) -> str:
+        """The last moment `POST /me/tickets/{id}/cancel` accepts (TICKET_CANCEL_HOURS before the start)."""
+        deadline = cancel_deadline(order.event.starts_at, settings.TICKET_CANCEL_HOURS)
+        return serializers.DateTimeField().to_representation(deadline)
 
 
 class TicketOrderDetailSerializer(TicketOrderSerializer):

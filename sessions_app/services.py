@@ -238,7 +238,10 @@ def _join(*, session_id: int, user: Any, wait: bool) -> AttendanceResult | WaitR
         WaitingEntry.objects.create(session=session, gamer=user)
         counters_add(session.pk, waiting=1)
         session.waiting_count += 1
-        detail = f"{session.title} is full: you are number {session.waiting_count} on its waiting list."
+        detail = gettext("%(title)s is full: you are number %(position)s on its waiting list.") % {
+            "title": session.title,
+            "position": session.waiting_count,
+        }
         return WaitResult(session=session, position=session.waiting_count, detail=detail)
     if outcome != rules.JOIN:
         extra: dict[str, Any] = {"attendee_count": count}

@@ -10,7 +10,36 @@ import pytest
 from django.test import Client
 
 pytestmark = pytest.mark.django_db
-PAGES = ["/", "/play", "/login", "/register", "/leaderboards", "/admin/login/", "/api/docs", "/api/redoc"]
+# Every web page (docs/web.md) and the other HTML the site serves.
+PAGES = [
+    "/",
+    "/play",
+    "/login",
+    "/register",
+    "/leaderboards",
+    "/leaderboards/pending",
+    "/sessions",
+    "/sessions/new",
+    "/sessions/1",
+    "/sessions/1/edit",
+    "/events",
+    "/events/new",
+    "/events/1",
+    "/events/1/checkin",
+    "/me",
+    "/me/tickets",
+    "/me/notifications",
+    "/me/coins",
+    "/gamers/1",
+    "/password/reset",
+    "/reset-password",
+    "/verify-email",
+    "/auth/callback/google",
+    "/discord/link",
+    "/admin/login/",
+    "/api/docs",
+    "/api/redoc",
+]
 
 
 def _policy(response: Any) -> dict[str, list[str]]:

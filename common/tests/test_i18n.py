@@ -34,8 +34,10 @@ def test_every_string_is_translated_with_the_same_placeholders(po: Path) -> None
     for message in catalog:
         if not message.id:
             continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        ids: tuple[str, ...] = tuple(message.id) if isinstance(message.id, tuple | list) else (message.id,)
+        strings: tuple[str, ...] = (
+            tuple(message.string) if isinstance(message.string, tuple | list) else (message.string or "",)
+        )
         if not all(strings):
             untranslated.append(ids[0])
         if message.fuzzy:

@@ -1,6 +1,6 @@
 """Every SPEC §4 endpoint: happy path, each error code, each refused role, anonymous access."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -359,6 +359,14 @@ def test_my_tickets_are_mine_newest_first(gamer_client, other_client):
     assert body["count"] == 2
     assert [o["code"] for o in body["results"]] == [b["code"], a["code"]]
     assert body["results"][0]["event"]["title"] == "Second"
+
+
+def test_an_order_says_until_when_it_can_be_cancelled(gamer_client, settings):
+    settings.TICKET_CANCEL_HOURS = 48
+    event = EventFactory(starts_at=datetime(2031, 5, 10, 18, 30, tzinfo=UTC))
+    gamer_client.post(tickets(event), {"quantity": 1}, format="json")
+    order = gamer_client.get("/api/v1/me/tickets").json()["results"][0]
+    assert order["cancellable_until"] == "2031-05-08T18:30:00Z"
 
 
 def test_my_tickets_needs_a_token(api):

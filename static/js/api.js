@@ -23,7 +23,9 @@ window.GC = (() => {
   const fmt = (options) => new Intl.DateTimeFormat(locale, { timeZone: tz(), ...options });
   const when = (iso) => (iso ? fmt({ dateStyle: "medium", timeStyle: "short" }).format(new Date(iso)) : "");
   const day = (iso) => (iso ? fmt({ dateStyle: "medium" }).format(new Date(iso)) : "");
-  const number = (n) => (n === null || n === undefined ? "" : new Intl.NumberFormat(locale).format(Number(n)));
+  /** A number in the page's language; `digits` fixes the decimals (GC.number(4.5, 1) → "4.5"). */
+  const number = (n, digits) => (n === null || n === undefined || n === "" ? "" : new Intl.NumberFormat(locale,
+    digits === undefined ? {} : { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(Number(n)));
   const money = (amount) => new Intl.NumberFormat(locale, { style: "currency", currency: "TND", minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(Number(amount));
 
   /** Minutes the display time zone is ahead of UTC at `date`. */

@@ -30,7 +30,7 @@ GC.ready.then(async () => {
     $("likes").textContent = GC.number(s.like_count);
     $("avg-rating").textContent = s.avg_rating === null || s.avg_rating === undefined
       ? GC.gettext("No reviews yet")
-      : GC.ngettext("%(rating)s / 5 from %(count)s review", "%(rating)s / 5 from %(count)s reviews", s.review_count, { rating: GC.number(Number(s.avg_rating).toFixed(1)), count: GC.number(s.review_count) });
+      : GC.ngettext("%(rating)s / 5 from %(count)s review", "%(rating)s / 5 from %(count)s reviews", s.review_count, { rating: GC.number(s.avg_rating, 1), count: GC.number(s.review_count) });
     $("description").textContent = s.description || "";
     $("description").hidden = !s.description;
 

@@ -3,8 +3,6 @@
 "use strict";
 GC.ready.then(async () => {
   const $ = GC.$;
-  // settings.TICKET_CANCEL_HOURS: the button hides past it; the API has the last word (409 too_late).
-  const CANCEL_HOURS = 48;
   const PAGE_SIZE = 10;
   const orders = $("orders"), status = $("tickets-status");
   const me = await GC.requireLogin();
@@ -12,7 +10,7 @@ GC.ready.then(async () => {
 
   const cancellable = (order) => order.status !== "cancelled"
     && !order.tickets.some((t) => t.checked_in_at)
-    && Date.now() < new Date(order.event.starts_at).getTime() - CANCEL_HOURS * 3600 * 1000;
+    && Date.now() < new Date(order.cancellable_until).getTime();  // the API has the last word (409 too_late)
 
   /** The server's SVG markup of a QR code, parsed as SVG (never as HTML) and copied node by node
       into the SVG namespace (segno's inline markup has no xmlns, so the parsed tree isn't SVG yet):
