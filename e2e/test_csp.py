@@ -78,7 +78,7 @@ def test_the_admin_loads_under_the_policy_without_violations(live_app: Any, page
     expect(page.get_by_role("heading", name="Moderation and administration")).to_be_visible()
     expect(page.locator("#dashboard")).to_be_visible()
     # The dashboard's layout comes from its stylesheet, not style attributes.
-    assert page.locator("#dashboard").evaluate("e => getComputedStyle(e).marginBottom") == "20px"
+    expect(page.locator("#dashboard")).to_have_css("margin-bottom", "20px")  # waits for the sheet
     for path in ("/admin/gamers/gamer/", "/admin/sessions_app/session/add/"):
         page.goto(live_app.url + path)
         page.wait_for_load_state("networkidle")

@@ -12,10 +12,11 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.conftest import api_call, audit_page
+from gamers.seed import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "GameConnect2026!"
+PASSWORD = DEMO_PASSWORD  # the demo accounts of seed_demo
 
 
 def admin_tokens(base: str) -> dict:

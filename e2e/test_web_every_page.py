@@ -13,10 +13,11 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.conftest import SIZES, api_call, audit_page
+from gamers.seed import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "GameConnect2026!"
+PASSWORD = DEMO_PASSWORD  # the demo accounts of seed_demo
 RECORD_ERRORS = """
 window.__pageErrors = [];
 document.addEventListener("securitypolicyviolation", (e) => window.__pageErrors.push(`CSP ${e.violatedDirective} ${e.blockedURI}`));
@@ -155,6 +156,6 @@ def test_switching_to_arabic_turns_the_page_right_to_left(live_app: Any, page_fa
     if size == "desktop":
         assert brand["x"] > nav_box["x"]
     # Scripts speak Arabic too: a date on the page is written by the JavaScript catalog's language.
-    assert page.evaluate("GC.gettext('Loading…')") != "Loading…"
+    page.wait_for_function("window.GC && GC.gettext('Loading…') !== 'Loading…'")
     page.get_by_label("اللغة").select_option("en")
     expect(page.locator("html")).to_have_attribute("dir", "ltr")
