@@ -16,7 +16,7 @@ Measured per load:
 - TTI: milliseconds from navigation start (`performance.timeOrigin`) until the page's data is on
   screen, read in the page (`performance.now()`, polled every animation frame):
   `/`: the first joinable session's link and the first event's link are rendered;
-  `/sessions`: the first link to a session (`main a[href^="/sessions/"]`) is rendered;
+  `/sessions`: the first link to a session (`#list li a[href^="/sessions/"]`, a card of the list) is rendered;
   `/play` (signed in as `player one`): the socket said it is connected and the round's clue is shown
   (a round is always being played or about to start; the wait includes the trivia socket).
 A page that does not exist yet (404) is reported as such, not measured.
@@ -45,7 +45,7 @@ CPU_SLOWDOWN = 4
 
 READY = {
     "/": "() => document.querySelector('#sessions li a') && document.querySelector('#events li a') ? performance.now() : false",
-    "/sessions": "() => document.querySelector('main a[href^=\"/sessions/\"]') ? performance.now() : false",
+    "/sessions": "() => document.querySelector('#list li a[href^=\"/sessions/\"]') ? performance.now() : false",
     "/play": (
         "() => document.querySelector('#connection.up') && document.querySelector('#clue')"
         " && document.querySelector('#category').textContent !== '—' ? performance.now() : false"

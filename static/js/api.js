@@ -21,7 +21,8 @@ window.GC = (() => {
   const locale = { en: "en-GB", fr: "fr-TN", ar: "ar-TN" }[lang] || lang;
   const tz = () => (localStorage.getItem(TZ) === "device" ? undefined : root.dataset.tz || "Africa/Tunis");
   const fmt = (options) => new Intl.DateTimeFormat(locale, { timeZone: tz(), ...options });
-  const when = (iso) => (iso ? fmt({ dateStyle: "medium", timeStyle: "short" }).format(new Date(iso)) : "");
+  // 24-hour clock in every language, as Tunisia reads times (CLDR gives fr-TN and ar-TN 12 hours).
+  const when = (iso) => (iso ? fmt({ dateStyle: "medium", timeStyle: "short", hourCycle: "h23" }).format(new Date(iso)) : "");
   const day = (iso) => (iso ? fmt({ dateStyle: "medium" }).format(new Date(iso)) : "");
   /** A number in the page's language; `digits` fixes the decimals (GC.number(4.5, 1) → "4.5"). */
   const number = (n, digits) => (n === null || n === undefined || n === "" ? "" : new Intl.NumberFormat(locale,
