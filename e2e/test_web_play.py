@@ -138,7 +138,7 @@ def test_post_scores_see_my_rank_and_a_confirmed_chess_score(live_app: Any, page
     expect(page.locator("#game-trust")).to_contain_text("Verified scores only")
     page.get_by_label("Your score").fill("2345")
     page.get_by_role("button", name="Submit").click()
-    expect(page.locator("#score-status")).to_contain_text("pending")
+    expect(page.locator("#score-status")).to_contain_text("pending", timeout=15000)  # a deadline, not a wait
     expect(page.locator("#score-status")).not_to_contain_text("rank #")
     expect(page.locator("#my-rank")).to_have_text("You have no score on this board yet.")
     expect(page.locator("#board")).not_to_contain_text(name)
